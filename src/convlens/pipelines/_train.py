@@ -1,0 +1,238 @@
+"""Training with recording: dataset -> model -> epochs -> run directory."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from convlens.core import (
+    DataOptions,
+    RecordOptions,
+    Registry,
+    TrainOptions,
+    UserInputError,
+    options_from_json,
+    options_to_json,
+    progress,
+)
+from convlens.data import Dataset, augment_batch, images_to_tensor, load_dataset, stratified_probe
+from convlens.models import build_model, default_layers, describe_model, load_weights
+from convlens.record import Recorder, load_optimizer_state
+from convlens.store import Run, RunWriter
+
+OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
+OPTIMIZERS.register("adam", help="Adam (the TrainVideo paper's choice)")(torch.optim.Adam)
+OPTIMIZERS.register("adamw", help="AdamW, decoupled weight decay")(torch.optim.AdamW)
+OPTIMIZERS.register("sgd", help="SGD with momentum 0.9")(
+    lambda params, lr, weight_decay: torch.optim.SGD(
+        params, lr=lr, momentum=0.9, weight_decay=weight_decay
+    )
+)
+
+EpochCallback = Callable[[int, dict[str, float]], None]
+
+
+def _device(name: str) -> torch.device:
+    try:
+        dev = torch.device(name)
+    except RuntimeError as exc:
+        raise UserInputError(f"unknown --device '{name}': use cpu, cuda or cuda:N") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UserInputError("--device cuda asked for, but no CUDA GPU is available: use cpu")
+    return dev
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256,
+             device: torch.device | None = None) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of ``model`` on (x, y) in eval mode (mode restored)."""
+    was = [(m, m.training) for m in model.modules()]
+    device = device or torch.device("cpu")
+    model.eval()
+    correct, loss = 0, 0.0
+    try:
+        for s in range(0, len(x), batch_size):
+            xb, yb = x[s : s + batch_size].to(device), y[s : s + batch_size].to(device)
+            out = model(xb)
+            loss += float(F.cross_entropy(out, yb, reduction="sum"))
+            correct += int((out.argmax(1) == yb).sum())
+    finally:
+        for m, flag in was:
+            m.training = flag
+    n = max(len(x), 1)
+    return correct / n, loss / n
+
+
+def _train_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+                 *, epoch: int, options: TrainOptions, augment: bool, device: torch.device,
+                 n_epochs: int) -> float:
+    """One epoch; every random draw comes from (seed, epoch) so a resumed run matches."""
+    gen = torch.Generator().manual_seed(options.seed * 100_003 + epoch)
+    order = torch.randperm(len(x), generator=gen)
+    model.train()
+    total, n = 0.0, 0
+    with torch.random.fork_rng(devices=[]):  # dropout draws; the caller's RNG is left alone
+        torch.manual_seed(options.seed * 100_003 + epoch)
+        bar = progress(range(0, len(x), options.batch_size), desc=f"epoch {epoch}/{n_epochs}",
+                       unit="batch", leave=False)
+        for s in bar:
+            idx = order[s : s + options.batch_size]
+            xb = x[idx]
+            if augment:
+                xb = augment_batch(xb, gen)
+            xb, yb = xb.to(device), y[idx].to(device)
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            total += float(loss) * len(idx)
+            n += len(idx)
+    return total / max(n, 1)
+
+
+def _probe(ds: Dataset, data: DataOptions, seed: int) -> dict[str, Any]:
+    """The fixed probe set: a class-stratified test subset plus a small training subset."""
+    ti = stratified_probe(ds.test.labels, data.probe_size, seed)
+    tri = (stratified_probe(ds.train.labels, data.train_probe_size, seed + 1)
+           if data.train_probe_size else np.zeros(0, np.int64))
+    images = np.concatenate([ds.test.images[ti], ds.train.images[tri]])
+    return {
+        "x": images_to_tensor(images),
+        "y": np.concatenate([ds.test.labels[ti], ds.train.labels[tri]]),
+        "thumbnails": images,
+        "indices": np.concatenate([ti, tri]),
+        "split": np.concatenate([np.zeros(len(ti), np.int64), np.ones(len(tri), np.int64)]),
+        "sources": [ds.test.sources[i] for i in ti] + [ds.train.sources[i] for i in tri],
+    }
+
+
+def train(
+    data: DataOptions,
+    options: TrainOptions,
+    record: RecordOptions,
+    *,
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    run_id: str | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> Path:
+    """Train a CNN and record it after every epoch; returns the run directory.
+
+    With ``resume``, the options are read from the run and training continues after its last
+    complete epoch (``options.epochs`` is the new total).
+    """
+    if (out is None) == (resume is None):
+        raise UserInputError("give --out RUNS_DIR for a new run, or --resume RUN to continue one")
+    start_epoch = 0
+    if resume is not None:
+        run = Run.open(resume)
+        cfg = run.config
+        target_epochs = options.epochs
+        data = options_from_json(DataOptions, cfg.get("data", {}))
+        options = replace(options_from_json(TrainOptions, cfg.get("train", {})),
+                          epochs=max(target_epochs, 1))
+        record = options_from_json(RecordOptions, cfg.get("record", {}))
+        start_epoch = run.epochs[-1] if run.epochs else 0
+        if start_epoch >= options.epochs:
+            raise UserInputError(
+                f"run {run.run_id} already has {start_epoch} epochs: pass --epochs N with N > "
+                f"{start_epoch} to train further"
+            )
+    device = _device(options.device)
+    t0 = time.perf_counter()
+    ds = load_dataset(data.data, image_size=data.image_size, seed=options.seed,
+                      train_per_class=data.train_per_class, test_per_class=data.test_per_class)
+    n_classes = len(ds.class_names)
+    with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
+        torch.manual_seed(options.seed)
+        model = build_model(options.model, in_channels=ds.channels, num_classes=n_classes,
+                            image_size=ds.image_size)
+    if options.weights:
+        load_weights(model, options.weights)
+    layers = list(record.layers) or default_layers(model)
+    x_train = images_to_tensor(ds.train.images)
+    y_train = torch.as_tensor(ds.train.labels)
+    x_test = images_to_tensor(ds.test.images)
+    y_test = torch.as_tensor(ds.test.labels)
+    pr = _probe(ds, data, options.seed)
+    model.to(device)
+    opt = OPTIMIZERS.get(options.optimizer)(
+        model.parameters(), lr=options.lr, weight_decay=options.weight_decay
+    )
+    if resume is not None:
+        rr = Run.open(resume)
+        if start_epoch:
+            load_weights(model, rr.checkpoint_path(start_epoch))
+            opt_path = rr.optimizer_path(start_epoch)
+            if opt_path is not None:
+                load_optimizer_state(opt, opt_path.read_bytes())
+    summary = describe_model(model, (1, ds.channels, ds.image_size, ds.image_size))
+    config = options_to_json(data, options, record)
+    train_eval = stratified_probe(ds.train.labels, min(len(y_train), 1000), options.seed + 2)
+    setup_s = time.perf_counter() - t0
+    recorder = Recorder(
+        model, pr["x"], pr["y"], layers=layers, reducer=record.reducer,
+        out=out, resume=resume, run_id=run_id, class_names=list(ds.class_names),
+        checkpoints=record.checkpoints, config=config,
+        dataset={"name": ds.name, "spec": data.data, "image_size": ds.image_size,
+                 "channels": ds.channels, "train": len(y_train), "test": len(y_test)},
+        model_info={"name": options.model, "summary": summary},
+        thumbnails=pr["thumbnails"], probe_indices=pr["indices"], probe_sources=pr["sources"],
+        probe_split=pr["split"],
+    )
+    try:
+        writer = _train_recorded(recorder, model, opt, start_epoch=start_epoch, setup_s=setup_s,
+                                 x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+                                 train_eval=train_eval, data=data, options=options,
+                                 device=device, on_epoch=on_epoch)
+    except BaseException:
+        w = recorder.writer
+        if out is not None and w is not None and not w.epochs:
+            shutil.rmtree(w.path, ignore_errors=True)  # nothing complete to keep
+        raise
+    return writer.path
+
+
+def _train_recorded(recorder: Recorder, model: nn.Module, opt: torch.optim.Optimizer, *,
+                    start_epoch: int, setup_s: float, x_train: torch.Tensor,
+                    y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
+                    train_eval: np.ndarray, data: DataOptions, options: TrainOptions,
+                    device: torch.device, on_epoch: EpochCallback | None) -> RunWriter:
+    with recorder:
+        writer = recorder.writer
+        if writer is None:  # pragma: no cover - out or resume was checked above
+            raise UserInputError("no run to write to")
+        if start_epoch == 0:
+            writer.set_extra("setup_seconds", round(setup_s, 3))
+        for epoch in range(start_epoch + 1, options.epochs + 1):
+            t_train = time.perf_counter()
+            train_loss = _train_epoch(model, opt, x_train, y_train, epoch=epoch, options=options,
+                                      augment=data.augment, device=device,
+                                      n_epochs=options.epochs)
+            t_eval = time.perf_counter()
+            test_acc, test_loss = evaluate(model, x_test, y_test, device=device)
+            train_acc, _ = evaluate(model, x_train[train_eval], y_train[train_eval],
+                                    device=device)
+            t_rec = time.perf_counter()
+            metrics = {
+                "train_loss": train_loss,
+                "train_accuracy": train_acc,
+                "test_accuracy": test_acc,
+                "test_loss": test_loss,
+                "train_seconds": t_eval - t_train,
+                "eval_seconds": t_rec - t_eval,
+            }
+            recorder.record_epoch(metrics, epoch=epoch, optimizer=opt)
+            metrics["record_seconds"] = time.perf_counter() - t_rec
+            if on_epoch is not None:
+                on_epoch(epoch, metrics)
+    return writer

@@ -1,0 +1,133 @@
+"""From a run to a training video: embeddings -> frames -> MP4 / GIF / last-frame PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from convlens.core import EmbedOptions, UserInputError, VideoOptions
+from convlens.render import (
+    FrameRenderer,
+    FrameStyle,
+    PanelData,
+    VideoData,
+    encode_png,
+    write_gif,
+    write_mp4,
+)
+from convlens.store import Run, open_for_update
+
+from ._embed import embed_run
+from ._explain import epoch_sentence, most_confused_pair, video_title
+
+MAX_PANELS = 4
+
+
+def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> VideoData:
+    """Collect what the renderer needs from a run whose layers are embedded."""
+    if not run.epochs:
+        raise UserInputError(f"run {run.run_id} has no completed epoch yet: train it first")
+    probe = run.probe()
+    split = probe.get("split", np.zeros(len(probe["labels"]), np.int64))
+    test = split == 0
+    train = split == 1
+    labels = probe["labels"][test]
+    logits = [run.outputs(e)["logits"] for e in run.epochs]
+    predicted = np.stack([lg.argmax(1)[test] for lg in logits])
+    panels = []
+    for layer in layers:
+        got = run.embedding(layer)
+        if got is None:
+            raise UserInputError(f"layer '{layer}' is not embedded yet: run convlens embed first")
+        Y, _ = got
+        dim = run.manifest.layers[layer].get("dim", "?")
+        panels.append(PanelData(
+            title=f"{layer} · {dim} features",
+            xy=Y[:, test],
+            train_xy=Y[:, train] if options.show_train and train.any() else None,
+        ))
+    m = run.metrics()
+    metrics = {}
+    for key, name in (("train_accuracy", "train accuracy"), ("test_accuracy", "test accuracy")):
+        if key in m:
+            metrics[name] = np.nan_to_num(m[key], nan=0.0)
+    if not metrics and "probe_accuracy" in m:
+        metrics["probe accuracy"] = m["probe_accuracy"]
+    acc = metrics.get("test accuracy", metrics.get("probe accuracy",
+                                                   (predicted == labels).mean(1)))
+    names = run.classes
+    subtitles = []
+    for i, e in enumerate(run.epochs):
+        subtitles.append(epoch_sentence(
+            epoch=e, accuracy=float(acc[i]), previous=float(acc[i - 1]) if i else None,
+            n_classes=len(names), confused=most_confused_pair(labels, predicted[i], names),
+        ))
+    ds = run.manifest.dataset.get("name", "images")
+    thumbs = probe.get("thumbnails")
+    return VideoData(
+        class_names=names,
+        labels=labels,
+        predicted=predicted,
+        panels=panels,
+        epochs=np.array(run.epochs),
+        metrics=metrics,
+        title=video_title(ds, str(run.manifest.model.get("name", "neural")), len(names)),
+        subtitles=subtitles,
+        thumbnails=thumbs[test] if thumbs is not None and options.thumbnails else None,
+        train_labels=probe["labels"][train] if options.show_train and train.any() else None,
+    )
+
+
+def make_video(
+    run_dir: str | Path,
+    options: VideoOptions,
+    *,
+    layers: list[str] | None = None,
+    out: str | Path | None = None,
+    gif: bool = False,
+    embed: EmbedOptions | None = None,
+) -> dict[str, Path]:
+    """Render the training video of a run; returns the files written.
+
+    Args:
+        run_dir: The run.
+        options: Look of the video.
+        layers: Layers side by side (default: the last recorded layer).
+        out: The MP4 (or GIF) path; default ``<run>/media/video.mp4``.
+        gif: Write a GIF instead of an MP4.
+        embed: How to embed layers that are not embedded yet.
+    """
+    run = Run.open(run_dir)
+    chosen = layers or run.layers[-1:]
+    if len(chosen) > MAX_PANELS:
+        raise UserInputError(f"at most {MAX_PANELS} layers fit side by side, got {len(chosen)}")
+    for layer in chosen:
+        run.check_layer(layer)
+    embed_run(run.path, embed or EmbedOptions(), chosen)
+    run = Run.open(run_dir)
+    data = build_video_data(run, chosen, options)
+    style = FrameStyle(
+        width=options.width, height=options.height, color_by=options.color_by,
+        thumbnails=options.thumbnails, max_thumbnails=options.max_thumbnails,
+        fps=options.fps, tween_frames=options.tween_frames, hold_frames=options.hold_frames,
+        show_train=options.show_train,
+    )
+    renderer = FrameRenderer(data, style)
+    media = run.media_dir()
+    default = media / ("video.gif" if gif else "video.mp4")
+    target = Path(out) if out is not None else default
+    if target.suffix.lower() not in (".mp4", ".gif"):
+        raise UserInputError(f"--out {target} must end in .mp4 or .gif")
+    gif = gif or target.suffix.lower() == ".gif"
+    n = len(renderer.frame_times())
+    if gif:
+        write_gif(renderer.frames(), target, fps=min(options.fps, 15), total=n)
+    else:
+        write_mp4(renderer.frames(), target, fps=options.fps, total=n)
+    writer = open_for_update(run.path)
+    last = writer.write_media("last_frame.png", encode_png(renderer.render(len(run.epochs) - 1)))
+    files = {"video": target, "last_frame": last}
+    if target.resolve().is_relative_to(run.path.resolve()):
+        writer.register_media(target)
+    return files

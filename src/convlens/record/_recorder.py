@@ -1,0 +1,322 @@
+"""The Recorder: activations of chosen layers on a fixed probe set, once per epoch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from convlens.core import HookSet, UserInputError
+from convlens.store import RunWriter
+
+from ._checkpoint import model_to_bytes, optimizer_to_bytes
+from ._layers import LayerSpec, resolve_layers
+from ._reducers import REDUCERS
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What one pass over the probe set saw.
+
+    Attributes:
+        activations: layer name -> [N, D] float32 (reduced, detached copies).
+        logits: [N, C] float32 model outputs.
+        loss: [N] per-example cross-entropy, or None without labels.
+    """
+
+    activations: dict[str, np.ndarray]
+    logits: np.ndarray
+    loss: np.ndarray | None
+
+    def accuracy(self, labels: np.ndarray) -> float:
+        return float((self.logits.argmax(1) == np.asarray(labels)).mean())
+
+
+class _ModelState:
+    """Saves and restores what a recording pass changes: every module's train/eval flag."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self._flags = [(m, m.training) for m in model.modules()]
+
+    def restore(self) -> None:
+        for m, flag in self._flags:
+            m.training = flag
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    for p in model.parameters():
+        return p.device
+    for b in model.buffers():
+        return b.device
+    return torch.device("cpu")
+
+
+class Recorder:
+    """Records chosen layers of any ``nn.Module`` on a fixed probe set after every epoch.
+
+    Hooks exist only while :meth:`capture` runs and are removed also when the forward pass
+    raises; the model's train/eval flags and grad mode are restored; recorded tensors are
+    detached copies. Used as a context manager with ``out``, it writes a run directory.
+
+    Example:
+        >>> with Recorder(model, probe_x, probe_y, layers="conv2,fc1", out="runs") as rec:
+        ...     for epoch in range(10):
+        ...         train_one_epoch(model)
+        ...         rec.record_epoch(metrics={"train_loss": loss})
+
+    Args:
+        model: The network; it is never changed.
+        probe_inputs: [N, ...] float tensor, the fixed probe set.
+        probe_labels: [N] int class labels (for per-probe loss and accuracy), optional.
+        layers: Names, globs, type names or module classes (see ``resolve_layers``).
+        reducer: Name of a registered reducer (``auto``, ``mean``, ``max``, ``none``).
+        batch_size: Probe examples per forward pass.
+        out: Runs folder to write ``out/<run_id>/`` into; None keeps captures in memory only.
+        resume: An existing run directory to append epochs to (instead of ``out``).
+        class_names: Names of the classes, in label order.
+        checkpoints: Keep a safetensors state_dict per epoch.
+        run_id, config, dataset, model_info: Written into the run's manifest and config.
+        thumbnails, probe_indices, probe_sources: Shown by the viewers.
+        probe_split: [N] 0 for a held-out (test) probe, 1 for a training-set probe.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        probe_inputs: torch.Tensor,
+        probe_labels: torch.Tensor | np.ndarray | Sequence[int] | None = None,
+        *,
+        layers: Sequence[LayerSpec] | str,
+        reducer: str = "auto",
+        batch_size: int = 128,
+        out: str | os.PathLike[str] | None = None,
+        resume: str | os.PathLike[str] | None = None,
+        class_names: Sequence[str] | None = None,
+        checkpoints: bool = True,
+        run_id: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        dataset: Mapping[str, Any] | None = None,
+        model_info: Mapping[str, Any] | None = None,
+        thumbnails: np.ndarray | None = None,
+        probe_indices: np.ndarray | None = None,
+        probe_sources: Sequence[str] | None = None,
+        probe_split: np.ndarray | None = None,
+    ) -> None:
+        if not isinstance(model, nn.Module):
+            raise UserInputError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not isinstance(probe_inputs, torch.Tensor) or probe_inputs.dim() < 2:
+            raise UserInputError("probe_inputs must be a tensor [N, ...] with N probe examples")
+        if len(probe_inputs) == 0:
+            raise UserInputError("the probe set is empty: give at least one probe example")
+        if batch_size < 1:
+            raise UserInputError(f"batch_size must be positive, got {batch_size}")
+        if out is not None and resume is not None:
+            raise UserInputError("give either out (a new run) or resume (an existing run)")
+        self.model = model
+        self.probe_inputs = probe_inputs.detach()
+        self.probe_labels = (
+            None if probe_labels is None else torch.as_tensor(np.asarray(probe_labels)).long()
+        )
+        if self.probe_labels is not None and len(self.probe_labels) != len(probe_inputs):
+            raise UserInputError(
+                f"{len(self.probe_labels)} probe labels for {len(probe_inputs)} probe inputs"
+            )
+        self.layers = resolve_layers(model, layers)
+        self.reducer_name = reducer
+        self.reducer = REDUCERS.get(reducer)
+        self.batch_size = batch_size
+        self.checkpoints = checkpoints
+        self._out = out
+        self._resume = resume
+        self._class_names = list(class_names) if class_names is not None else None
+        self._run_args = {
+            "run_id": run_id,
+            "config": dict(config or {}),
+            "dataset": dict(dataset or {}),
+            "model_info": dict(model_info or {}),
+        }
+        self._probe_extra = (thumbnails, probe_indices, probe_sources, probe_split)
+        self.layer_shapes = self._check_layers()
+        self.writer: RunWriter | None = None
+        self.history: list[Capture] = []
+        self.epoch = 0
+
+    # -- the one forward pass with hooks ------------------------------------------------------
+
+    def _check_layers(self) -> dict[str, list[int]]:
+        """One dry pass on one example: find reused modules and non-tensor outputs early."""
+        calls: dict[str, list[Any]] = {n: [] for n in self.layers}
+        modules = dict(self.model.named_modules())
+        state = _ModelState(self.model)
+        try:
+            with HookSet() as hooks, torch.no_grad():
+                for name in self.layers:
+                    def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
+                        calls[name].append(out)
+
+                    hooks.add(modules[name].register_forward_hook(hook))
+                self.model.eval()
+                x = self.probe_inputs[:1].to(_model_device(self.model))
+                self.model(x)
+        finally:
+            state.restore()
+        shapes = {}
+        for name, outs in calls.items():
+            if len(outs) == 0:
+                raise UserInputError(
+                    f"layer '{name}' is never called in the forward pass: record a module that "
+                    "the model's forward() uses"
+                )
+            if len(outs) > 1:
+                raise UserInputError(
+                    f"layer '{name}' is called {len(outs)} times per forward pass (a reused "
+                    "module), so its activity is ambiguous: give each use its own module, or "
+                    "record the module that contains them"
+                )
+            if not isinstance(outs[0], torch.Tensor):
+                raise UserInputError(
+                    f"layer '{name}' returns {type(outs[0]).__name__}, not a tensor: record a "
+                    "submodule that returns a tensor (e.g. the layer inside an LSTM/attention "
+                    "block) or wrap it in a module that returns the tensor you want"
+                )
+            shapes[name] = list(outs[0].shape[1:])
+        return shapes
+
+    def capture(self) -> Capture:
+        """Run the probe set through the model once, in eval mode without gradients."""
+        modules = dict(self.model.named_modules())
+        chunks: dict[str, list[torch.Tensor]] = {n: [] for n in self.layers}
+        logits: list[torch.Tensor] = []
+        device = _model_device(self.model)
+        state = _ModelState(self.model)
+        try:
+            with HookSet() as hooks, torch.no_grad():
+                for name in self.layers:
+                    def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
+                        chunks[name].append(self.reducer(out.detach()).float().cpu())
+
+                    hooks.add(modules[name].register_forward_hook(hook))
+                self.model.eval()
+                for start in range(0, len(self.probe_inputs), self.batch_size):
+                    xb = self.probe_inputs[start : start + self.batch_size].to(device)
+                    out = self.model(xb)
+                    if not isinstance(out, torch.Tensor):
+                        raise UserInputError(
+                            f"the model returns {type(out).__name__}, not a tensor of class "
+                            "scores: wrap it so forward() returns the logits"
+                        )
+                    logits.append(out.detach().float().cpu().flatten(1))
+        finally:
+            state.restore()
+        acts = {n: torch.cat(c).numpy() for n, c in chunks.items()}
+        lg = torch.cat(logits)
+        loss = None
+        if self.probe_labels is not None:
+            loss = F.cross_entropy(lg, self.probe_labels, reduction="none").numpy()
+        return Capture(activations=acts, logits=lg.numpy(), loss=loss)
+
+    # -- writing a run --------------------------------------------------------------------------
+
+    def __enter__(self) -> Recorder:
+        if self._resume is not None:
+            self.writer = RunWriter.resume(self._resume)
+            self.epoch = self.writer.epochs[-1] if self.writer.epochs else 0
+        elif self._out is not None:
+            self.writer = self._create_run()
+        return self
+
+    def _create_run(self) -> RunWriter:
+        n_classes = None
+        if self.probe_labels is not None:
+            n_classes = int(self.probe_labels.max()) + 1
+        names = self._class_names or [str(i) for i in range(n_classes or 0)]
+        spatial = self.reducer_name in ("auto", "mean", "max")
+        layers = {
+            n: {
+                "shape": s,
+                "dim": int(s[0] if spatial and len(s) > 1 else np.prod(s)),
+                "reducer": self.reducer_name,
+            }
+            for n, s in self.layer_shapes.items()
+        }
+        model_info = {
+            "class": type(self.model).__name__,
+            "parameters": int(sum(p.numel() for p in self.model.parameters())),
+            **self._run_args["model_info"],
+        }
+        writer = RunWriter.create(
+            self._out,  # type: ignore[arg-type]
+            run_id=self._run_args["run_id"],
+            config=self._run_args["config"],
+            dataset=self._run_args["dataset"],
+            model=model_info,
+            classes=names,
+            layers=layers,
+            versions={"torch": torch.__version__, "numpy": np.__version__},
+        )
+        thumbs, indices, sources, split = self._probe_extra
+        n = len(self.probe_inputs)
+        writer.write_probe(
+            labels=(self.probe_labels.numpy() if self.probe_labels is not None
+                    else np.full(n, -1, dtype=np.int64)),
+            indices=np.arange(n) if indices is None else np.asarray(indices),
+            thumbnails=thumbs,
+            sources=list(sources) if sources is not None else None,
+            split=split,
+        )
+        return writer
+
+    def record_epoch(
+        self,
+        metrics: Mapping[str, float] | None = None,
+        *,
+        epoch: int | None = None,
+        optimizer: torch.optim.Optimizer | None = None,
+    ) -> Capture:
+        """Capture the probe set and, with a run, append it as the next epoch.
+
+        Args:
+            metrics: Extra per-epoch numbers (train loss, test accuracy ...).
+            epoch: The epoch number (default: one more than the last).
+            optimizer: Also checkpoint its state, so training can resume exactly.
+        """
+        cap = self.capture()
+        self.epoch = self.epoch + 1 if epoch is None else int(epoch)
+        m = dict(metrics or {})
+        if self.probe_labels is not None and cap.loss is not None:
+            m.setdefault("probe_accuracy", cap.accuracy(self.probe_labels.numpy()))
+            m.setdefault("probe_loss", float(cap.loss.mean()))
+        self.history.append(cap)
+        if self.writer is not None:
+            outputs = {"logits": cap.logits}
+            if cap.loss is not None:
+                outputs["loss"] = cap.loss
+            self.writer.write_epoch(
+                self.epoch,
+                activations=cap.activations,
+                outputs=outputs,
+                metrics=m,
+                checkpoint=model_to_bytes(self.model) if self.checkpoints else None,
+                optimizer=(
+                    optimizer_to_bytes(optimizer)
+                    if self.checkpoints and optimizer is not None
+                    else None
+                ),
+            )
+        return cap
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.writer is not None:
+            self.writer.finish("complete" if exc_type is None else "interrupted")

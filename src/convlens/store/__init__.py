@@ -1,0 +1,18 @@
+"""The run directory: manifest + safetensors, append-only, atomic. Never imports torch."""
+
+from ._atomic import DiskFullError, write_bytes_atomic, write_json_atomic
+from ._manifest import SCHEMA_VERSION, Manifest, parse_manifest
+from ._run import Run, RunWriter, list_runs, open_for_update
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "DiskFullError",
+    "Manifest",
+    "Run",
+    "RunWriter",
+    "list_runs",
+    "open_for_update",
+    "parse_manifest",
+    "write_bytes_atomic",
+    "write_json_atomic",
+]
