@@ -1,0 +1,210 @@
+"""Fast drawing with NumPy: anti-aliased disc sprites splatted in one vectorised step,
+thumbnail tiles pasted by slicing, and greedy placement of thumbnails that never overlap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ._palette import MISTAKE_COLOR
+
+
+def ease(u: np.ndarray | float) -> np.ndarray | float:
+    """Cubic ease-in-out on [0, 1]: starts and ends at rest, ``ease(0.5) == 0.5``."""
+    u = np.clip(u, 0.0, 1.0)
+    return np.where(u < 0.5, 4 * u**3, 1 - (-2 * u + 2) ** 3 / 2)
+
+
+@dataclass(frozen=True)
+class Sprite:
+    """A small anti-aliased shape in one colour per class.
+
+    Attributes:
+        dy: ``[K]`` row offsets of the covered pixels from the centre.
+        dx: ``[K]`` column offsets.
+        alpha: ``[K]`` coverage in 0..255.
+        colors: ``[C, K, 3]`` colour of each covered pixel, per class.
+    """
+
+    dy: np.ndarray
+    dx: np.ndarray
+    alpha: np.ndarray
+    colors: np.ndarray
+
+    @property
+    def reach(self) -> int:
+        """How far the sprite extends from its centre, in pixels."""
+        return int(max(np.abs(self.dy).max(), np.abs(self.dx).max()))
+
+
+def _grid(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    R = int(np.ceil(radius + 0.5))
+    dy, dx = np.mgrid[-R : R + 1, -R : R + 1]
+    return dy.ravel(), dx.ravel(), np.hypot(dy, dx).ravel()
+
+
+def disc_sprite(radius: float, colors: np.ndarray, rim: float = 0.62, opacity: float = 1.0) -> Sprite:
+    """A filled disc per colour with a darker 1-pixel rim, so overlapping points stay apart.
+
+    Args:
+        radius: Radius in pixels.
+        colors: ``[C, 3]`` uint8 fill colours.
+        rim: Brightness factor of the rim (1 = no rim).
+        opacity: Overall opacity in 0..1.
+    """
+    dy, dx, d = _grid(radius)
+    cover = np.clip(radius + 0.5 - d, 0.0, 1.0) * opacity
+    keep = cover > 0.02
+    dy, dx, d, cover = dy[keep], dx[keep], d[keep], cover[keep]
+    fill = colors.astype(np.float64)[:, None, :]
+    edge = fill * rim
+    w = np.clip(d - (radius - 1.5), 0.0, 1.0)[None, :, None] if radius > 1.5 else 1.0
+    col = fill * (1 - w) + edge * w
+    return Sprite(
+        dy=dy.astype(np.int64),
+        dx=dx.astype(np.int64),
+        alpha=np.round(cover * 255).astype(np.uint16),
+        colors=np.round(col).astype(np.uint16),
+    )
+
+
+def ring_sprite(inner: float, outer: float, color: np.ndarray = MISTAKE_COLOR) -> Sprite:
+    """An anti-aliased ring between radii ``inner`` and ``outer`` in one colour."""
+    dy, dx, d = _grid(outer)
+    cover = np.clip(outer + 0.5 - d, 0.0, 1.0) * np.clip(d - inner + 0.5, 0.0, 1.0)
+    keep = cover > 0.02
+    K = int(keep.sum())
+    return Sprite(
+        dy=dy[keep].astype(np.int64),
+        dx=dx[keep].astype(np.int64),
+        alpha=np.round(cover[keep] * 255).astype(np.uint16),
+        colors=np.broadcast_to(np.asarray(color, np.uint16), (1, K, 3)).copy(),
+    )
+
+
+def splat(canvas: np.ndarray, x: np.ndarray, y: np.ndarray, sprite: Sprite, cls: np.ndarray | None = None) -> None:
+    """Alpha-blend ``sprite`` onto ``canvas`` (uint8 ``[H, W, 3]``, C-contiguous) at every point.
+
+    All points are drawn in one vectorised step; where sprites overlap, the later point wins.
+    Centres must keep the sprite inside the canvas (callers clamp them).
+
+    Args:
+        canvas: Frame to draw on, modified in place.
+        x: ``[N]`` integer column of each centre.
+        y: ``[N]`` integer row of each centre.
+        sprite: What to draw.
+        cls: ``[N]`` colour index into ``sprite.colors`` (default 0 for all).
+    """
+    n = len(x)
+    if n == 0:
+        return
+    H, W, _ = canvas.shape
+    flat = canvas.reshape(H * W, 3)
+    idx = ((y[:, None] + sprite.dy) * W + (x[:, None] + sprite.dx)).ravel()
+    col = sprite.colors[np.zeros(n, np.int64) if cls is None else cls].reshape(-1, 3)
+    a = np.broadcast_to(sprite.alpha, (n, len(sprite.alpha))).reshape(-1, 1)
+    bg = flat[idx].astype(np.uint16)
+    out = (bg * (255 - a) + col * a + 127) // 255
+    flat[idx] = out.astype(np.uint8)
+
+
+def place_thumbnails(
+    xy: np.ndarray, size: float, max_count: int, order: np.ndarray | None = None
+) -> np.ndarray:
+    """Choose points whose thumbnails (squares of side ``size`` centred on them) never overlap.
+
+    Greedy: walk the points in ``order`` and keep one when no kept square overlaps it, until
+    ``max_count`` are kept. A grid of cells of side ``size`` holds at most one kept point per
+    cell, so each test looks at nine cells only.
+
+    Args:
+        xy: ``[N, 2]`` pixel centres.
+        size: Side of a thumbnail plus the gap wanted between two.
+        max_count: At most this many are kept.
+        order: Priority order of the point indices (default ``0..N-1``).
+
+    Returns:
+        Indices of the kept points, in the order they were kept.
+    """
+    order = np.arange(len(xy)) if order is None else np.asarray(order)
+    if max_count <= 0 or len(order) == 0:
+        return np.zeros(0, np.int64)
+    xs = xy[:, 0].tolist()
+    ys = xy[:, 1].tolist()
+    cells: dict[tuple[int, int], int] = {}
+    kept: list[int] = []
+    for i in order.tolist():
+        x, y = xs[i], ys[i]
+        cx, cy = int(x // size), int(y // size)
+        free = True
+        for ox in (-1, 0, 1):
+            for oy in (-1, 0, 1):
+                j = cells.get((cx + ox, cy + oy))
+                if j is not None and abs(xs[j] - x) < size and abs(ys[j] - y) < size:
+                    free = False
+                    break
+            if not free:
+                break
+        if free:
+            cells[(cx, cy)] = i
+            kept.append(i)
+            if len(kept) >= max_count:
+                break
+    return np.array(kept, dtype=np.int64)
+
+
+class Thumbnails:
+    """Probe images as small framed tiles, tinted and framed in a class colour, made on demand.
+
+    Grey images are drawn as ink in the class colour on white (the ink is whichever of dark or
+    light is not the background); colour images keep their colours. Every tile has a frame in
+    the class colour; a mistake adds a red frame outside it.
+    """
+
+    FRAME = 2
+
+    def __init__(self, images: np.ndarray, size: int, colors: np.ndarray) -> None:
+        self.size = size
+        self.colors = colors.astype(np.float64)
+        inner = max(size - 2 * self.FRAME, 1)
+        self._gray = images.ndim == 3
+        resized = []
+        for img in images:
+            im = Image.fromarray(img)
+            if im.size != (inner, inner):
+                im = im.resize((inner, inner), Image.Resampling.LANCZOS)
+            resized.append(np.asarray(im))
+        self._images = np.stack(resized)
+        if self._gray:
+            border = np.concatenate(
+                [images[:, 0, :], images[:, -1, :], images[:, :, 0], images[:, :, -1]], axis=1
+            )
+            light_bg = border.mean(axis=1) >= 128
+            v = self._images.astype(np.float64) / 255.0
+            self._ink = np.where(light_bg[:, None, None], 1.0 - v, v)
+        self._cache: dict[tuple[int, int, bool], np.ndarray] = {}
+
+    def tile(self, i: int, cls: int, wrong: bool) -> np.ndarray:
+        """The uint8 tile of image ``i`` in the colour of ``cls``; ``size + 4`` wide if wrong."""
+        key = (i, cls, wrong)
+        got = self._cache.get(key)
+        if got is not None:
+            return got
+        color = self.colors[cls]
+        if self._gray:
+            ink = self._ink[i][..., None]
+            img = 255.0 - ink * (255.0 - color)
+        else:
+            img = self._images[i].astype(np.float64)
+        f = self.FRAME
+        tile = np.empty((self.size, self.size, 3))
+        tile[:] = color
+        tile[f : f + img.shape[0], f : f + img.shape[1]] = img
+        if wrong:
+            tile = np.pad(tile, ((f, f), (f, f), (0, 0)))
+            tile[:f], tile[-f:], tile[:, :f], tile[:, -f:] = (MISTAKE_COLOR,) * 4
+        out = np.round(tile).astype(np.uint8)
+        self._cache[key] = out
+        return out
