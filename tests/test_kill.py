@@ -55,8 +55,12 @@ def test_sigkill_at_random_moments_keeps_runs_readable_and_resumable(tmp_path: P
     seen_epochs = []
     for trial in range(TRIALS):
         out = tmp_path / f"t{trial}"
-        proc = subprocess.Popen([sys.executable, "-c", CHILD, str(out)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(out)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             _wait_for_first_epoch(out / "victim", proc)
             time.sleep(float(rng.uniform(0.0, 0.6)))  # the kill moment, not a wait for readiness
@@ -71,8 +75,9 @@ def test_sigkill_at_random_moments_keeps_runs_readable_and_resumable(tmp_path: P
         seen_epochs.append(last)
         # and it resumes from there
         x, y = probe_images(40)
-        with Recorder(TinyConvNet(), x, y, layers="conv,relu,fc", reducer="none",
-                      resume=run.path) as rec:
+        with Recorder(
+            TinyConvNet(), x, y, layers="conv,relu,fc", reducer="none", resume=run.path
+        ) as rec:
             rec.record_epoch()
         resumed = Run.open(run.path)
         assert resumed.epochs == [*run.epochs, last + 1]

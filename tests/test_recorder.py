@@ -41,8 +41,9 @@ def test_exact_activations_of_hand_weighted_model() -> None:
     x[0, 0, :, 4] = 1.0  # one vertical line
     cap = Recorder(model, x, layers=["conv", "relu", "fc"], reducer="mean").capture()
     conv = model.conv(x)
-    np.testing.assert_allclose(cap.activations["conv"], conv.mean((2, 3)).detach().numpy(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        cap.activations["conv"], conv.mean((2, 3)).detach().numpy(), rtol=1e-6
+    )
     # the vertical detector answers +3 left of the line and -3 right of it: mean over 6×6 is 0
     np.testing.assert_allclose(cap.activations["conv"][0], [0.0, 0.0], atol=1e-6)
     # after ReLU only the positive side stays: 6 rows × 3 = 18 over 36 cells
@@ -141,8 +142,9 @@ def test_writes_a_run_and_resumes_it(tmp_path: Path) -> None:
     x, y = probe_images(3)
     model = TinyConvNet(scale=0.5)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    with Recorder(model, x, y, layers="conv,fc", out=tmp_path, run_id="r",
-                  class_names=["a", "b", "c"]) as rec:
+    with Recorder(
+        model, x, y, layers="conv,fc", out=tmp_path, run_id="r", class_names=["a", "b", "c"]
+    ) as rec:
         for _ in range(2):
             model(x).sum().backward()
             opt.step()
@@ -169,9 +171,10 @@ def test_writes_a_run_and_resumes_it(tmp_path: Path) -> None:
 
 def test_interrupted_run_is_marked(tmp_path: Path) -> None:
     x, y = probe_images(2)
-    with pytest.raises(KeyboardInterrupt), Recorder(
-        TinyConvNet(), x, y, layers="fc", out=tmp_path, run_id="r"
-    ) as rec:
+    with (
+        pytest.raises(KeyboardInterrupt),
+        Recorder(TinyConvNet(), x, y, layers="fc", out=tmp_path, run_id="r") as rec,
+    ):
         rec.record_epoch()
         raise KeyboardInterrupt
     run = Run.open(tmp_path / "r")

@@ -14,8 +14,13 @@ from convlens.store import SCHEMA_VERSION, Run, RunWriter, list_runs, parse_mani
 
 def _writer(tmp_path: Path, run_id: str = "r1") -> RunWriter:
     return RunWriter.create(
-        tmp_path, run_id=run_id, config={"a": 1}, dataset={"name": "d"}, model={"name": "m"},
-        classes=["x", "y"], layers={"fc": {"dim": 4}},
+        tmp_path,
+        run_id=run_id,
+        config={"a": 1},
+        dataset={"name": "d"},
+        model={"name": "m"},
+        classes=["x", "y"],
+        layers={"fc": {"dim": 4}},
     )
 
 
@@ -31,8 +36,12 @@ def _epoch(w: RunWriter, epoch: int, value: float) -> None:
 
 def test_round_trip(tmp_path: Path) -> None:
     w = _writer(tmp_path)
-    w.write_probe(labels=np.array([0, 1, 0, 1, 0]), indices=np.arange(5),
-                  thumbnails=np.zeros((5, 4, 4, 1), np.uint8), sources=list("abcde"))
+    w.write_probe(
+        labels=np.array([0, 1, 0, 1, 0]),
+        indices=np.arange(5),
+        thumbnails=np.zeros((5, 4, 4, 1), np.uint8),
+        sources=list("abcde"),
+    )
     for e in (1, 2):
         _epoch(w, e, e / 10)
     w.finish()

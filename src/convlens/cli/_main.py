@@ -39,21 +39,34 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         description="Train a CNN on a dataset and record chosen layers on a fixed probe set "
         "after every epoch, into RUNS_DIR/<run_id>/.",
     )
-    p.add_argument("--data", default="sketches",
-                   help=f"a built-in dataset ({', '.join(DATASETS.names())}) or a folder with "
-                   "train/<class>/* and test/<class>/* images (default: sketches)")
-    p.add_argument("--model", default="paper",
-                   help=f"a built-in model ({_registry_help(MODELS)}), 'package.module:factory' "
-                   "for your own nn.Module, or 'torchvision:NAME' (default: paper)")
+    p.add_argument(
+        "--data",
+        default="sketches",
+        help=f"a built-in dataset ({', '.join(DATASETS.names())}) or a folder with "
+        "train/<class>/* and test/<class>/* images (default: sketches)",
+    )
+    p.add_argument(
+        "--model",
+        default="paper",
+        help=f"a built-in model ({_registry_help(MODELS)}), 'package.module:factory' "
+        "for your own nn.Module, or 'torchvision:NAME' (default: paper)",
+    )
     p.add_argument("--weights", help="initial weights: .safetensors or a torch state_dict file")
     p.add_argument("--epochs", type=int, default=10, help="epochs in total (default: 10)")
     p.add_argument("--out", type=Path, help="folder for runs: the run goes in OUT/<run_id>/")
     p.add_argument("--resume", type=Path, help="continue this run up to --epochs")
     p.add_argument("--run-id", help="name of the new run (default: date-dataset-model)")
-    p.add_argument("--layers", help="layers to record, comma separated: names, globs "
-                   "('features.*') or types ('Conv2d') (default: the model's suggestion)")
-    p.add_argument("--reducer", default="auto", choices=REDUCERS.names(),
-                   help=f"how conv maps become vectors ({_registry_help(REDUCERS)})")
+    p.add_argument(
+        "--layers",
+        help="layers to record, comma separated: names, globs "
+        "('features.*') or types ('Conv2d') (default: the model's suggestion)",
+    )
+    p.add_argument(
+        "--reducer",
+        default="auto",
+        choices=REDUCERS.names(),
+        help=f"how conv maps become vectors ({_registry_help(REDUCERS)})",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--batch-size", type=int, default=25)
     p.add_argument("--lr", type=float, default=1e-4, help="learning rate (default: 1e-4)")
@@ -61,14 +74,22 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     p.add_argument("--image-size", type=int, help="resize images to this many pixels")
-    p.add_argument("--train-per-class", type=int, help="use at most this many training images "
-                   "per class")
-    p.add_argument("--test-per-class", type=int, help="use at most this many test images per "
-                   "class")
-    p.add_argument("--probe-size", type=int, default=200,
-                   help="held-out images to watch (class-stratified; default: 200)")
-    p.add_argument("--train-probe-size", type=int, default=200,
-                   help="training images to watch as well (default: 200; 0 for none)")
+    p.add_argument(
+        "--train-per-class", type=int, help="use at most this many training images per class"
+    )
+    p.add_argument("--test-per-class", type=int, help="use at most this many test images per class")
+    p.add_argument(
+        "--probe-size",
+        type=int,
+        default=200,
+        help="held-out images to watch (class-stratified; default: 200)",
+    )
+    p.add_argument(
+        "--train-probe-size",
+        type=int,
+        default=200,
+        help="training images to watch as well (default: 200; 0 for none)",
+    )
     p.add_argument("--no-augment", action="store_true", help="no random shifts while training")
     p.add_argument("--no-checkpoints", action="store_true", help="keep no per-epoch weights")
 
@@ -79,8 +100,9 @@ def _add_embed(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("embed", help="embed a run's recorded layers in 2-D, aligned over epochs")
     p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
     p.add_argument("--layer", action="append", help="layer to embed (repeatable; default: all)")
-    p.add_argument("--method", default="aligned", choices=EMBEDDERS.names(),
-                   help=_registry_help(EMBEDDERS))
+    p.add_argument(
+        "--method", default="aligned", choices=EMBEDDERS.names(), help=_registry_help(EMBEDDERS)
+    )
     p.add_argument("--n-neighbors", type=int, default=15)
     p.add_argument("--min-dist", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
@@ -90,10 +112,14 @@ def _add_embed(sub: argparse._SubParsersAction) -> None:
 def _add_video(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("video", help="render the training video (MP4 or GIF) of a run")
     p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
-    p.add_argument("--layer", action="append",
-                   help="layer to show (repeat for side-by-side panels; default: the last)")
-    p.add_argument("--out", type=Path, help="output file, .mp4 or .gif "
-                   "(default: RUN/media/video.mp4)")
+    p.add_argument(
+        "--layer",
+        action="append",
+        help="layer to show (repeat for side-by-side panels; default: the last)",
+    )
+    p.add_argument(
+        "--out", type=Path, help="output file, .mp4 or .gif (default: RUN/media/video.mp4)"
+    )
     p.add_argument("--gif", action="store_true", help="write a GIF instead of an MP4")
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--height", type=int, default=720)
@@ -116,8 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("demo", help="train on generated sketches and make the video (offline)")
-    p.add_argument("--out", type=Path, default=Path("convlens-demo"),
-                   help="folder for the demo run (default: ./convlens-demo)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("convlens-demo"),
+        help="folder for the demo run (default: ./convlens-demo)",
+    )
     p.add_argument("--epochs", type=int, default=None, help="epochs (default: 10)")
     _add_train(sub)
     _add_embed(sub)
@@ -148,41 +178,72 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "train":
         data = DataOptions(
-            data=args.data, image_size=args.image_size, train_per_class=args.train_per_class,
-            test_per_class=args.test_per_class, probe_size=args.probe_size,
-            train_probe_size=args.train_probe_size, augment=not args.no_augment,
+            data=args.data,
+            image_size=args.image_size,
+            train_per_class=args.train_per_class,
+            test_per_class=args.test_per_class,
+            probe_size=args.probe_size,
+            train_probe_size=args.train_probe_size,
+            augment=not args.no_augment,
         )
         train = TrainOptions(
-            model=args.model, weights=args.weights, epochs=args.epochs,
-            batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-            weight_decay=args.weight_decay, device=args.device, seed=args.seed,
+            model=args.model,
+            weights=args.weights,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            optimizer=args.optimizer,
+            weight_decay=args.weight_decay,
+            device=args.device,
+            seed=args.seed,
         )
         layers = tuple(s.strip() for s in (args.layers or "").split(",") if s.strip())
-        record = RecordOptions(layers=layers, reducer=args.reducer,
-                               checkpoints=not args.no_checkpoints)
+        record = RecordOptions(
+            layers=layers, reducer=args.reducer, checkpoints=not args.no_checkpoints
+        )
         if args.out is None and args.resume is None:
             raise ConvLensError("give --out RUNS_DIR for a new run (or --resume RUN)")
-        run = pipelines.train(data, train, record, out=args.out, resume=args.resume,
-                              run_id=args.run_id, on_epoch=_print_epoch)
+        run = pipelines.train(
+            data,
+            train,
+            record,
+            out=args.out,
+            resume=args.resume,
+            run_id=args.run_id,
+            on_epoch=_print_epoch,
+        )
         print(f"run written to {run}\nnext: convlens video {run}")
         return 0
     if args.command == "embed":
-        options = EmbedOptions(method=args.method, n_neighbors=args.n_neighbors,
-                               min_dist=args.min_dist, seed=args.seed)
+        options = EmbedOptions(
+            method=args.method, n_neighbors=args.n_neighbors, min_dist=args.min_dist, seed=args.seed
+        )
         results = pipelines.embed_run(args.run, options, args.layer, force=args.force)
         for layer, info in results.items():
             q = info.get("quality", {})
-            print(f"{layer}: {info['method']}, trustworthiness {q.get('trustworthiness', 0):.3f}, "
-                  f"k-NN preservation {q.get('knn_preservation', 0):.3f}, displacement "
-                  f"{q.get('displacement', 0):.3f}")
+            print(
+                f"{layer}: {info['method']}, trustworthiness {q.get('trustworthiness', 0):.3f}, "
+                f"k-NN preservation {q.get('knn_preservation', 0):.3f}, displacement "
+                f"{q.get('displacement', 0):.3f}"
+            )
         return 0
     if args.command == "video":
         options = VideoOptions(
-            width=args.width, height=args.height, fps=args.fps, color_by=args.color_by,
-            thumbnails=not args.no_thumbnails, show_train=not args.no_train,
+            width=args.width,
+            height=args.height,
+            fps=args.fps,
+            color_by=args.color_by,
+            thumbnails=not args.no_thumbnails,
+            show_train=not args.no_train,
         )
-        files = pipelines.make_video(args.run, options, layers=args.layer, out=args.out,
-                                     gif=args.gif, embed=EmbedOptions(method=args.method))
+        files = pipelines.make_video(
+            args.run,
+            options,
+            layers=args.layer,
+            out=args.out,
+            gif=args.gif,
+            embed=EmbedOptions(method=args.method),
+        )
         for kind, path in files.items():
             print(f"{kind}: {path}")
         return 0
@@ -207,13 +268,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"convlens: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("convlens: stopped; a training run can be continued with --resume RUN",
-              file=sys.stderr)
+        print(
+            "convlens: stopped; a training run can be continued with --resume RUN", file=sys.stderr
+        )
         return EXIT_INTERRUPTED
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            print(f"convlens: error: the disk is full ({exc.filename or ''}): free some space "
-                  "and run again (training resumes with --resume RUN)", file=sys.stderr)
+            print(
+                f"convlens: error: the disk is full ({exc.filename or ''}): free some space "
+                "and run again (training resumes with --resume RUN)",
+                file=sys.stderr,
+            )
         else:
             print(f"convlens: error: {exc}", file=sys.stderr)
         return 1

@@ -27,8 +27,12 @@ class DataOptions:
     augment: bool = True
 
     def __post_init__(self) -> None:
-        _check_positive(image_size=self.image_size, train_per_class=self.train_per_class,
-                        test_per_class=self.test_per_class, probe_size=self.probe_size)
+        _check_positive(
+            image_size=self.image_size,
+            train_per_class=self.train_per_class,
+            test_per_class=self.test_per_class,
+            probe_size=self.probe_size,
+        )
         if self.train_probe_size < 0:
             raise UserInputError("--train-probe-size must be 0 or more")
 

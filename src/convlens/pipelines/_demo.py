@@ -10,20 +10,31 @@ from ._embed import embed_run
 from ._train import EpochCallback, train
 from ._video import make_video
 
-DEMO_DATA = DataOptions(data="sketches", image_size=64, train_per_class=100, test_per_class=30,
-                        probe_size=200, train_probe_size=200)
+DEMO_DATA = DataOptions(
+    data="sketches",
+    image_size=64,
+    train_per_class=100,
+    test_per_class=30,
+    probe_size=200,
+    train_probe_size=200,
+)
 DEMO_TRAIN = TrainOptions(model="paper", epochs=10, batch_size=25, lr=1e-3, seed=0)
 DEMO_RECORD = RecordOptions(layers=("conv2", "fc1"))
 
 
-def demo(out: str | Path, *, epochs: int | None = None, on_epoch: EpochCallback | None = None,
-         video: VideoOptions | None = None) -> dict[str, Path]:
+def demo(
+    out: str | Path,
+    *,
+    epochs: int | None = None,
+    on_epoch: EpochCallback | None = None,
+    video: VideoOptions | None = None,
+) -> dict[str, Path]:
     """Generate sketches, train the paper's CNN, record two layers, embed them, make the video.
 
     Returns the run folder and the media files.
     """
-    options = DEMO_TRAIN if epochs is None else TrainOptions(
-        **{**DEMO_TRAIN.__dict__, "epochs": epochs}
+    options = (
+        DEMO_TRAIN if epochs is None else TrainOptions(**{**DEMO_TRAIN.__dict__, "epochs": epochs})
     )
     run = train(DEMO_DATA, options, DEMO_RECORD, out=out, on_epoch=on_epoch)
     embed = EmbedOptions()

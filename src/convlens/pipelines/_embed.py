@@ -23,13 +23,21 @@ def embed_layer(run: Run, layer: str, options: EmbedOptions) -> tuple[np.ndarray
     """Fit the embedding of one layer over all completed epochs: ([E, N, 2], info)."""
     run.check_layer(layer)
     X = run.activation_series(layer).astype(np.float32)
-    kwargs = _accepted(options.method, random_state=options.seed,
-                       n_neighbors=options.n_neighbors, min_dist=options.min_dist)
+    kwargs = _accepted(
+        options.method,
+        random_state=options.seed,
+        n_neighbors=options.n_neighbors,
+        min_dist=options.min_dist,
+    )
     est = make_embedder(options.method, **kwargs).fit(list(X))
     Y = np.asarray(est.embedding_, dtype=np.float32)
     quality = embedding_quality(list(X), Y, n_neighbors=min(10, X.shape[1] - 2))
-    info = {"method": options.method, "params": est.params_, "quality": quality,
-            "epochs": run.epochs}
+    info = {
+        "method": options.method,
+        "params": est.params_,
+        "quality": quality,
+        "epochs": run.epochs,
+    }
     return Y, info
 
 
@@ -39,13 +47,20 @@ def is_current(run: Run, layer: str, options: EmbedOptions) -> bool:
     if got is None:
         return False
     _, info = got
-    return info.get("epochs") == run.epochs and info.get("method") == options.method and (
-        info.get("params", {}).get("random_state", options.seed) == options.seed
+    return (
+        info.get("epochs") == run.epochs
+        and info.get("method") == options.method
+        and (info.get("params", {}).get("random_state", options.seed) == options.seed)
     )
 
 
-def embed_run(run_dir: str | Path, options: EmbedOptions, layers: list[str] | None = None,
-              *, force: bool = False) -> dict[str, dict[str, Any]]:
+def embed_run(
+    run_dir: str | Path,
+    options: EmbedOptions,
+    layers: list[str] | None = None,
+    *,
+    force: bool = False,
+) -> dict[str, dict[str, Any]]:
     """Embed ``layers`` (default: all recorded) of a run; returns layer -> info."""
     run = Run.open(run_dir)
     chosen = layers or run.layers

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def most_confused_pair(labels: np.ndarray, predicted: np.ndarray,
-                       class_names: Sequence[str]) -> tuple[str, str, int] | None:
+def most_confused_pair(
+    labels: np.ndarray, predicted: np.ndarray, class_names: Sequence[str]
+) -> tuple[str, str, int] | None:
     """The two classes mixed up most often (either direction) and how many times."""
     n = len(class_names)
     if len(labels) == 0:
@@ -37,11 +38,15 @@ def epoch_sentence(
     chance = 100 / max(n_classes, 1)
     mixed = f" It still mixes up {confused[0]} and {confused[1]}." if confused else ""
     if accuracy < 1.5 / max(n_classes, 1):
-        return (f"The network is still guessing: it gets {pct}% of new {what} right, "
-                f"where pure chance gives {chance:.0f}%.")
+        return (
+            f"The network is still guessing: it gets {pct}% of new {what} right, "
+            f"where pure chance gives {chance:.0f}%."
+        )
     if previous is None:
-        return (f"After one pass over the training {what}, it gets {pct}% of new ones right. "
-                "Similar pictures begin to gather.")
+        return (
+            f"After one pass over the training {what}, it gets {pct}% of new ones right. "
+            "Similar pictures begin to gather."
+        )
     delta = accuracy - previous
     if delta > 0.03:
         return f"It gets better: {pct}% of new {what} are right now. Groups form.{mixed}"

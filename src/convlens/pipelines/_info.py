@@ -33,11 +33,15 @@ def run_summary(run_dir: str | Path) -> str:
         f"({m.model.get('class', '?')}, {m.model.get('parameters', 0):,} parameters)"
     )
     for name, info in m.layers.items():
-        lines.append(f"layer      {name}: output {info.get('shape')}, recorded as "
-                     f"{info.get('dim')} values ({info.get('reducer')})")
+        lines.append(
+            f"layer      {name}: output {info.get('shape')}, recorded as "
+            f"{info.get('dim')} values ({info.get('reducer')})"
+        )
     probe = m.probe
-    lines.append(f"probe      {probe.get('n', 0)} images ({probe.get('test', 0)} held out, "
-                 f"{probe.get('train', 0)} from training)")
+    lines.append(
+        f"probe      {probe.get('n', 0)} images ({probe.get('test', 0)} held out, "
+        f"{probe.get('train', 0)} from training)"
+    )
     metrics = run.metrics()
     lines.append(f"epochs     {len(run.epochs)} completed")
     for key in ("train_accuracy", "test_accuracy", "probe_accuracy"):

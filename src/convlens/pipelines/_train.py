@@ -52,8 +52,13 @@ def _device(name: str) -> torch.device:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256,
-             device: torch.device | None = None) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int = 256,
+    device: torch.device | None = None,
+) -> tuple[float, float]:
     """Accuracy and mean cross-entropy of ``model`` on (x, y) in eval mode (mode restored)."""
     was = [(m, m.training) for m in model.modules()]
     device = device or torch.device("cpu")
@@ -72,9 +77,18 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / n, loss / n
 
 
-def _train_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-                 *, epoch: int, options: TrainOptions, augment: bool, device: torch.device,
-                 n_epochs: int) -> float:
+def _train_epoch(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epoch: int,
+    options: TrainOptions,
+    augment: bool,
+    device: torch.device,
+    n_epochs: int,
+) -> float:
     """One epoch; every random draw comes from (seed, epoch) so a resumed run matches."""
     gen = torch.Generator().manual_seed(options.seed * 100_003 + epoch)
     order = torch.randperm(len(x), generator=gen)
@@ -82,8 +96,12 @@ def _train_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, 
     total, n = 0.0, 0
     with torch.random.fork_rng(devices=[]):  # dropout draws; the caller's RNG is left alone
         torch.manual_seed(options.seed * 100_003 + epoch)
-        bar = progress(range(0, len(x), options.batch_size), desc=f"epoch {epoch}/{n_epochs}",
-                       unit="batch", leave=False)
+        bar = progress(
+            range(0, len(x), options.batch_size),
+            desc=f"epoch {epoch}/{n_epochs}",
+            unit="batch",
+            leave=False,
+        )
         for s in bar:
             idx = order[s : s + options.batch_size]
             xb = x[idx]
@@ -102,8 +120,11 @@ def _train_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, 
 def _probe(ds: Dataset, data: DataOptions, seed: int) -> dict[str, Any]:
     """The fixed probe set: a class-stratified test subset plus a small training subset."""
     ti = stratified_probe(ds.test.labels, data.probe_size, seed)
-    tri = (stratified_probe(ds.train.labels, data.train_probe_size, seed + 1)
-           if data.train_probe_size else np.zeros(0, np.int64))
+    tri = (
+        stratified_probe(ds.train.labels, data.train_probe_size, seed + 1)
+        if data.train_probe_size
+        else np.zeros(0, np.int64)
+    )
     images = np.concatenate([ds.test.images[ti], ds.train.images[tri]])
     return {
         "x": images_to_tensor(images),
@@ -138,8 +159,9 @@ def train(
         cfg = run.config
         target_epochs = options.epochs
         data = options_from_json(DataOptions, cfg.get("data", {}))
-        options = replace(options_from_json(TrainOptions, cfg.get("train", {})),
-                          epochs=max(target_epochs, 1))
+        options = replace(
+            options_from_json(TrainOptions, cfg.get("train", {})), epochs=max(target_epochs, 1)
+        )
         record = options_from_json(RecordOptions, cfg.get("record", {}))
         start_epoch = run.epochs[-1] if run.epochs else 0
         if start_epoch >= options.epochs:
@@ -149,13 +171,19 @@ def train(
             )
     device = _device(options.device)
     t0 = time.perf_counter()
-    ds = load_dataset(data.data, image_size=data.image_size, seed=options.seed,
-                      train_per_class=data.train_per_class, test_per_class=data.test_per_class)
+    ds = load_dataset(
+        data.data,
+        image_size=data.image_size,
+        seed=options.seed,
+        train_per_class=data.train_per_class,
+        test_per_class=data.test_per_class,
+    )
     n_classes = len(ds.class_names)
     with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
         torch.manual_seed(options.seed)
-        model = build_model(options.model, in_channels=ds.channels, num_classes=n_classes,
-                            image_size=ds.image_size)
+        model = build_model(
+            options.model, in_channels=ds.channels, num_classes=n_classes, image_size=ds.image_size
+        )
     if options.weights:
         load_weights(model, options.weights)
     layers = list(record.layers) or default_layers(model)
@@ -180,20 +208,48 @@ def train(
     train_eval = stratified_probe(ds.train.labels, min(len(y_train), 1000), options.seed + 2)
     setup_s = time.perf_counter() - t0
     recorder = Recorder(
-        model, pr["x"], pr["y"], layers=layers, reducer=record.reducer,
-        out=out, resume=resume, run_id=run_id, class_names=list(ds.class_names),
-        checkpoints=record.checkpoints, config=config,
-        dataset={"name": ds.name, "spec": data.data, "image_size": ds.image_size,
-                 "channels": ds.channels, "train": len(y_train), "test": len(y_test)},
+        model,
+        pr["x"],
+        pr["y"],
+        layers=layers,
+        reducer=record.reducer,
+        out=out,
+        resume=resume,
+        run_id=run_id,
+        class_names=list(ds.class_names),
+        checkpoints=record.checkpoints,
+        config=config,
+        dataset={
+            "name": ds.name,
+            "spec": data.data,
+            "image_size": ds.image_size,
+            "channels": ds.channels,
+            "train": len(y_train),
+            "test": len(y_test),
+        },
         model_info={"name": options.model, "summary": summary},
-        thumbnails=pr["thumbnails"], probe_indices=pr["indices"], probe_sources=pr["sources"],
+        thumbnails=pr["thumbnails"],
+        probe_indices=pr["indices"],
+        probe_sources=pr["sources"],
         probe_split=pr["split"],
     )
     try:
-        writer = _train_recorded(recorder, model, opt, start_epoch=start_epoch, setup_s=setup_s,
-                                 x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
-                                 train_eval=train_eval, data=data, options=options,
-                                 device=device, on_epoch=on_epoch)
+        writer = _train_recorded(
+            recorder,
+            model,
+            opt,
+            start_epoch=start_epoch,
+            setup_s=setup_s,
+            x_train=x_train,
+            y_train=y_train,
+            x_test=x_test,
+            y_test=y_test,
+            train_eval=train_eval,
+            data=data,
+            options=options,
+            device=device,
+            on_epoch=on_epoch,
+        )
     except BaseException:
         w = recorder.writer
         if out is not None and w is not None and not w.epochs:
@@ -202,11 +258,23 @@ def train(
     return writer.path
 
 
-def _train_recorded(recorder: Recorder, model: nn.Module, opt: torch.optim.Optimizer, *,
-                    start_epoch: int, setup_s: float, x_train: torch.Tensor,
-                    y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
-                    train_eval: np.ndarray, data: DataOptions, options: TrainOptions,
-                    device: torch.device, on_epoch: EpochCallback | None) -> RunWriter:
+def _train_recorded(
+    recorder: Recorder,
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    *,
+    start_epoch: int,
+    setup_s: float,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    train_eval: np.ndarray,
+    data: DataOptions,
+    options: TrainOptions,
+    device: torch.device,
+    on_epoch: EpochCallback | None,
+) -> RunWriter:
     with recorder:
         writer = recorder.writer
         if writer is None:  # pragma: no cover - out or resume was checked above
@@ -215,13 +283,20 @@ def _train_recorded(recorder: Recorder, model: nn.Module, opt: torch.optim.Optim
             writer.set_extra("setup_seconds", round(setup_s, 3))
         for epoch in range(start_epoch + 1, options.epochs + 1):
             t_train = time.perf_counter()
-            train_loss = _train_epoch(model, opt, x_train, y_train, epoch=epoch, options=options,
-                                      augment=data.augment, device=device,
-                                      n_epochs=options.epochs)
+            train_loss = _train_epoch(
+                model,
+                opt,
+                x_train,
+                y_train,
+                epoch=epoch,
+                options=options,
+                augment=data.augment,
+                device=device,
+                n_epochs=options.epochs,
+            )
             t_eval = time.perf_counter()
             test_acc, test_loss = evaluate(model, x_test, y_test, device=device)
-            train_acc, _ = evaluate(model, x_train[train_eval], y_train[train_eval],
-                                    device=device)
+            train_acc, _ = evaluate(model, x_train[train_eval], y_train[train_eval], device=device)
             t_rec = time.perf_counter()
             metrics = {
                 "train_loss": train_loss,

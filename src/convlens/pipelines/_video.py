@@ -42,11 +42,13 @@ def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> Vide
             raise UserInputError(f"layer '{layer}' is not embedded yet: run convlens embed first")
         Y, _ = got
         dim = run.manifest.layers[layer].get("dim", "?")
-        panels.append(PanelData(
-            title=f"{layer} · {dim} features",
-            xy=Y[:, test],
-            train_xy=Y[:, train] if options.show_train and train.any() else None,
-        ))
+        panels.append(
+            PanelData(
+                title=f"{layer} · {dim} features",
+                xy=Y[:, test],
+                train_xy=Y[:, train] if options.show_train and train.any() else None,
+            )
+        )
     m = run.metrics()
     metrics = {}
     for key, name in (("train_accuracy", "train accuracy"), ("test_accuracy", "test accuracy")):
@@ -54,15 +56,19 @@ def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> Vide
             metrics[name] = np.nan_to_num(m[key], nan=0.0)
     if not metrics and "probe_accuracy" in m:
         metrics["probe accuracy"] = m["probe_accuracy"]
-    acc = metrics.get("test accuracy", metrics.get("probe accuracy",
-                                                   (predicted == labels).mean(1)))
+    acc = metrics.get("test accuracy", metrics.get("probe accuracy", (predicted == labels).mean(1)))
     names = run.classes
     subtitles = []
     for i, e in enumerate(run.epochs):
-        subtitles.append(epoch_sentence(
-            epoch=e, accuracy=float(acc[i]), previous=float(acc[i - 1]) if i else None,
-            n_classes=len(names), confused=most_confused_pair(labels, predicted[i], names),
-        ))
+        subtitles.append(
+            epoch_sentence(
+                epoch=e,
+                accuracy=float(acc[i]),
+                previous=float(acc[i - 1]) if i else None,
+                n_classes=len(names),
+                confused=most_confused_pair(labels, predicted[i], names),
+            )
+        )
     ds = run.manifest.dataset.get("name", "images")
     thumbs = probe.get("thumbnails")
     return VideoData(
@@ -108,9 +114,14 @@ def make_video(
     run = Run.open(run_dir)
     data = build_video_data(run, chosen, options)
     style = FrameStyle(
-        width=options.width, height=options.height, color_by=options.color_by,
-        thumbnails=options.thumbnails, max_thumbnails=options.max_thumbnails,
-        fps=options.fps, tween_frames=options.tween_frames, hold_frames=options.hold_frames,
+        width=options.width,
+        height=options.height,
+        color_by=options.color_by,
+        thumbnails=options.thumbnails,
+        max_thumbnails=options.max_thumbnails,
+        fps=options.fps,
+        tween_frames=options.tween_frames,
+        hold_frames=options.hold_frames,
         show_train=options.show_train,
     )
     renderer = FrameRenderer(data, style)

@@ -158,6 +158,7 @@ class Recorder:
         try:
             with HookSet() as hooks, torch.no_grad():
                 for name in self.layers:
+
                     def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
                         calls[name].append(out)
 
@@ -199,6 +200,7 @@ class Recorder:
         try:
             with HookSet() as hooks, torch.no_grad():
                 for name in self.layers:
+
                     def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
                         chunks[name].append(self.reducer(out.detach()).float().cpu())
 
@@ -264,8 +266,11 @@ class Recorder:
         thumbs, indices, sources, split = self._probe_extra
         n = len(self.probe_inputs)
         writer.write_probe(
-            labels=(self.probe_labels.numpy() if self.probe_labels is not None
-                    else np.full(n, -1, dtype=np.int64)),
+            labels=(
+                self.probe_labels.numpy()
+                if self.probe_labels is not None
+                else np.full(n, -1, dtype=np.int64)
+            ),
             indices=np.arange(n) if indices is None else np.asarray(indices),
             thumbnails=thumbs,
             sources=list(sources) if sources is not None else None,

@@ -49,7 +49,12 @@ class AccuracyChart:
         self.epochs = np.asarray(epochs, dtype=np.float64)
         self.row_h = round(19 * s)
         head_h = round(24 * s)
-        self.legend = Rect(rect.x0, rect.y0 + head_h, rect.x1, rect.y0 + head_h + self.row_h * max(len(self.names), 1))
+        self.legend = Rect(
+            rect.x0,
+            rect.y0 + head_h,
+            rect.x1,
+            rect.y0 + head_h + self.row_h * max(len(self.names), 1),
+        )
         self.plot = Rect(
             rect.x0 + round(42 * s),
             self.legend.y1 + round(12 * s),
@@ -77,20 +82,31 @@ class AccuracyChart:
     def paint_static(self, draw: ImageDraw.ImageDraw) -> None:
         """Heading, gridlines and axis labels onto the background."""
         s, p, r = self.s, self.plot, self.rect
-        draw.text((r.x0, r.y0), "How often the network is right", font=font(15 * s, True), fill=(20, 20, 20))
+        draw.text(
+            (r.x0, r.y0),
+            "How often the network is right",
+            font=font(15 * s, True),
+            fill=(20, 20, 20),
+        )
         small = font(12 * s)
         for v in (0.0, 0.5, 1.0):
             y = int(round(float(self.y_of(v))))
             draw.line([(p.x0, y), (p.x1 - 1, y)], fill=(225, 225, 225) if v else (170, 170, 170))
-            draw.text((p.x0 - round(6 * s), y), f"{v:.0%}", font=small, fill=(110, 110, 110), anchor="rm")
+            draw.text(
+                (p.x0 - round(6 * s), y), f"{v:.0%}", font=small, fill=(110, 110, 110), anchor="rm"
+            )
         ticks = sorted({self.epochs[0], self.epochs[-1]})
         if len(self.epochs) > 2:
             ticks.insert(1, self.epochs[len(self.epochs) // 2])
         for e in ticks:
             x = int(round(float(self.x_of(e))))
             draw.line([(x, p.y1), (x, p.y1 + round(4 * s))], fill=(170, 170, 170))
-            draw.text((x, p.y1 + round(6 * s)), _num(e), font=small, fill=(110, 110, 110), anchor="mt")
-        draw.text(((p.x0 + p.x1) // 2, r.y1), "epoch", font=small, fill=(110, 110, 110), anchor="md")
+            draw.text(
+                (x, p.y1 + round(6 * s)), _num(e), font=small, fill=(110, 110, 110), anchor="mt"
+            )
+        draw.text(
+            ((p.x0 + p.x1) // 2, r.y1), "epoch", font=small, fill=(110, 110, 110), anchor="md"
+        )
 
     def prepare(self, background: np.ndarray) -> None:
         """Keep the static look and draw every full curve once (anti-aliased by supersampling)."""
@@ -99,13 +115,17 @@ class AccuracyChart:
         layer = Image.new("RGBA", (r.w * k, r.h * k), (0, 0, 0, 0))
         d = ImageDraw.Draw(layer)
         x = (self.x_of(self.epochs) - r.x0 + 0.5) * k
-        for vals, color in zip(self.values, self.colors):
+        for vals, color in zip(self.values, self.colors, strict=True):
             y = (self.y_of(vals) - r.y0 + 0.5) * k
             ok = np.isfinite(vals)
             for i in range(len(vals) - 1):
                 if ok[i] and ok[i + 1]:
-                    d.line([(x[i], y[i]), (x[i + 1], y[i + 1])], fill=color + (255,),
-                           width=max(int(round(2.2 * self.s * k)), 1), joint="curve")
+                    d.line(
+                        [(x[i], y[i]), (x[i + 1], y[i + 1])],
+                        fill=color + (255,),
+                        width=max(int(round(2.2 * self.s * k)), 1),
+                        joint="curve",
+                    )
         small = layer.resize((r.w, r.h), Image.Resampling.BOX)
         base = Image.fromarray(background[r.y0 : r.y1, r.x0 : r.x1]).convert("RGBA")
         self._full = np.asarray(Image.alpha_composite(base, small).convert("RGB")).copy()
@@ -118,7 +138,7 @@ class AccuracyChart:
         f = font(13 * self.s)
         fb = font(13 * self.s, True)
         sw = round(18 * self.s)
-        for i, (name, color) in enumerate(zip(self.names, self.colors)):
+        for i, (name, color) in enumerate(zip(self.names, self.colors, strict=True)):
             yc = i * self.row_h + self.row_h // 2
             d.line([(0, yc), (sw, yc)], fill=color, width=max(round(2.5 * self.s), 1))
             value = _percent(float(self.values[i, key]))

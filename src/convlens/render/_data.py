@@ -202,7 +202,9 @@ def validate_data(data: VideoData) -> CheckedData:
         metrics[str(key)] = arr
     subtitles = [str(s) for s in data.subtitles]
     if len(subtitles) != E:
-        raise UserInputError(f"subtitles must have one sentence per epoch ({E}), got {len(subtitles)}")
+        raise UserInputError(
+            f"subtitles must have one sentence per epoch ({E}), got {len(subtitles)}"
+        )
     thumbs = data.thumbnails
     if thumbs is not None:
         thumbs = np.asarray(thumbs)

@@ -45,7 +45,9 @@ def _grid(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return dy.ravel(), dx.ravel(), np.hypot(dy, dx).ravel()
 
 
-def disc_sprite(radius: float, colors: np.ndarray, rim: float = 0.62, opacity: float = 1.0) -> Sprite:
+def disc_sprite(
+    radius: float, colors: np.ndarray, rim: float = 0.62, opacity: float = 1.0
+) -> Sprite:
     """A filled disc per colour with a darker 1-pixel rim, so overlapping points stay apart.
 
     Args:
@@ -61,7 +63,7 @@ def disc_sprite(radius: float, colors: np.ndarray, rim: float = 0.62, opacity: f
     fill = colors.astype(np.float64)[:, None, :]
     edge = fill * rim
     w = np.clip(d - (radius - 1.5), 0.0, 1.0)[None, :, None] if radius > 1.5 else 1.0
-    col = fill * (1 - w) + edge * w
+    col = np.broadcast_to(fill * (1 - w) + edge * w, (len(colors), len(d), 3))
     return Sprite(
         dy=dy.astype(np.int64),
         dx=dx.astype(np.int64),
@@ -84,7 +86,9 @@ def ring_sprite(inner: float, outer: float, color: np.ndarray = MISTAKE_COLOR) -
     )
 
 
-def splat(canvas: np.ndarray, x: np.ndarray, y: np.ndarray, sprite: Sprite, cls: np.ndarray | None = None) -> None:
+def splat(
+    canvas: np.ndarray, x: np.ndarray, y: np.ndarray, sprite: Sprite, cls: np.ndarray | None = None
+) -> None:
     """Alpha-blend ``sprite`` onto ``canvas`` (uint8 ``[H, W, 3]``, C-contiguous) at every point.
 
     All points are drawn in one vectorised step; where sprites overlap, the later point wins.

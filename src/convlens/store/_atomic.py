@@ -16,6 +16,16 @@ from convlens.core import ConvLensError
 TMP_PREFIX = ".tmp-"
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes 0600 files; run files get the usual permissions (0666 less the umask)
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
 class DiskFullError(ConvLensError, OSError):
     """The disk filled up while writing; nothing half-written was left behind."""
 
@@ -31,6 +41,7 @@ def write_bytes_atomic(path: Path, data: bytes, *, fsync: bool = False) -> str:
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), _FILE_MODE)
             f.write(data)
             if fsync:
                 f.flush()

@@ -85,8 +85,9 @@ def _artifact_json(a: Artifact) -> dict[str, Any]:
 
 
 def _artifact(d: dict[str, Any]) -> Artifact:
-    return Artifact(path=str(d["path"]), sha256=str(d.get("sha256", "")),
-                    tensors=dict(d.get("tensors", {})))
+    return Artifact(
+        path=str(d["path"]), sha256=str(d.get("sha256", "")), tensors=dict(d.get("tensors", {}))
+    )
 
 
 def parse_manifest(obj: Any, source: str = "manifest.json") -> Manifest:

@@ -33,7 +33,7 @@ from safetensors.numpy import save as _st_save
 from convlens.core import RunFormatError, UserInputError
 
 from ._atomic import remove_stale_temporaries, write_bytes_atomic, write_json_atomic
-from ._manifest import MANIFEST, SCHEMA_VERSION, Artifact, EpochEntry, Manifest, parse_manifest
+from ._manifest import MANIFEST, SCHEMA_VERSION, EpochEntry, Manifest, parse_manifest
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -48,8 +48,10 @@ def _tensor_info(arrays: Mapping[str, np.ndarray]) -> dict[str, dict[str, Any]]:
 
 
 def _encode(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
-    return _st_save({k: np.ascontiguousarray(v) for k, v in arrays.items()},
-                    metadata=dict(metadata) if metadata else None)
+    return _st_save(
+        {k: np.ascontiguousarray(v) for k, v in arrays.items()},
+        metadata=dict(metadata) if metadata else None,
+    )
 
 
 def _layer_key(layer: str) -> str:
@@ -270,8 +272,10 @@ class RunWriter:
             raise UserInputError(f"--out {root} is a file: give a folder for runs")
         now = _dt.datetime.now(_dt.timezone.utc)
         if run_id is None:
-            run_id = now.strftime("%Y%m%d-%H%M%S") + f"-{dataset.get('name', 'data')}-" + str(
-                model.get("name", "model")
+            run_id = (
+                now.strftime("%Y%m%d-%H%M%S")
+                + f"-{dataset.get('name', 'data')}-"
+                + str(model.get("name", "model"))
             )
             run_id = re.sub(r"[^A-Za-z0-9._-]", "-", run_id)[:100]
         if not _SAFE_ID.match(run_id):
@@ -386,8 +390,11 @@ class RunWriter:
         if sources is not None:
             sha = write_json_atomic(self.path / "probe" / "sources.json", list(sources))
             self._add_artifact("probe/sources.json", sha)
-        self._manifest["probe"] = {"n": int(n), "test": int((arrays["split"] == 0).sum()),
-                                   "train": int((arrays["split"] == 1).sum())}
+        self._manifest["probe"] = {
+            "n": int(n),
+            "test": int((arrays["split"] == 0).sum()),
+            "train": int((arrays["split"] == 1).sum()),
+        }
         self._commit()
 
     def write_epoch(
@@ -441,9 +448,7 @@ class RunWriter:
         )
         self._commit()
 
-    def write_embedding(
-        self, layer: str, embedding: np.ndarray, info: Mapping[str, Any]
-    ) -> Path:
+    def write_embedding(self, layer: str, embedding: np.ndarray, info: Mapping[str, Any]) -> Path:
         """Store (or replace) the embedding of ``layer``: [E, N, 2] plus how it was made."""
         arr = np.asarray(embedding, dtype=np.float32)
         rel = f"embeddings/{_layer_key(layer)}.safetensors"

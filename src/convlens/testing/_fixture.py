@@ -48,10 +48,17 @@ def make_fixture_run(
     model = TinyConvNet(scale=0.2)
     thumbs = (np.clip(x[:, 0].numpy(), 0, 1) * 255).astype(np.uint8)[..., None]
     with Recorder(
-        model, x, y, layers=["conv", "fc"], out=runs_dir, run_id=run_id,
-        class_names=list(CLASSES), config={"fixture": {"epochs": epochs, "seed": seed}},
+        model,
+        x,
+        y,
+        layers=["conv", "fc"],
+        out=runs_dir,
+        run_id=run_id,
+        class_names=list(CLASSES),
+        config={"fixture": {"epochs": epochs, "seed": seed}},
         dataset={"name": "bars", "image_size": 8, "channels": 1, "train": 0, "test": len(y)},
-        model_info={"name": "tiny"}, thumbnails=thumbs,
+        model_info={"name": "tiny"},
+        thumbnails=thumbs,
     ) as rec:
         for epoch in range(1, epochs + 1):
             model.set_weights(0.2 + 0.4 * epoch)
