@@ -9,11 +9,12 @@ the default embedding path starts in milliseconds rather than after numba's JIT.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse
-from scipy.optimize import curve_fit
-from sklearn.neighbors import NearestNeighbors
+
+if TYPE_CHECKING:
+    import scipy.sparse
 
 _SMOOTH_K_TOLERANCE = 1e-5
 _MIN_K_DIST_SCALE = 1e-3
@@ -30,6 +31,8 @@ def find_ab_params(spread: float, min_dist: float) -> tuple[float, float]:
     Returns:
         The fitted ``(a, b)``.
     """
+
+    from scipy.optimize import curve_fit
 
     def curve(x: np.ndarray, a: float, b: float) -> np.ndarray:
         return 1.0 / (1.0 + a * x ** (2 * b))
@@ -48,6 +51,8 @@ def knn(x: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         ``(indices [N, k] int64, distances [N, k] float32)``, nearest first.
     """
+    from sklearn.neighbors import NearestNeighbors
+
     nn = NearestNeighbors(n_neighbors=n_neighbors, algorithm="brute", metric="euclidean")
     dist, idx = nn.fit(x).kneighbors(x)
     # Put the point itself first when a duplicate tied with it (umap expects self at column 0).
@@ -115,6 +120,8 @@ def fuzzy_graph(x: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
     Returns:
         A symmetric sparse ``[N, N]`` matrix of membership strengths in ``(0, 1]``.
     """
+    import scipy.sparse
+
     n = x.shape[0]
     idx, dist = knn(x, n_neighbors)
     sigma, rho = smooth_knn_dist(dist, n_neighbors)
@@ -141,6 +148,8 @@ def edge_list(
     Returns:
         ``(head int32, tail int32, weight float32)``.
     """
+    import scipy.sparse
+
     upper = scipy.sparse.triu(graph, k=1).tocoo()
     w = upper.data.astype(np.float64)
     if w.size == 0:

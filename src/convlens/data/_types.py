@@ -83,5 +83,7 @@ class Dataset:
                     f"{split_name} images are {h}x{w}x{c}, expected "
                     f"{self.image_size}x{self.image_size}x{self.channels}"
                 )
-            if len(split) and (split.labels.min() < 0 or split.labels.max() >= len(self.class_names)):
+            if len(split) and (
+                split.labels.min() < 0 or split.labels.max() >= len(self.class_names)
+            ):
                 raise ValueError(f"{split_name} labels fall outside 0..{len(self.class_names) - 1}")

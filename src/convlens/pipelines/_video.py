@@ -133,7 +133,8 @@ def make_video(
     gif = gif or target.suffix.lower() == ".gif"
     n = len(renderer.frame_times())
     if gif:
-        write_gif(renderer.frames(), target, fps=min(options.fps, 15), total=n)
+        write_gif(renderer.frames(), target, fps=min(options.fps, 15), total=n,
+                  source_fps=options.fps)
     else:
         write_mp4(renderer.frames(), target, fps=options.fps, total=n)
     writer = open_for_update(run.path)

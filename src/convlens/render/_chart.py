@@ -44,7 +44,9 @@ class AccuracyChart:
         self.rect = rect
         self.s = s
         self.names = list(metrics)
-        self.values = np.array([metrics[k] for k in self.names]).reshape(len(self.names), -1)
+        self.values = np.array([metrics[k] for k in self.names], np.float64).reshape(
+            len(self.names), len(epochs)
+        )
         self.colors = metric_colors(self.names)
         self.epochs = np.asarray(epochs, dtype=np.float64)
         self.row_h = round(19 * s)
@@ -131,7 +133,8 @@ class AccuracyChart:
         self._full = np.asarray(Image.alpha_composite(base, small).convert("RGB")).copy()
 
     def _make_legend_strip(self, key: int) -> np.ndarray:
-        assert self._bg is not None
+        if self._bg is None:
+            raise RuntimeError("AccuracyChart.prepare() must run before drawing")
         L = self.legend
         img = Image.fromarray(self._bg[L.y0 : L.y1, L.x0 : L.x1])
         d = ImageDraw.Draw(img)

@@ -99,7 +99,7 @@ def _int_in(name: str, value: object, lo: int, hi: int) -> int:
 def validate_style(style: FrameStyle) -> None:
     """Raise ``UserInputError`` when a style cannot be rendered."""
     for name in ("width", "height"):
-        v = _int_in(name, getattr(style, name), 320 if name == "width" else 180, 7680)
+        v = _int_in(name, getattr(style, name), 640 if name == "width" else 360, 7680)
         if v % 2:
             raise UserInputError(f"{name} must be even for H.264 video, got {v}")
     if style.color_by not in COLOR_BY:

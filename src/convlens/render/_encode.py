@@ -153,7 +153,9 @@ def write_gif(
         images.append(im.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE))
     if not images:
         raise UserInputError("no frames to write: the GIF would be empty")
-    duration = max(int(round(1000 / fps / 10)) * 10, 10)
+    # GIF delays are whole centiseconds: alternate them so the total time stays exact
+    ends = np.round(np.arange(len(images) + 1) * 100 / fps)
+    duration = [int(max(d, 1)) * 10 for d in np.diff(ends)]
     with atomic_target(path) as tmp:
         images[0].save(
             tmp, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0

@@ -63,7 +63,8 @@ def _candidates() -> tuple[np.ndarray, np.ndarray]:
     levels = np.linspace(0, 255, 18).round()
     rgb = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(-1, 3)
     lab = srgb_to_lab(rgb)
-    keep = (lab[:, 0] >= _MIN_L) & (lab[:, 0] <= _MAX_L)
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    keep = (lab[:, 0] >= _MIN_L) & (lab[:, 0] <= _MAX_L) & (chroma >= 20) & (chroma <= 70)
     # keep well away from the mistake red, so a ring never looks like a class colour
     keep &= np.linalg.norm(lab - srgb_to_lab(MISTAKE_COLOR), axis=1) > 35
     return rgb[keep].astype(np.uint8), lab[keep]

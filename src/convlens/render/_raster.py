@@ -19,13 +19,13 @@ def ease(u: np.ndarray | float) -> np.ndarray | float:
 
 @dataclass(frozen=True)
 class Sprite:
-    """A small anti-aliased shape in one colour per class.
+    """A small anti-aliased shape in one colour per class, laid out for fast splatting.
 
     Attributes:
         dy: ``[K]`` row offsets of the covered pixels from the centre.
         dx: ``[K]`` column offsets.
-        alpha: ``[K]`` coverage in 0..255.
-        colors: ``[C, K, 3]`` colour of each covered pixel, per class.
+        alpha: ``[3K]`` coverage in 0..255, repeated for the three channels.
+        colors: ``[C, 3K]`` colour of each covered pixel (R, G, B interleaved), per class.
     """
 
     dy: np.ndarray
@@ -37,6 +37,16 @@ class Sprite:
     def reach(self) -> int:
         """How far the sprite extends from its centre, in pixels."""
         return int(max(np.abs(self.dy).max(), np.abs(self.dx).max()))
+
+
+def _sprite(dy: np.ndarray, dx: np.ndarray, cover: np.ndarray, colors: np.ndarray) -> Sprite:
+    """Pack covered pixels (``cover`` in 0..1) with ``[C, K, 3]`` colours into a ``Sprite``."""
+    return Sprite(
+        dy=dy.astype(np.int64),
+        dx=dx.astype(np.int64),
+        alpha=np.repeat(np.round(cover * 255), 3).astype(np.uint16),
+        colors=np.round(colors).reshape(len(colors), -1).astype(np.uint16),
+    )
 
 
 def _grid(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,16 +70,10 @@ def disc_sprite(
     cover = np.clip(radius + 0.5 - d, 0.0, 1.0) * opacity
     keep = cover > 0.02
     dy, dx, d, cover = dy[keep], dx[keep], d[keep], cover[keep]
-    fill = colors.astype(np.float64)[:, None, :]
-    edge = fill * rim
+    fill = np.asarray(colors, np.float64)[:, None, :]
     w = np.clip(d - (radius - 1.5), 0.0, 1.0)[None, :, None] if radius > 1.5 else 1.0
-    col = np.broadcast_to(fill * (1 - w) + edge * w, (len(colors), len(d), 3))
-    return Sprite(
-        dy=dy.astype(np.int64),
-        dx=dx.astype(np.int64),
-        alpha=np.round(cover * 255).astype(np.uint16),
-        colors=np.round(col).astype(np.uint16),
-    )
+    col = np.broadcast_to(fill * (1 - w) + fill * rim * w, (len(fill), len(d), 3))
+    return _sprite(dy, dx, cover, col)
 
 
 def ring_sprite(inner: float, outer: float, color: np.ndarray = MISTAKE_COLOR) -> Sprite:
@@ -77,22 +81,25 @@ def ring_sprite(inner: float, outer: float, color: np.ndarray = MISTAKE_COLOR) -
     dy, dx, d = _grid(outer)
     cover = np.clip(outer + 0.5 - d, 0.0, 1.0) * np.clip(d - inner + 0.5, 0.0, 1.0)
     keep = cover > 0.02
-    K = int(keep.sum())
-    return Sprite(
-        dy=dy[keep].astype(np.int64),
-        dx=dx[keep].astype(np.int64),
-        alpha=np.round(cover[keep] * 255).astype(np.uint16),
-        colors=np.broadcast_to(np.asarray(color, np.uint16), (1, K, 3)).copy(),
-    )
+    col = np.broadcast_to(np.asarray(color, np.float64), (1, int(keep.sum()), 3))
+    return _sprite(dy[keep], dx[keep], cover[keep], col)
+
+
+_RGB = np.arange(3)
 
 
 def splat(
-    canvas: np.ndarray, x: np.ndarray, y: np.ndarray, sprite: Sprite, cls: np.ndarray | None = None
+    canvas: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    sprite: Sprite,
+    cls: np.ndarray | None = None,
 ) -> None:
     """Alpha-blend ``sprite`` onto ``canvas`` (uint8 ``[H, W, 3]``, C-contiguous) at every point.
 
-    All points are drawn in one vectorised step; where sprites overlap, the later point wins.
-    Centres must keep the sprite inside the canvas (callers clamp them).
+    All points are drawn in one vectorised step over single bytes (fast fancy indexing);
+    where sprites overlap, the later point wins. Centres must keep the sprite inside the canvas
+    (callers clamp them).
 
     Args:
         canvas: Frame to draw on, modified in place.
@@ -104,14 +111,15 @@ def splat(
     n = len(x)
     if n == 0:
         return
-    H, W, _ = canvas.shape
-    flat = canvas.reshape(H * W, 3)
-    idx = ((y[:, None] + sprite.dy) * W + (x[:, None] + sprite.dx)).ravel()
-    col = sprite.colors[np.zeros(n, np.int64) if cls is None else cls].reshape(-1, 3)
-    a = np.broadcast_to(sprite.alpha, (n, len(sprite.alpha))).reshape(-1, 1)
-    bg = flat[idx].astype(np.uint16)
-    out = (bg * (255 - a) + col * a + 127) // 255
-    flat[idx] = out.astype(np.uint8)
+    W = canvas.shape[1]
+    flat = canvas.reshape(-1)
+    off = (((sprite.dy * W + sprite.dx) * 3)[:, None] + _RGB).ravel()
+    idx = (((np.asarray(y, np.int64) * W + x) * 3)[:, None] + off).ravel()
+    col = sprite.colors[np.zeros(n, np.int64) if cls is None else cls]
+    a = sprite.alpha
+    v = flat[idx].reshape(n, -1).astype(np.uint16) * (255 - a) + col * a + 128
+    v = (v + (v >> 8)) >> 8  # exact rounded division by 255
+    flat[idx] = v.astype(np.uint8).ravel()
 
 
 def place_thumbnails(

@@ -51,8 +51,9 @@ class FrameRenderer:
         s = L.scale
         r = style.point_radius
         self._point = disc_sprite(r, self.colors)
-        self._ring = ring_sprite(r + 1.6, r + 3.6)
-        self._train_dot = disc_sprite(max(1.0, 0.5 * r), self._train_colors(), rim=1.0, opacity=0.7)
+        self._ring = ring_sprite(r + 1.5, r + 3.2)
+        train_colors = self.colors if d.train_labels is not None else np.array([(120, 120, 120)])
+        self._train_dot = disc_sprite(max(1.0, 0.5 * r), train_colors, rim=1.0, opacity=0.7)
 
         self._thumbs: Thumbnails | None = None
         if style.thumbnails and d.thumbnails is not None and style.max_thumbnails > 0:
@@ -162,7 +163,7 @@ class FrameRenderer:
         tpx = self._train_px[i]
         if tpx is not None:
             tp = np.rint(tpx[a] * (1 - w) + tpx[b] * w).astype(np.int64)
-            splat(canvas, tp[:, 0], tp[:, 1], self._train_dot, self._train_cls)
+            splat(canvas, tp[:, 0], tp[:, 1], self._train_dot, self._d.train_labels)
         px = self._px[i]
         p = np.rint(px[a] * (1 - w) + px[b] * w).astype(np.int64)
         cls, wrong = self._cls[key], self._wrong[key]
@@ -176,7 +177,6 @@ class FrameRenderer:
         if self._thumbs is None or not len(chosen):
             return
         plot = self._layout.panels[i].plot
-        H, W = canvas.shape[:2]
         for j in chosen.tolist():
             tile = self._thumbs.tile(j, int(cls[j]), bool(wrong[j]))
             n = tile.shape[0]
@@ -191,11 +191,13 @@ class FrameRenderer:
             self._bg[L.subtitle.y0 : L.subtitle.y1, L.subtitle.x0 : L.subtitle.x1]
         )
         dr = ImageDraw.Draw(sub)
-        f = font(18 * s)
-        lines = wrap(dr, d.subtitles[key], f, L.subtitle.w, max_lines=2)
-        lh = round(22 * s)
+        f, lh, top = font(18 * s), 0, round(4 * s)
+        lines = [d.subtitles[key]]
+        if dr.textlength(lines[0], font=f) > L.subtitle.w:  # too long: two smaller lines
+            f, lh, top = font(15 * s), round(17 * s), 0
+            lines = wrap(dr, lines[0], f, L.subtitle.w, max_lines=2)
         for k, line in enumerate(lines):
-            dr.text((0, round(4 * s) + k * lh), line, font=f, fill=(55, 55, 55))
+            dr.text((0, top + k * lh), line, font=f, fill=(55, 55, 55))
         ep = Image.fromarray(self._bg[L.epoch.y0 : L.epoch.y1, L.epoch.x0 : L.epoch.x1])
         de = ImageDraw.Draw(ep)
         de.text(
@@ -215,17 +217,6 @@ class FrameRenderer:
         return np.asarray(sub), np.asarray(ep)
 
     # -- once -------------------------------------------------------------------------------
-    def _train_colors(self) -> np.ndarray:
-        return (
-            self.colors
-            if self._d.train_labels is not None
-            else np.array([(120, 120, 120)], np.uint8)
-        )
-
-    @property
-    def _train_cls(self) -> np.ndarray | None:
-        return self._d.train_labels
-
     def _choose_thumbnails(
         self, px: np.ndarray, spacing: int, rank: np.ndarray
     ) -> list[np.ndarray]:
@@ -304,17 +295,18 @@ class FrameRenderer:
         fh = font(15 * s, True)
         dr.text((box.x0, box.y0), head, font=fh, fill=INK)
         y = box.y0 + round(24 * s)
-        notes = self._notes()
-        note_h = round(20 * s) * sum(n for _, n in notes) + round(10 * s)
+        fn = font(13 * s)
+        line_h, note_gap = round(17 * s), round(6 * s)
+        notes = [(k, wrap(dr, t, fn, box.w - round(30 * s), max_lines=2)) for k, t in self._notes()]
+        note_h = sum(len(lines) * line_h + note_gap for _, lines in notes) + round(12 * s)
         rows_space = box.y1 - y - note_h
         names = d.class_names
         C = len(names)
         ncols, row_h, shown = 1, round(21 * s), C
         for nc in (1, 2, 3):
             rows = -(-C // nc)
-            rh = min(round(21 * s), rows_space // max(rows, 1))
-            ncols, row_h = nc, rh
-            if rh >= round(15 * s):
+            ncols, row_h = nc, min(round(21 * s), rows_space // max(rows, 1))
+            if row_h >= round(15 * s):
                 break
         rows = -(-C // ncols)
         if row_h < round(13 * s):  # too many classes: list what fits, then say how many more
@@ -337,25 +329,13 @@ class FrameRenderer:
             cx = box.x0 + (k // rows) * col_w
             cy = y + (k % rows) * row_h + row_h // 2
             dr.text((cx, cy), f"… and {C - shown} more", font=f, fill=MUTED, anchor="lm")
-        y += rows * row_h + round(12 * s)
-        fn = font(13 * s)
+        y += min(rows, -(-C // ncols)) * row_h + round(12 * s)
         marks: list[tuple[str, int, int]] = []
-        for kind, _ in notes:
-            text = {
-                "ring": "red ring = the network got this one wrong",
-                "thumb": "pictures: some of the images themselves, in the colour of their dot",
-                "train": "small dots below: the training images",
-            }[kind]
-            lines = wrap(dr, text, fn, box.w - round(30 * s), max_lines=2)
+        for kind, lines in notes:
             for li, line in enumerate(lines):
-                dr.text(
-                    (box.x0 + round(26 * s), y + li * round(17 * s)),
-                    line,
-                    font=fn,
-                    fill=(50, 50, 50),
-                )
-            marks.append((kind, box.x0 + round(10 * s), y + round(8 * s)))
-            y += len(lines) * round(17 * s) + round(6 * s)
+                dr.text((box.x0 + round(26 * s), y + li * line_h), line, font=fn, fill=(50, 50, 50))
+            marks.append((kind, box.x0 + round(10 * s), y + line_h // 2))
+            y += len(lines) * line_h + note_gap
         arr = np.asarray(img)
         bg[:] = arr
         # glyphs in exactly the sprites used for the data
@@ -375,10 +355,12 @@ class FrameRenderer:
                 for dx, dy in ((-4, -2), (2, -4), (0, 3), (5, 2), (-3, 4)):
                     splat(bg, X + dx, Y + dy, self._train_dot, np.array([0]))
 
-    def _notes(self) -> list[tuple[str, int]]:
-        notes = [("ring", 1)]
+    def _notes(self) -> list[tuple[str, str]]:
+        notes = [("ring", "red ring = the network got this one wrong")]
         if self._thumbs is not None:
-            notes.append(("thumb", 2))
+            notes.append(
+                ("thumb", "pictures: some of the images themselves, in their dot's colour")
+            )
         if self._show_train:
-            notes.append(("train", 1))
+            notes.append(("train", "small dots below: the images it trained on"))
         return notes

@@ -1,0 +1,86 @@
+"""How faithful and how steady a sequence of 2-D layouts is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from convlens.core import UserInputError
+
+from ._validate import check_epochs, check_positive_int
+
+
+def _neighbours(x: np.ndarray, k: int) -> np.ndarray:
+    """Indices of each point's ``k`` nearest other points."""
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x, return_distance=False)
+    rows = np.arange(len(x))[:, None]
+    # Drop the point itself wherever it landed (ties with duplicates); otherwise the last column.
+    is_self = idx == rows
+    keep = ~is_self
+    keep[~is_self.any(axis=1), -1] = False
+    return idx[keep].reshape(len(x), k)
+
+
+def knn_preservation(x: np.ndarray, y: np.ndarray, n_neighbors: int) -> float:
+    """Mean fraction of each point's ``k`` high-D neighbours among its ``k`` 2-D neighbours."""
+    hi = np.sort(_neighbours(x, n_neighbors), axis=1)
+    lo = np.sort(_neighbours(y, n_neighbors), axis=1)
+    shared = [np.intersect1d(a, b, assume_unique=True).size for a, b in zip(hi, lo)]
+    return float(np.mean(shared) / n_neighbors)
+
+
+def _normalised(y: np.ndarray) -> np.ndarray:
+    yc = y.astype(np.float64) - y.mean(axis=0, dtype=np.float64)
+    radius = np.sqrt((yc**2).sum(axis=1).mean())
+    return yc / radius if radius > 0 else yc
+
+
+def displacement(Y: np.ndarray) -> float:
+    """Mean point distance between consecutive normalised layouts (0 for a single epoch)."""
+    if len(Y) < 2:
+        return 0.0
+    steps = [
+        np.linalg.norm(_normalised(Y[e + 1]) - _normalised(Y[e]), axis=1).mean()
+        for e in range(len(Y) - 1)
+    ]
+    return float(np.mean(steps))
+
+
+def embedding_quality(
+    X: Sequence[np.ndarray] | np.ndarray, Y: np.ndarray, n_neighbors: int = 10
+) -> dict[str, float]:
+    """Score layouts ``Y`` of the epochs ``X``.
+
+    Args:
+        X: ``E`` arrays ``[N, D]`` (or one ``[E, N, D]`` array), the data that was embedded.
+        Y: ``[E, N, 2]`` layouts, e.g. an embedder's ``embedding_``.
+        n_neighbors: Neighbourhood size ``k`` for the two neighbourhood scores.
+
+    Returns:
+        ``trustworthiness``: mean over epochs of scikit-learn's trustworthiness (1 is best);
+        ``knn_preservation``: mean fraction of each point's ``k`` high-D neighbours that are
+        among its ``k`` 2-D neighbours (1 is best); ``displacement``: mean over consecutive
+        epochs of the mean point distance after centring each layout and scaling it to unit RMS
+        radius (lower is steadier; 0 for one epoch).
+    """
+    k = check_positive_int(n_neighbors, "n_neighbors")
+    epochs = check_epochs(X, min_points=2 * k + 1)
+    layouts = check_epochs(list(np.asarray(Y)) if np.ndim(Y) == 3 else Y, min_points=2 * k + 1)
+    if len(layouts) != len(epochs):
+        raise UserInputError(f"X has {len(epochs)} epochs but Y has {len(layouts)}")
+    if layouts[0].shape[0] != epochs[0].shape[0]:
+        raise UserInputError(
+            f"X has {epochs[0].shape[0]} points per epoch but Y has {layouts[0].shape[0]}"
+        )
+    from sklearn.manifold import trustworthiness
+
+    tw = [trustworthiness(x, y, n_neighbors=k) for x, y in zip(epochs, layouts)]
+    kp = [knn_preservation(x, y, k) for x, y in zip(epochs, layouts)]
+    return {
+        "trustworthiness": float(np.mean(tw)),
+        "knn_preservation": float(np.mean(kp)),
+        "displacement": displacement(np.stack(layouts)),
+    }

@@ -1,0 +1,143 @@
+"""``build_model``: a registered model, a factory named by import path, or a torchvision model."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+
+from torch import nn
+
+from convlens.core import UserInputError, missing_extra
+
+from ._zoo import MODELS
+
+_IMPORT_SPEC = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_FORMS = (
+    "a model name ({names}), 'package.module:factory' (an importable module and a function or "
+    "class in it), or 'torchvision:<name>' such as torchvision:resnet18"
+)
+_SIZE_ARGS = ("num_classes", "in_channels", "image_size")
+
+
+def _forms() -> str:
+    return _FORMS.format(names=", ".join(MODELS.names()))
+
+
+def build_model(spec: str, *, in_channels: int, num_classes: int, image_size: int) -> nn.Module:
+    """Build a freshly initialised model.
+
+    Args:
+        spec: A name in ``MODELS`` (``"paper"``, ``"tinyvgg"``); ``"package.module:factory"``,
+            which imports the module and calls the factory (a function or class, dotted
+            attributes allowed) with whichever of ``num_classes``, ``in_channels`` and
+            ``image_size`` its signature accepts; or ``"torchvision:<name>"`` (needs
+            ``pip install 'convlens[torchvision]'``), built with ``weights=None`` and
+            ``num_classes``; for ``in_channels`` other than 3 its first convolution is replaced
+            by one taking ``in_channels`` (same size, stride and padding), so module names
+            stay those of torchvision.
+        in_channels: Channels of the input images.
+        num_classes: Number of outputs.
+        image_size: Side of the square input images.
+
+    Raises:
+        UserInputError: The spec has none of these forms, cannot be imported, or does not
+            give an ``nn.Module``.
+        MissingExtraError: A torchvision model without torchvision installed.
+    """
+    sizes = {"in_channels": in_channels, "num_classes": num_classes, "image_size": image_size}
+    spec = str(spec).strip()
+    if spec in MODELS:
+        return MODELS.get(spec)(**sizes)
+    if spec.startswith("torchvision:"):
+        return _torchvision_model(spec.partition(":")[2], in_channels, num_classes)
+    if ":" in spec:
+        return _imported_model(spec, sizes)
+    raise UserInputError(f"unknown model '{spec}': give {_forms()}")
+
+
+def _imported_model(spec: str, sizes: dict[str, int]) -> nn.Module:
+    if not _IMPORT_SPEC.match(spec):
+        raise UserInputError(
+            f"model spec '{spec}' is not of the form package.module:factory: give {_forms()}"
+        )
+    module_name, attr_path = spec.split(":")
+    try:
+        obj = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        raise UserInputError(
+            f"cannot import module '{module_name}' of model spec '{spec}' ({err}): expected the "
+            f"form package.module:factory with the module installed or on PYTHONPATH"
+        ) from err
+    for part in attr_path.split("."):
+        if not hasattr(obj, part):
+            raise UserInputError(
+                f"module '{module_name}' has no '{attr_path}' (model spec '{spec}'): expected the "
+                f"form package.module:factory naming a function or class in that module"
+            )
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise UserInputError(
+            f"'{spec}' is not callable: name a function or class that builds the model"
+        )
+    model = obj(**_accepted(obj, sizes))
+    if not isinstance(model, nn.Module):
+        raise UserInputError(
+            f"'{spec}' returned {type(model).__name__}, not a torch.nn.Module: the factory must "
+            f"return the model"
+        )
+    return model
+
+
+def _accepted(factory: object, sizes: dict[str, int]) -> dict[str, int]:
+    """The subset of ``sizes`` that ``factory``'s signature accepts (all of them for ``**kw``)."""
+    try:
+        params = inspect.signature(factory).parameters  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return {}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return dict(sizes)
+    usable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {k: v for k, v in sizes.items() if k in params and params[k].kind in usable}
+
+
+def _torchvision_model(name: str, in_channels: int, num_classes: int) -> nn.Module:
+    try:
+        import torchvision
+    except ImportError:
+        raise missing_extra("torchvision", "torchvision") from None
+    known = torchvision.models.list_models(module=torchvision.models)
+    if name not in known:
+        shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+        raise UserInputError(
+            f"torchvision has no classification model '{name}': choose one of {shown}"
+        )
+    model = torchvision.models.get_model(name, weights=None, num_classes=num_classes)
+    if in_channels != 3:
+        _replace_first_conv(model, in_channels)
+    return model
+
+
+def _replace_first_conv(model: nn.Module, in_channels: int) -> None:
+    """Swap the first ``Conv2d`` for one taking ``in_channels``, keeping its name and shape."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            parent_name, _, child = name.rpartition(".")
+            parent = model.get_submodule(parent_name) if parent_name else model
+            new = nn.Conv2d(
+                in_channels,
+                module.out_channels,
+                kernel_size=module.kernel_size,  # type: ignore[arg-type]
+                stride=module.stride,  # type: ignore[arg-type]
+                padding=module.padding,  # type: ignore[arg-type]
+                dilation=module.dilation,  # type: ignore[arg-type]
+                groups=1,
+                bias=module.bias is not None,
+                padding_mode=module.padding_mode,
+            )
+            setattr(parent, child, new)
+            return
+    raise UserInputError(
+        f"{type(model).__name__} has no Conv2d to adapt to {in_channels} input channels: "
+        f"use 3-channel images"
+    )

@@ -1,0 +1,108 @@
+"""``load_weights``: a state_dict from safetensors or a ``torch.save`` file, never a pickle."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from convlens.core import UserInputError
+
+_WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
+
+
+def _read(path: Path) -> object:
+    if path.suffix == ".safetensors":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path), device="cpu")
+        except (SafetensorError, OSError) as err:
+            raise UserInputError(f"{path} is not a readable safetensors file ({err})") from err
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as err:
+        if "weights only" not in str(err).lower():
+            raise UserInputError(f"cannot read weights file {path} ({err})") from err
+        raise UserInputError(
+            f"{path} holds pickled Python objects (for example a whole model saved with "
+            f"torch.save(model)), which ConvLens refuses to load because unpickling can run "
+            f"code: save the weights with torch.save(model.state_dict(), path) or as "
+            f".safetensors"
+        ) from err
+    except Exception as err:  # torch.load raises many types on a damaged or foreign file
+        raise UserInputError(
+            f"cannot read weights file {path} ({type(err).__name__}: {err}): expected a "
+            f".safetensors file or a state_dict saved with torch.save"
+        ) from err
+
+
+def _state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:
+    """Find the tensors: the object itself, or a checkpoint's ``state_dict`` entry."""
+    if isinstance(obj, Mapping) and not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        for key in _WRAPPER_KEYS:
+            if isinstance(obj.get(key), Mapping):
+                obj = obj[key]
+                break
+    if not isinstance(obj, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
+    ):
+        raise UserInputError(
+            f"{path} does not hold a state_dict (names mapped to tensors): save it with "
+            f"torch.save(model.state_dict(), path) or safetensors.torch.save_file"
+        )
+    state = dict(obj)
+    if state and all(k.startswith("module.") for k in state):  # saved from DataParallel / DDP
+        state = {k.removeprefix("module."): v for k, v in state.items()}
+    return state
+
+
+def _first(names: list[str], n: int = 5) -> str:
+    return ", ".join(names[:n]) + (f" (+{len(names) - n} more)" if len(names) > n else "")
+
+
+def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
+    """Load a state_dict into ``model`` in place and return it.
+
+    ``.safetensors`` files are read with safetensors; anything else with
+    ``torch.load(weights_only=True)``, which refuses pickled objects. A checkpoint dict with a
+    ``state_dict`` / ``model_state_dict`` / ``model`` entry is unwrapped, and a ``module.``
+    prefix (DataParallel) is dropped.
+
+    Raises:
+        UserInputError: The file is missing, unreadable, a pickle, or its names and shapes do
+            not match ``model`` (the first few missing, unexpected and mismatched names are
+            listed).
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise UserInputError(f"weights file {path} does not exist")
+    state = _state_dict(_read(path), path)
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    mismatched = [
+        f"{k} {list(state[k].shape)} vs {list(own[k].shape)}"
+        for k in own
+        if k in state and state[k].shape != own[k].shape
+    ]
+    problems = [
+        f"{label}: {_first(names)}"
+        for label, names in (
+            ("missing", missing),
+            ("unexpected", unexpected),
+            ("wrong shape (file vs model)", mismatched),
+        )
+        if names
+    ]
+    if problems:
+        raise UserInputError(
+            f"weights in {path} do not fit {type(model).__name__}: {'; '.join(problems)}: "
+            f"build the same model (and sizes: classes, channels, image size) that saved them"
+        )
+    model.load_state_dict(state, strict=True)
+    return model
