@@ -209,6 +209,21 @@ def test_folder_cache_follows_changes_and_env(tmp_path, monkeypatch):
     assert len(list((tmp_path / "env-cache" / "datasets").glob("folder-*.npz"))) == 2
 
 
+def test_folder_decoded_in_threads_keeps_the_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(_folder, "_workers", lambda n: 2)
+    for split, n in (("train", 40), ("test", 30)):
+        for c in ("a", "b"):
+            for i in range(n // 2):
+                value = 2 * i + (c == "b")
+                path = tmp_path / "d" / split / c / f"{i:02d}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(np.full((5, 7), value, np.uint8)).save(path)
+    ds = load_dataset(str(tmp_path / "d"), image_size=4, cache_dir=tmp_path / "cache")
+    expected = [2 * int(Path(s).stem) + (Path(s).parent.name == "b") for s in ds.train.sources]
+    assert ds.train.images[:, 0, 0, 0].tolist() == expected
+    assert ds.train.labels.tolist() == [0] * 20 + [1] * 20 and ds.channels == 1
+
+
 def test_folder_subsampling_per_class(tmp_path):
     root = _folder_dataset(tmp_path / "pets")
     ds = load_dataset(str(root), image_size=8, cache_dir=tmp_path / "c", train_per_class=1)

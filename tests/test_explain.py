@@ -17,7 +17,7 @@ def test_most_confused_pair_counts_both_directions() -> None:
 
 def test_sentences_follow_the_numbers() -> None:
     guessing = epoch_sentence(epoch=1, accuracy=0.11, previous=None, n_classes=10, confused=None)
-    assert "guessing" in guessing and "11%" in guessing and "10%" in guessing
+    assert "guesses" in guessing and "11%" in guessing and "10%" in guessing
     better = epoch_sentence(
         epoch=3, accuracy=0.6, previous=0.4, n_classes=10, confused=("bear", "panda", 4)
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 import textwrap
+import types
 
 import pytest
 import torch
@@ -111,8 +112,6 @@ def user_module(tmp_path, monkeypatch):
     (tmp_path / f"{name}.py").write_text(textwrap.dedent(FACTORIES))
     monkeypatch.syspath_prepend(str(tmp_path))
     yield name
-    import sys
-
     sys.modules.pop(name, None)
 
 
@@ -148,10 +147,51 @@ def test_unknown_model_name_lists_the_choices():
         build_model("resnet", in_channels=1, num_classes=2, image_size=8)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torchvision") is not None, reason="has torchvision")
-def test_torchvision_model_without_torchvision_names_the_extra():
-    with pytest.raises(MissingExtraError, match=r"convlens\[torchvision\]"):
+def test_torchvision_model_without_torchvision_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # makes `import torchvision` fail
+    with pytest.raises(MissingExtraError, match=r"pip install 'convlens\[torchvision\]'"):
         build_model("torchvision:resnet18", in_channels=1, num_classes=2, image_size=32)
+
+
+class _FakeResNet(nn.Module):
+    def __init__(self, num_classes: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, kernel_size=7, stride=2, padding=3, bias=False)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.pool(self.conv1(x)).flatten(1))
+
+
+@pytest.fixture
+def fake_torchvision(monkeypatch):
+    """A stand-in torchvision, so the spec's wiring is tested without the real package."""
+    calls = []
+
+    def get_model(name, **kwargs):
+        calls.append((name, kwargs))
+        return _FakeResNet(kwargs["num_classes"])
+
+    fake = types.ModuleType("torchvision")
+    fake.models = types.SimpleNamespace(
+        list_models=lambda module=None: ["resnet18"], get_model=get_model
+    )
+    monkeypatch.setitem(sys.modules, "torchvision", fake)
+    return calls
+
+
+def test_torchvision_spec_replaces_the_first_conv_for_one_channel(fake_torchvision):
+    model = build_model("torchvision:resnet18", in_channels=1, num_classes=3, image_size=32)
+    assert fake_torchvision == [("resnet18", {"weights": None, "num_classes": 3})]
+    conv = model.conv1
+    assert (conv.in_channels, conv.out_channels, conv.kernel_size) == (1, 8, (7, 7))
+    assert (conv.stride, conv.padding, conv.bias) == ((2, 2), (3, 3), None)
+    assert model(torch.zeros(2, 1, 32, 32)).shape == (2, 3)
+    rgb = build_model("torchvision:resnet18", in_channels=3, num_classes=3, image_size=32)
+    assert rgb.conv1.in_channels == 3
+    with pytest.raises(UserInputError, match="no classification model 'resnet99'.*resnet18"):
+        build_model("torchvision:resnet99", in_channels=3, num_classes=3, image_size=32)
 
 
 def test_torchvision_model_with_one_channel():

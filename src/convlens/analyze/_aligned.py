@@ -22,6 +22,10 @@ from ._graph import edge_list, find_ab_params, fuzzy_graph
 from ._layout import LayoutProblem, optimize_layout, pca_init, rotate_onto
 from ._validate import check_float, check_positive_int, check_random_state
 
+# Up to this many points, the small dense linear algebra of each epoch runs on one BLAS thread:
+# it gains nothing from more, and multi-threaded OpenBLAS slows down many times on a busy machine.
+_SINGLE_THREAD_BELOW = 20_000
+
 # Points drawn per point and step for the repulsive force; their push is rescaled to the number
 # of negative samples umap would draw. More lowers the noise at a linear cost.
 _NEGATIVES_DRAWN = 15
@@ -142,6 +146,16 @@ class AlignedEmbedder(EpochEmbedder):
         }
 
     def _embed_epoch(self, x: np.ndarray, index: int, previous: np.ndarray | None) -> np.ndarray:
+        if x.shape[0] > _SINGLE_THREAD_BELOW:
+            return self._embed_epoch_threads(x, index, previous)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._embed_epoch_threads(x, index, previous)
+
+    def _embed_epoch_threads(
+        self, x: np.ndarray, index: int, previous: np.ndarray | None
+    ) -> np.ndarray:
         rng = np.random.default_rng([self.seed_, index])
         svd_seed = int(rng.integers(2**31 - 1))
         reduced = _reduce(x, self.pca_components, svd_seed)

@@ -45,29 +45,46 @@ def find_ab_params(spread: float, min_dist: float) -> tuple[float, float]:
     return float(params[0]), float(params[1])
 
 
-def knn(x: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact Euclidean k nearest neighbours of every row, the row itself included (umap's k).
+def knn(
+    x: np.ndarray, n_neighbors: int, chunk: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Euclidean k nearest neighbours of every row, the row itself first (umap's k).
+
+    Brute force through one matrix product per block of rows, which beats tree and graph indexes
+    at the sizes of a probe set (thousands of points, tens of dimensions after PCA).
 
     Returns:
         ``(indices [N, k] int64, distances [N, k] float32)``, nearest first.
     """
-    from sklearn.neighbors import NearestNeighbors
-
-    nn = NearestNeighbors(n_neighbors=n_neighbors, algorithm="brute", metric="euclidean")
-    dist, idx = nn.fit(x).kneighbors(x)
-    # Put the point itself first when a duplicate tied with it (umap expects self at column 0).
-    rows = np.arange(len(x))
-    own = idx == rows[:, None]
-    has_own = own.any(axis=1)
-    swap = has_own & ~own[:, 0]
-    if swap.any():
-        col = np.argmax(own[swap], axis=1)
-        r = rows[swap]
-        idx[r, col] = idx[r, 0]
-        idx[r, 0] = r
-        dist[r, col] = dist[r, 0]
-        dist[r, 0] = 0.0
-    return idx, dist.astype(np.float32)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    n = x.shape[0]
+    k = n_neighbors
+    sq = np.einsum("ij,ij->i", x, x)
+    idx = np.empty((n, k), dtype=np.int64)
+    dist = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        rows = np.arange(start, stop)
+        d2 = x[start:stop] @ x.T
+        d2 *= -2.0
+        d2 += sq[start:stop, None]
+        d2 += sq[None, :]
+        d2[rows - start, rows] = -1.0  # the point itself always comes first
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        # The product form loses precision for close points; recompute the k chosen exactly.
+        diff = x[part] - x[start:stop, None, :]
+        exact = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        order = np.argsort(exact, axis=1, kind="stable")
+        idx[start:stop] = np.take_along_axis(part, order, axis=1)
+        dist[start:stop] = np.take_along_axis(exact, order, axis=1)
+        own = idx[start:stop] == rows[:, None]
+        if not own[:, 0].all():  # a duplicate tied with the point itself: put the point first
+            bad = np.flatnonzero(~own[:, 0])
+            col = np.argmax(own[bad], axis=1)
+            block = idx[start:stop]
+            block[bad, col] = block[bad, 0]
+            block[bad, 0] = rows[bad]
+    return idx, dist
 
 
 def smooth_knn_dist(

@@ -113,19 +113,28 @@ def _decode_one(path: Path, size: int) -> tuple[np.ndarray, bool] | Exception:
         return err
 
 
-def _decode_all(paths: list[Path], size: int) -> tuple[np.ndarray, int]:
-    """Decode every file; return ``uint8 [N, size, size, C]`` and ``C``.
+def _workers(n_files: int) -> int:
+    """Decoding threads for ``n_files`` files: 1 (this thread) unless it pays off.
 
-    Threads pay off from a few dozen files on (Pillow releases the GIL while decoding and
-    resizing); a handful of files is decoded in this thread.
+    Pillow releases the GIL while it decodes and resizes, so threads help with many files on
+    four or more cores; on two busy cores they measured no faster than one thread.
     """
-    workers = min(4, os.cpu_count() or 1)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(8, cpus) if cpus >= 4 and n_files >= 64 else 1
+
+
+def _decode_all(paths: list[Path], size: int) -> tuple[np.ndarray, int]:
+    """Decode every file; return ``uint8 [N, size, size, C]`` and ``C``."""
+    workers = _workers(len(paths))
     bar = progress(total=len(paths), desc="decoding images", unit="img")
     results: list[tuple[np.ndarray, bool] | Exception] = []
     try:
-        if workers > 1 and len(paths) >= 64:
+        if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                for r in pool.map(lambda p: _decode_one(p, size), paths, chunksize=16):
+                for r in pool.map(lambda p: _decode_one(p, size), paths, chunksize=8):
                     results.append(r)
                     bar.update()
         else:

@@ -99,6 +99,7 @@ def _bear_body(rng: np.random.Generator, hy: float, r: float, *, paws: bool) -> 
 
 
 def bear(rng: np.random.Generator) -> list[Stroke]:
+    """Round head, round ears, snout and nose; a third of them sit on a round body."""
     if rng.random() < 0.35:
         hy, r = -0.45, 0.42
         return _bear_head(rng, 0, hy, r) + _bear_body(rng, hy, r, paws=False)
@@ -106,6 +107,7 @@ def bear(rng: np.random.Generator) -> list[Stroke]:
 
 
 def panda(rng: np.random.Generator) -> list[Stroke]:
+    """A bear head with dark (or ringed) eye patches, usually dark ears, rarely a snout."""
     patches = "filled" if rng.random() < 0.7 else "outline"
     ears = rng.random() < 0.7
     if rng.random() < 0.35:
@@ -121,6 +123,8 @@ def panda(rng: np.random.Generator) -> list[Stroke]:
 
 
 def teddy_bear(rng: np.random.Generator) -> list[Stroke]:
+    """A bear with inner ears and button eyes, mostly on a body with paw pads; a bow
+    tie under the chin or a stitched belly."""
     with_body = rng.random() < 0.7
     hy, r = (-0.45, 0.42) if with_body else (-0.05, 0.55)
     strokes = _bear_head(
@@ -166,6 +170,7 @@ def _vehicle(
 
 
 def car(rng: np.random.Generator) -> list[Stroke]:
+    """Low body with a boot and a short cabin, two windows, two wheels."""
     g, wr = 0.3, u(rng, 0.14, 0.18)
     L = u(rng, 0.85, 0.95)
     low, belt = g - wr * 0.9, g - u(rng, 0.38, 0.45)  # bottom and window line of the body
@@ -199,6 +204,7 @@ def car(rng: np.random.Generator) -> list[Stroke]:
 
 
 def suv(rng: np.random.Generator) -> list[Stroke]:
+    """Tall boxy body, roof to the back, big wheels; sometimes a roof rack or spare wheel."""
     g, wr = 0.35, u(rng, 0.17, 0.21)
     L = u(rng, 0.8, 0.9)
     low, belt = g - wr * 1.1, g - u(rng, 0.52, 0.6)
@@ -228,6 +234,7 @@ def suv(rng: np.random.Generator) -> list[Stroke]:
 
 
 def van(rng: np.random.Generator) -> list[Stroke]:
+    """A long tall box with a short bonnet, small wheels, a row of windows, sliding door."""
     g, wr = 0.32, u(rng, 0.13, 0.16)
     L = u(rng, 0.95, 1.0)
     low, roof = g - wr * 0.9, g - u(rng, 0.85, 0.98)
@@ -299,6 +306,7 @@ def _standing_bird(
 
 
 def pigeon(rng: np.random.Generator) -> list[Stroke]:
+    """A plump standing (or pecking) bird with a small head, short beak and short legs."""
     pecking = rng.random() < 0.3
     strokes = _standing_bird(
         rng, plump=u(rng, 1.0, 1.25), leg=u(rng, 0.1, 0.18), beak=0.08, pecking=pecking
@@ -309,6 +317,8 @@ def pigeon(rng: np.random.Generator) -> list[Stroke]:
 
 
 def seagull(rng: np.random.Generator) -> list[Stroke]:
+    """Mostly the flying 'M' of two bent wings; sometimes a slim standing gull with long
+    legs, a long beak and a dark wing tip."""
     if rng.random() < 0.25:
         # standing gull: slim body, long legs, long beak, dark wing tip
         strokes = _standing_bird(rng, plump=u(rng, 0.75, 0.95), leg=u(rng, 0.22, 0.32), beak=0.2)
@@ -346,6 +356,7 @@ def seagull(rng: np.random.Generator) -> list[Stroke]:
 
 
 def cloud(rng: np.random.Generator) -> list[Stroke]:
+    """A bumpy outline, often with a flat bottom; sometimes a curl, rain or a second cloud."""
     flat = rng.random() < 0.5
     rx, ry = u(rng, 0.75, 0.95), u(rng, 0.35, 0.5)
     pts = bumpy(rng, 0, 0, rx, ry, int(rng.integers(5, 9)), u(rng, 0.5, 0.9), flat)
@@ -362,6 +373,7 @@ def cloud(rng: np.random.Generator) -> list[Stroke]:
 
 
 def sheep(rng: np.random.Generator) -> list[Stroke]:
+    """A bumpy woolly body on four (or two) stick legs with a dark or outlined head."""
     rx, ry = u(rng, 0.6, 0.72), u(rng, 0.38, 0.45)
     cx, cy = -0.1, -0.05
     pts = bumpy(rng, cx, cy, rx, ry, int(rng.integers(9, 14)), u(rng, 0.5, 0.9), False)

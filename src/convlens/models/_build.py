@@ -6,9 +6,10 @@ import importlib
 import inspect
 import re
 
+import torch
 from torch import nn
 
-from convlens.core import UserInputError, missing_extra
+from convlens.core import MissingExtraError, UserInputError, missing_extra
 
 from ._zoo import MODELS
 
@@ -106,6 +107,11 @@ def _torchvision_model(name: str, in_channels: int, num_classes: int) -> nn.Modu
         import torchvision
     except ImportError:
         raise missing_extra("torchvision", "torchvision") from None
+    except Exception as err:  # installed, but built for another torch (a common mismatch)
+        raise MissingExtraError(
+            f"torchvision is installed but cannot be imported ({type(err).__name__}: {err}): "
+            f"install the torchvision release built for torch {torch.__version__}"
+        ) from err
     known = torchvision.models.list_models(module=torchvision.models)
     if name not in known:
         shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")

@@ -39,8 +39,8 @@ def epoch_sentence(
     mixed = f" It still mixes up {confused[0]} and {confused[1]}." if confused else ""
     if accuracy < 1.5 / max(n_classes, 1):
         return (
-            f"The network is still guessing: it gets {pct}% of new {what} right, "
-            f"where pure chance gives {chance:.0f}%."
+            f"The network still guesses: {pct}% of new {what} are right, "
+            f"and chance alone gives {chance:.0f}%."
         )
     if previous is None:
         return (

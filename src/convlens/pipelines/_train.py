@@ -88,6 +88,7 @@ def _train_epoch(
     augment: bool,
     device: torch.device,
     n_epochs: int,
+    flip: bool = False,
 ) -> float:
     """One epoch; every random draw comes from (seed, epoch) so a resumed run matches."""
     gen = torch.Generator().manual_seed(options.seed * 100_003 + epoch)
@@ -106,7 +107,7 @@ def _train_epoch(
             idx = order[s : s + options.batch_size]
             xb = x[idx]
             if augment:
-                xb = augment_batch(xb, gen)
+                xb = augment_batch(xb, gen, flip=flip)
             xb, yb = xb.to(device), y[idx].to(device)
             opt.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(xb), yb)
@@ -249,6 +250,7 @@ def train(
             options=options,
             device=device,
             on_epoch=on_epoch,
+            flip=ds.hflip,
         )
     except BaseException:
         w = recorder.writer
@@ -274,6 +276,7 @@ def _train_recorded(
     options: TrainOptions,
     device: torch.device,
     on_epoch: EpochCallback | None,
+    flip: bool,
 ) -> RunWriter:
     with recorder:
         writer = recorder.writer
@@ -293,6 +296,7 @@ def _train_recorded(
                 augment=data.augment,
                 device=device,
                 n_epochs=options.epochs,
+                flip=flip,
             )
             t_eval = time.perf_counter()
             test_acc, test_loss = evaluate(model, x_test, y_test, device=device)
