@@ -185,10 +185,12 @@ def warm_up() -> list[str]:
     return skipped
 
 
-def bench(n: int, d: int, epochs: int, seed: int, skip: set[str]) -> list[dict]:
+def bench(
+    n: int, d: int, epochs: int, seed: int, skip: set[str], switch: float = 0.0
+) -> list[dict]:
     from convlens.analyze import embedding_quality
 
-    X, _ = drifting_clusters(n, d, epochs, seed=seed)
+    X, _ = drifting_clusters(n, d, epochs, seed=seed, switch=switch)
     rows = []
     for name, fn in METHODS.items():
         if name in skip:
@@ -197,10 +199,14 @@ def bench(n: int, d: int, epochs: int, seed: int, skip: set[str]) -> list[dict]:
         Y = fn(X, seed)
         seconds = time.perf_counter() - t
         quality = embedding_quality(X, Y, n_neighbors=10)
-        rows.append({"n": n, "d": d, "epochs": epochs, "method": name, "seconds": seconds,
-                     **quality})
-        print(f"  {name:28s} {seconds:8.2f} s  tw {quality['trustworthiness']:.4f}  "
-              f"disp {quality['displacement']:.4f}", flush=True)
+        rows.append(
+            {"n": n, "d": d, "epochs": epochs, "method": name, "seconds": seconds, **quality}
+        )
+        print(
+            f"  {name:28s} {seconds:8.2f} s  tw {quality['trustworthiness']:.4f}  "
+            f"disp {quality['displacement']:.4f}",
+            flush=True,
+        )
     ref = next((r for r in rows if r["method"] == REFERENCE), None)
     for r in rows:
         r["time_vs_ref"] = r["seconds"] / ref["seconds"] if ref else float("nan")
@@ -210,8 +216,10 @@ def bench(n: int, d: int, epochs: int, seed: int, skip: set[str]) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    head = ("| N × D × epochs | method | seconds | × AlignedUMAP time | trustworthiness | "
-            "× AlignedUMAP tw | kNN kept | displacement | × AlignedUMAP disp |")
+    head = (
+        "| N × D × epochs | method | seconds | × AlignedUMAP time | trustworthiness | "
+        "× AlignedUMAP tw | kNN kept | displacement | × AlignedUMAP disp |"
+    )
     lines = [head, "|" + "---|" * 9]
     for r in rows:
         lines.append(
@@ -228,6 +236,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start runs")
     parser.add_argument("--json", help="also write the rows to this JSON file")
+    parser.add_argument(
+        "--dims", type=int, nargs="+", default=[128, 512], help="feature sizes (default 128 512)"
+    )
+    parser.add_argument(
+        "--switch",
+        type=float,
+        default=0.0,
+        help="fraction of points that change cluster halfway through (a harder case)",
+    )
     args = parser.parse_args()
 
     from threadpoolctl import threadpool_limits
@@ -236,15 +253,19 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
     warnings.filterwarnings("ignore", message="Graph is not fully connected")
 
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.2f} at start")
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
     cold = {}
     if not args.no_cold:
         print("cold start (fresh process: import + first fit of 2 × 200 × 32):")
         for name in _COLD:
             cold[name] = cold_start(name)
-            print(f"  {name:24s} {cold[name] if cold[name] is None else round(cold[name], 2)} s",
-                  flush=True)
+            print(
+                f"  {name:24s} {cold[name] if cold[name] is None else round(cold[name], 2)} s",
+                flush=True,
+            )
 
     t = time.perf_counter()
     skipped = warm_up()
@@ -253,11 +274,14 @@ def main() -> None:
         print(f"  skipped {s}")
     skip = {s.split(":")[0] for s in skipped}
 
-    sizes = [(500, 128, 5)] if args.quick else [(2000, 128, 10), (2000, 512, 10)]
+    sizes = [(500, 128, 5)] if args.quick else [(2000, d, 10) for d in args.dims]
     rows: list[dict] = []
     for n, d, e in sizes:
-        print(f"{n} probes × {d} dims × {e} epochs:", flush=True)
-        rows += bench(n, d, e, args.seed, skip)
+        note = (
+            f", {args.switch:.0%} of points switch cluster at epoch {e // 2}" if args.switch else ""
+        )
+        print(f"{n} probes × {d} dims × {e} epochs{note}:", flush=True)
+        rows += bench(n, d, e, args.seed, skip, args.switch)
     print(f"load average {os.getloadavg()[0]:.2f} at end")
     print()
     print(table(rows))

@@ -25,14 +25,25 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2)
     args = ap.parse_args()
     os.environ.setdefault("CONVLENS_QUIET", "1")
-    data = DataOptions(data="sketches", image_size=128, train_per_class=360, test_per_class=8,
-                       probe_size=80, train_probe_size=200)
+    data = DataOptions(
+        data="sketches",
+        image_size=128,
+        train_per_class=360,
+        test_per_class=8,
+        probe_size=80,
+        train_probe_size=200,
+    )
     opts = TrainOptions(model="paper", epochs=args.epochs, batch_size=25, lr=1e-4)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        run_dir = train(data, opts, RecordOptions(layers=("fc1",)), out=tmp,
-                        on_epoch=lambda e, m: rows.append(m))
+        run_dir = train(
+            data,
+            opts,
+            RecordOptions(layers=("fc1",)),
+            out=tmp,
+            on_epoch=lambda e, m: rows.append(m),
+        )
         total_train = time.perf_counter() - t0
         t1 = time.perf_counter()
         embed_run(run_dir, EmbedOptions())
@@ -50,12 +61,18 @@ def main() -> None:
     embed_s = t_embed / len(rows)
     render_s = t_render / len(rows)
     other = eval_s + rec_s + embed_s + render_s
-    print(f"setup (generate/cache data, build model): {setup:.1f} s once; whole train call "
-          f"{total_train:.1f} s")
-    print("per epoch (s): training {:.1f} | evaluation {:.2f} | recording {:.2f} | embedding "
-          "{:.2f} | rendering {:.2f}".format(train_s, eval_s, rec_s, embed_s, render_s))
-    print(f"everything but training: {other:.2f} s = {100 * other / train_s:.1f} % of training "
-          "(target <= 10 %)")
+    print(
+        f"setup (generate/cache data, build model): {setup:.1f} s once; whole train call "
+        f"{total_train:.1f} s"
+    )
+    print(
+        f"per epoch (s): training {train_s:.1f} | evaluation {eval_s:.2f} | recording {rec_s:.2f} | embedding "
+        f"{embed_s:.2f} | rendering {render_s:.2f}"
+    )
+    print(
+        f"everything but training: {other:.2f} s = {100 * other / train_s:.1f} % of training "
+        "(target <= 10 %)"
+    )
 
 
 if __name__ == "__main__":

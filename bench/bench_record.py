@@ -16,11 +16,11 @@ import time
 
 import torch
 
+from convlens.core import TrainOptions
 from convlens.data import images_to_tensor, load_dataset, stratified_probe
 from convlens.models import build_model
 from convlens.pipelines._train import _train_epoch
 from convlens.record import Recorder
-from convlens.core import TrainOptions
 
 
 def main() -> None:
@@ -42,14 +42,24 @@ def main() -> None:
         model = build_model("paper", in_channels=1, num_classes=10, image_size=64)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         with tempfile.TemporaryDirectory() as tmp:
-            rec = Recorder(model, px, py, layers="conv2,fc1", out=tmp) if mode == "recorded" \
-                else None
+            rec = (
+                Recorder(model, px, py, layers="conv2,fc1", out=tmp) if mode == "recorded" else None
+            )
             if rec is not None:
                 rec.__enter__()
             for epoch in range(1, args.epochs + 1):
                 t0 = time.perf_counter()
-                _train_epoch(model, opt, x, y, epoch=epoch, options=opts, augment=True,
-                             device=torch.device("cpu"), n_epochs=args.epochs)
+                _train_epoch(
+                    model,
+                    opt,
+                    x,
+                    y,
+                    epoch=epoch,
+                    options=opts,
+                    augment=True,
+                    device=torch.device("cpu"),
+                    n_epochs=args.epochs,
+                )
                 t1 = time.perf_counter()
                 if rec is not None:
                     rec.record_epoch({}, optimizer=opt)
@@ -59,7 +69,9 @@ def main() -> None:
                 rec.__exit__(None, None, None)
     p, r = statistics.median(plain), statistics.median(recorded)
     print(f"epoch without Recorder: {p:.2f} s (median of {args.epochs})")
-    print(f"epoch with Recorder:    {r:.2f} s, of which recording {statistics.median(rec_only):.2f} s")
+    print(
+        f"epoch with Recorder:    {r:.2f} s, of which recording {statistics.median(rec_only):.2f} s"
+    )
     print(f"ratio: {r / p:.3f} (target <= 1.05)")
 
 

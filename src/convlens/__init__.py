@@ -30,7 +30,18 @@ _EXPORTS = {
     "UserInputError": "convlens.core",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "Capture",
+    "ConvLensError",
+    "Recorder",
+    "Run",
+    "RunFormatError",
+    "RunWriter",
+    "UserInputError",
+    "__version__",
+    "list_runs",
+    "resolve_layers",
+]
 
 if TYPE_CHECKING:
     from convlens.core import ConvLensError, RunFormatError, UserInputError

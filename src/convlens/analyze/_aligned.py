@@ -2,10 +2,11 @@
 
 Per epoch: centre and reduce with PCA, exact k nearest neighbours, UMAP's fuzzy graph, then
 UMAP's cross-entropy layout optimised by a vectorised NumPy step (``_layout.py``). The first epoch
-starts from its two principal components; every later epoch starts from the previous layout, at a
-low learning rate, with a pull toward each point's previous position, and is finally rotated
-(never mirrored) onto the previous layout. So points only move on screen when their neighbourhood
-in the network changed. Nothing here imports umap-learn or numba.
+starts from its two principal components; every later epoch starts from the previous layout (a
+point whose neighbours changed starts among its new neighbours), is refined at a low learning rate
+with a pull toward each point's start, and is finally rotated (never mirrored) onto the previous
+layout. So points move on screen when, and about as much as, their neighbourhood in the network
+changed. Nothing here imports umap-learn or numba.
 """
 
 from __future__ import annotations
@@ -18,13 +19,19 @@ import numpy as np
 from convlens.core import UserInputError
 
 from ._base import EMBEDDERS, EpochEmbedder
-from ._graph import edge_list, find_ab_params, fuzzy_graph
+from ._graph import edge_list, find_ab_params, fuzzy_graph, knn
 from ._layout import LayoutProblem, optimize_layout, pca_init, rotate_onto
 from ._validate import check_float, check_positive_int, check_random_state
 
 # Up to this many points, the small dense linear algebra of each epoch runs on one BLAS thread:
 # it gains nothing from more, and multi-threaded OpenBLAS slows down many times on a busy machine.
 _SINGLE_THREAD_BELOW = 20_000
+
+# A point whose neighbour set changed by more than this fraction since the epoch before (noise
+# in the probes' activations alone changes about a quarter) starts the epoch, in proportion to the
+# excess, at the mean previous position of its new neighbours: it moves where it now belongs
+# instead of being dragged there slowly.
+_MOVER_THRESHOLD = 0.5
 
 # Points drawn per point and step for the repulsive force; their push is rescaled to the number
 # of negative samples umap would draw. More lowers the noise at a linear cost.
@@ -40,6 +47,13 @@ def _reduce(x: np.ndarray, n_components: int | None, seed: int) -> np.ndarray:
 
     u, s, _ = randomized_svd(xc, n_components, n_iter=4, random_state=seed)
     return (u * s).astype(np.float32)
+
+
+def _neighbour_change(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """Per point, the fraction of its neighbours (rows of indices, no repeats) that changed."""
+    both = np.sort(np.hstack([new, old]), axis=1)
+    shared = (both[:, 1:] == both[:, :-1]).sum(axis=1)
+    return 1.0 - shared / new.shape[1]
 
 
 def _top_two(xc: np.ndarray, seed: int) -> np.ndarray:
@@ -74,7 +88,8 @@ class AlignedEmbedder(EpochEmbedder):
             at least 30).
         learning_rate: Initial step size for the first epoch (umap's ``learning_rate``).
         update_learning_rate: Initial step size for later epochs. Low, because they start from
-            a finished layout that only needs to follow the change.
+            a finished layout that only needs to follow the change (0.05 is steadier still but
+            follows sudden changes less well).
         alignment_regularisation: Pull of each point toward its position in the epoch before;
             higher is steadier, lower follows changes in the network more freely.
         negative_sample_rate: Negative samples per positive one (umap).
@@ -134,6 +149,7 @@ class AlignedEmbedder(EpochEmbedder):
         n = first.shape[0]
         self.n_iter_ = int(self.n_iter or (500 if n <= 10_000 else 200))
         self.n_iter_update_ = int(self.n_iter_update or max(30, self.n_iter_ // 10))
+        self._last_neighbours: np.ndarray | None = None
 
     def _extra_params(self) -> dict[str, Any]:
         return {
@@ -159,9 +175,11 @@ class AlignedEmbedder(EpochEmbedder):
         rng = np.random.default_rng([self.seed_, index])
         svd_seed = int(rng.integers(2**31 - 1))
         reduced = _reduce(x, self.pca_components, svd_seed)
-        graph = fuzzy_graph(reduced, int(self.n_neighbors))
+        idx, dist = knn(reduced, int(self.n_neighbors))
+        graph = fuzzy_graph(idx, dist)
         head, tail, weight = edge_list(graph, self.n_iter_)
         problem = LayoutProblem(head, tail, weight, x.shape[0])
+        last_neighbours, self._last_neighbours = self._last_neighbours, idx[:, 1:]
         common = {
             "a": self.a_,
             "b": self.b_,
@@ -177,12 +195,21 @@ class AlignedEmbedder(EpochEmbedder):
                 learning_rate=float(self.learning_rate),
                 **common,
             )
+        start = previous
+        if last_neighbours is not None:
+            change = _neighbour_change(idx[:, 1:], last_neighbours)
+            moved = np.clip((change - _MOVER_THRESHOLD) / (1.0 - _MOVER_THRESHOLD), 0.0, 1.0)
+            if moved.any():
+                total = np.asarray(graph.sum(axis=1)).ravel()
+                total[total == 0] = 1.0
+                target = (graph @ previous.astype(np.float64)) / total[:, None]
+                start = (previous + moved[:, None] * (target - previous)).astype(np.float32)
         layout = optimize_layout(
-            previous,
+            start,
             problem,
             n_iter=self.n_iter_update_,
             learning_rate=float(self.update_learning_rate),
-            anchor=previous,
+            anchor=start,
             anchor_weight=float(self.alignment_regularisation),
             **common,
         )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any, ClassVar
-
-import inspect
 
 import numpy as np
 
@@ -60,8 +59,7 @@ class EpochEmbedder:
         for name, value in params.items():
             if name not in names:
                 raise UserInputError(
-                    f"{type(self).__name__} has no parameter '{name}'; it takes: "
-                    f"{', '.join(names)}"
+                    f"{type(self).__name__} has no parameter '{name}'; it takes: {', '.join(names)}"
                 )
             setattr(self, name, value)
         return self

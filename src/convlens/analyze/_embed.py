@@ -41,7 +41,6 @@ def make_embedder(name: str = "aligned", **params: Any) -> EpochEmbedder:
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise UserInputError(
-            f"embedder '{name}' does not take {', '.join(unknown)}; "
-            f"it takes: {', '.join(accepted)}"
+            f"embedder '{name}' does not take {', '.join(unknown)}; it takes: {', '.join(accepted)}"
         )
     return cls(**params)

@@ -45,9 +45,7 @@ def find_ab_params(spread: float, min_dist: float) -> tuple[float, float]:
     return float(params[0]), float(params[1])
 
 
-def knn(
-    x: np.ndarray, n_neighbors: int, chunk: int = 1024
-) -> tuple[np.ndarray, np.ndarray]:
+def knn(x: np.ndarray, n_neighbors: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Exact Euclidean k nearest neighbours of every row, the row itself first (umap's k).
 
     Brute force through one matrix product per block of rows, which beats tree and graph indexes
@@ -102,14 +100,13 @@ def smooth_knn_dist(
     first = np.argmax(nonzero, axis=1)
     rho = np.where(has_nonzero, distances[np.arange(n), first], 0.0)
 
-    d = distances[:, 1:] - rho[:, None]
-    positive = d > 0
+    d = np.maximum(distances[:, 1:] - rho[:, None], 0.0)  # at or below rho counts 1, as exp(0)
     lo = np.zeros(n)
     hi = np.full(n, np.inf)
     mid = np.ones(n)
     active = np.ones(n, dtype=bool)
     for _ in range(n_iter):
-        psum = np.where(positive, np.exp(-d / mid[:, None]), 1.0).sum(axis=1)
+        psum = np.exp(-d / mid[:, None]).sum(axis=1)
         active &= np.abs(psum - target) >= _SMOOTH_K_TOLERANCE
         if not active.any():
             break
@@ -127,25 +124,25 @@ def smooth_knn_dist(
     return sigma, rho
 
 
-def fuzzy_graph(x: np.ndarray, n_neighbors: int) -> scipy.sparse.csr_matrix:
-    """UMAP's symmetric fuzzy simplicial set of ``x`` (fuzzy union of the directed kNN graph).
+def fuzzy_graph(idx: np.ndarray, dist: np.ndarray) -> scipy.sparse.csr_matrix:
+    """UMAP's symmetric fuzzy simplicial set (fuzzy union of the directed kNN graph).
 
     Args:
-        x: Points ``[N, D]``.
-        n_neighbors: Neighbourhood size, the point itself included (as in umap).
+        idx: Neighbour indices ``[N, k]`` from ``knn``, the point itself first.
+        dist: The matching distances.
 
     Returns:
         A symmetric sparse ``[N, N]`` matrix of membership strengths in ``(0, 1]``.
     """
     import scipy.sparse
 
-    n = x.shape[0]
-    idx, dist = knn(x, n_neighbors)
-    sigma, rho = smooth_knn_dist(dist, n_neighbors)
-    excess = dist.astype(np.float64) - rho[:, None]
-    vals = np.where(excess <= 0.0, 1.0, np.exp(-np.maximum(excess, 0.0) / sigma[:, None]))
+    n, k = idx.shape
+    sigma, rho = smooth_knn_dist(dist, k)
+    excess = np.maximum(dist.astype(np.float64) - rho[:, None], 0.0)
+    safe_sigma = np.where(sigma > 0, sigma, 1.0)[:, None]
+    vals = np.where((excess <= 0.0) | (sigma[:, None] <= 0), 1.0, np.exp(-excess / safe_sigma))
     vals[idx == np.arange(n)[:, None]] = 0.0
-    rows = np.repeat(np.arange(n), n_neighbors)
+    rows = np.repeat(np.arange(n), k)
     p = scipy.sparse.csr_matrix((vals.ravel(), (rows, idx.ravel())), shape=(n, n))
     p.eliminate_zeros()
     pt = p.T.tocsr()

@@ -105,9 +105,7 @@ def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_float(
-    value: object, name: str, low: float = 0.0, *, inclusive: bool = True
-) -> float:
+def check_float(value: object, name: str, low: float = 0.0, *, inclusive: bool = True) -> float:
     """A real parameter above (or at) ``low``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
         raise UserInputError(f"{name} must be a number, got {value!r}")

@@ -55,6 +55,6 @@ def epoch_sentence(
     return f"It holds at about {pct}% right. The groups grow tighter.{mixed}"
 
 
-def video_title(dataset: str, model: str, n_classes: int) -> str:
+def video_title(dataset: str, n_classes: int) -> str:
     """The title line of a training video."""
-    return f"How a {model} network learns to tell {n_classes} kinds of {dataset} apart"
+    return f"How a CNN learns to tell {n_classes} kinds of {dataset} apart"

@@ -47,7 +47,7 @@ def run_summary(run_dir: str | Path) -> str:
     for key in ("train_accuracy", "test_accuracy", "probe_accuracy"):
         if key in metrics and len(metrics[key]):
             curve = " ".join(f"{v:.0%}" for v in metrics[key])
-            lines.append(f"{key:<10} {curve}" if len(key) <= 10 else f"{key}  {curve}")
+            lines.append(f"{key.replace('_', ' '):<10} {curve}")
     for layer in run.layers:
         got = run.embedding(layer)
         if got is not None:

@@ -113,7 +113,7 @@ def _train_epoch(
             loss = F.cross_entropy(model(xb), yb)
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
             n += len(idx)
     return total / max(n, 1)
 

@@ -71,6 +71,8 @@ def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> Vide
         )
     ds = run.manifest.dataset.get("name", "images")
     thumbs = probe.get("thumbnails")
+    if thumbs is not None and thumbs.ndim == 4 and thumbs.shape[-1] == 1:
+        thumbs = thumbs[..., 0]  # grey images: [N, h, w]
     return VideoData(
         class_names=names,
         labels=labels,
@@ -78,7 +80,7 @@ def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> Vide
         panels=panels,
         epochs=np.array(run.epochs),
         metrics=metrics,
-        title=video_title(ds, str(run.manifest.model.get("name", "neural")), len(names)),
+        title=video_title(ds, len(names)),
         subtitles=subtitles,
         thumbnails=thumbs[test] if thumbs is not None and options.thumbnails else None,
         train_labels=probe["labels"][train] if options.show_train and train.any() else None,
@@ -133,8 +135,9 @@ def make_video(
     gif = gif or target.suffix.lower() == ".gif"
     n = len(renderer.frame_times())
     if gif:
-        write_gif(renderer.frames(), target, fps=min(options.fps, 15), total=n,
-                  source_fps=options.fps)
+        write_gif(
+            renderer.frames(), target, fps=min(options.fps, 15), total=n, source_fps=options.fps
+        )
     else:
         write_mp4(renderer.frames(), target, fps=options.fps, total=n)
     writer = open_for_update(run.path)
