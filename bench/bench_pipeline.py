@@ -66,8 +66,8 @@ def main() -> None:
         f"{total_train:.1f} s"
     )
     print(
-        f"per epoch (s): training {train_s:.1f} | evaluation {eval_s:.2f} | recording {rec_s:.2f} | embedding "
-        f"{embed_s:.2f} | rendering {render_s:.2f}"
+        f"per epoch (s): training {train_s:.1f} | evaluation {eval_s:.2f} | recording "
+        f"{rec_s:.2f} | embedding {embed_s:.2f} | rendering {render_s:.2f}"
     )
     print(
         f"everything but training: {other:.2f} s = {100 * other / train_s:.1f} % of training "

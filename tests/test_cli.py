@@ -157,9 +157,9 @@ def test_train_resume_embed_video(tmp_path: Path, capsys: pytest.CaptureFixture[
                 "--out",
                 str(gif),
                 "--width",
-                "320",
+                "640",
                 "--height",
-                "180",
+                "360",
                 "--method",
                 "pca",
             ]
@@ -167,7 +167,7 @@ def test_train_resume_embed_video(tmp_path: Path, capsys: pytest.CaptureFixture[
         == 0
     )
     with Image.open(gif) as im:
-        assert im.size[0] <= 320 and im.n_frames > 2
+        assert im.size[0] <= 640 and im.n_frames > 2
     assert (runs / "full" / "media" / "last_frame.png").is_file()
     assert Run.open(runs / "full").verify() == []
 

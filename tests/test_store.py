@@ -176,6 +176,9 @@ def test_disk_full_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.Mo
         def __exit__(self, *a):
             self.f.close()
 
+        def fileno(self):
+            return self.f.fileno()
+
         def write(self, data):
             raise OSError(errno.ENOSPC, "No space left on device")
 
