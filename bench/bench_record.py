@@ -73,6 +73,8 @@ def main() -> None:
         f"epoch with Recorder:    {r:.2f} s, of which recording {statistics.median(rec_only):.2f} s"
     )
     print(f"ratio: {r / p:.3f} (target <= 1.05)")
+    share = statistics.median(rec_only) / p
+    print(f"recording alone: {100 * share:.1f} % of a plain epoch (probe forward + files)")
 
 
 if __name__ == "__main__":

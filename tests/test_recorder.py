@@ -203,3 +203,13 @@ def test_checkpoint_bytes_round_trip() -> None:
     opt2 = torch.optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
     load_optimizer_state(opt2, optimizer_to_bytes(opt))
     assert opt2.param_groups[0]["lr"] == 0.1
+
+
+def test_train_accuracy_comes_from_training_probes() -> None:
+    x, y = probe_images(2)
+    split = np.array([0, 1] * (len(y) // 2))
+    rec = Recorder(TinyConvNet(), x, y, layers="fc", probe_split=split)
+    cap = rec.record_epoch()
+    correct = cap.logits.argmax(1) == y
+    assert rec.last_metrics["train_accuracy"] == pytest.approx(correct[split == 1].mean())
+    assert rec.last_metrics["probe_accuracy"] == pytest.approx(correct.mean())

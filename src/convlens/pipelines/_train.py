@@ -206,7 +206,12 @@ def train(
                 load_optimizer_state(opt, opt_path.read_bytes())
     summary = describe_model(model, (1, ds.channels, ds.image_size, ds.image_size))
     config = options_to_json(data, options, record)
-    train_eval = stratified_probe(ds.train.labels, min(len(y_train), 1000), options.seed + 2)
+    # train accuracy comes from the training probes (eval mode) when there are some
+    train_eval = (
+        stratified_probe(ds.train.labels, min(len(y_train), 500), options.seed + 2)
+        if data.train_probe_size == 0
+        else None
+    )
     setup_s = time.perf_counter() - t0
     recorder = Recorder(
         model,
@@ -271,7 +276,7 @@ def _train_recorded(
     y_train: torch.Tensor,
     x_test: torch.Tensor,
     y_test: torch.Tensor,
-    train_eval: np.ndarray,
+    train_eval: np.ndarray | None,
     data: DataOptions,
     options: TrainOptions,
     device: torch.device,
@@ -300,17 +305,23 @@ def _train_recorded(
             )
             t_eval = time.perf_counter()
             test_acc, test_loss = evaluate(model, x_test, y_test, device=device)
-            train_acc, _ = evaluate(model, x_train[train_eval], y_train[train_eval], device=device)
+            train_acc = None
+            if train_eval is not None:
+                train_acc, _ = evaluate(
+                    model, x_train[train_eval], y_train[train_eval], device=device
+                )
             t_rec = time.perf_counter()
             metrics = {
                 "train_loss": train_loss,
-                "train_accuracy": train_acc,
                 "test_accuracy": test_acc,
                 "test_loss": test_loss,
                 "train_seconds": t_eval - t_train,
                 "eval_seconds": t_rec - t_eval,
             }
+            if train_acc is not None:
+                metrics["train_accuracy"] = train_acc
             recorder.record_epoch(metrics, epoch=epoch, optimizer=opt)
+            metrics = dict(recorder.last_metrics)
             metrics["record_seconds"] = time.perf_counter() - t_rec
             if on_epoch is not None:
                 on_epoch(epoch, metrics)

@@ -146,6 +146,7 @@ class Recorder:
         self.layer_shapes = self._check_layers()
         self.writer: RunWriter | None = None
         self.history: list[Capture] = []
+        self.last_metrics: dict[str, float] = {}
         self.epoch = 0
 
     # -- the one forward pass with hooks ------------------------------------------------------
@@ -296,9 +297,17 @@ class Recorder:
         self.epoch = self.epoch + 1 if epoch is None else int(epoch)
         m = dict(metrics or {})
         if self.probe_labels is not None and cap.loss is not None:
-            m.setdefault("probe_accuracy", cap.accuracy(self.probe_labels.numpy()))
+            labels = self.probe_labels.numpy()
+            m.setdefault("probe_accuracy", cap.accuracy(labels))
             m.setdefault("probe_loss", float(cap.loss.mean()))
+            split = self._probe_extra[3]
+            if split is not None and (np.asarray(split) == 1).any():
+                # the training-set probes were just run in eval mode: their accuracy is free
+                train = np.asarray(split) == 1
+                correct = cap.logits.argmax(1) == labels
+                m.setdefault("train_accuracy", float(correct[train].mean()))
         self.history.append(cap)
+        self.last_metrics = m
         if self.writer is not None:
             outputs = {"logits": cap.logits}
             if cap.loss is not None:
