@@ -327,3 +327,8 @@ def test_aligned_is_as_trustworthy_as_aligned_umap(
 
     reference.partial_fit(data[0])
     assert reference.embedding_.shape[0] == len(data) + 1
+
+    live = make_embedder("aligned-umap", random_state=0, n_epochs=30)
+    live.partial_fit(data[0])  # one epoch: plain UMAP, since AlignedUMAP needs two
+    live.partial_fit(data[1])
+    assert live.embedding_.shape == (2, len(data[0]), 2)

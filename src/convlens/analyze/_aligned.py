@@ -108,7 +108,7 @@ class AlignedEmbedder(EpochEmbedder):
         n_iter_update: int | None = None,
         learning_rate: float = 1.0,
         update_learning_rate: float = 0.1,
-        alignment_regularisation: float = 0.05,
+        alignment_regularisation: float = 0.5,
         negative_sample_rate: float = 5.0,
         random_state: int | None = None,
     ) -> None:

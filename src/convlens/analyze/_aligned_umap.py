@@ -95,23 +95,32 @@ class AlignedUMAPEmbedder(EpochEmbedder):
             import umap
         except ImportError:  # pragma: no cover - umap-learn is a core dependency
             raise missing_extra("umap", "umap") from None
-        model = umap.AlignedUMAP(
-            n_neighbors=int(self.n_neighbors),
-            min_dist=float(self.min_dist),
-            alignment_regularisation=float(self.alignment_regularisation),
-            alignment_window_size=int(self.alignment_window_size),
-            n_epochs=self.n_epochs,
-            random_state=self.seed_,
-        )
+        common = {
+            "n_neighbors": int(self.n_neighbors),
+            "min_dist": float(self.min_dist),
+            "random_state": self.seed_,
+        }
         n = epochs[0].shape[0]
         identity = {i: i for i in range(n)}
         with progress(total=len(epochs), desc="embedding (aligned-umap)", unit="epoch") as bar:
             with warnings.catch_warnings():
                 # umap says it runs single-threaded because a seed is set; that is the point.
                 warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
-                model.fit(epochs, relations=[identity] * (len(epochs) - 1))
+                if len(epochs) == 1:
+                    # AlignedUMAP needs two epochs; one epoch aligned to nothing is plain UMAP.
+                    single = umap.UMAP(n_epochs=self.n_epochs or 200, **common)
+                    layouts = [single.fit_transform(epochs[0])]
+                else:
+                    model = umap.AlignedUMAP(
+                        alignment_regularisation=float(self.alignment_regularisation),
+                        alignment_window_size=int(self.alignment_window_size),
+                        n_epochs=self.n_epochs,
+                        **common,
+                    )
+                    model.fit(epochs, relations=[identity] * (len(epochs) - 1))
+                    layouts = model.embeddings_
             bar.update(len(epochs))
-        return np.stack([np.asarray(emb, dtype=np.float32) for emb in model.embeddings_])
+        return np.stack([np.asarray(emb, dtype=np.float32) for emb in layouts])
 
     def _extra_params(self) -> dict[str, Any]:
         return {"seed": self.seed_}
