@@ -154,7 +154,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_video(sub)
     p = sub.add_parser("info", help="summarise a run")
     p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
+    _add_serve(sub)
     return parser
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="open the web app over a folder of runs",
+        description="Serve the ConvLens web app over the runs in RUNS_DIR. By default only this "
+        "machine can reach it (127.0.0.1). --host 0.0.0.0 exposes it to your network: then "
+        "every request needs a token, printed in the address to open.",
+    )
+    p.add_argument(
+        "runs", type=Path, nargs="?", default=Path("runs"), help="folder of runs (default: runs)"
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only); any other host "
+        "requires a token",
+    )
+    p.add_argument("--port", type=int, default=0, help="port (default: 0, any free port)")
+    p.add_argument("--token", help="token for a non-local host (default: a random one)")
+    p.add_argument("--open", action="store_true", help="open the page in a browser")
 
 
 def _print_epoch(epoch: int, metrics: dict[str, float]) -> None:
@@ -249,6 +272,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "info":
         print(pipelines.run_summary(args.run))
+        return 0
+    if args.command == "serve":
+        from convlens.server import serve
+
+        serve(args.runs, host=args.host, port=args.port, token=args.token, open_browser=args.open)
         return 0
     raise ConvLensError(f"unknown command {args.command}")  # pragma: no cover
 

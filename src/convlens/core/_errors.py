@@ -15,6 +15,14 @@ class UserInputError(ConvLensError, ValueError):
     """Bad input from the user: a wrong path, an unknown name, a malformed file."""
 
 
+class NotFoundError(UserInputError, LookupError):
+    """A named thing (run, layer, epoch, class, upload) does not exist; the message lists what does."""
+
+
+class UnavailableError(UserInputError):
+    """The request is well formed but this run cannot answer it (no checkpoint, no model spec)."""
+
+
 class RunFormatError(ConvLensError):
     """A folder is not a ConvLens run, or its manifest cannot be read."""
 

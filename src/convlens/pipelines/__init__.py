@@ -1,14 +1,37 @@
 """Glue: read a run, call analyze/render, write results back."""
 
+from . import _views as views
 from ._demo import demo
 from ._embed import embed_layer, embed_run
 from ._explain import epoch_sentence, most_confused_pair
+from ._explain_views import upload_text
+from ._images import (
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_PIXELS,
+    NotAnImageError,
+    UploadTooLargeError,
+    decode_image,
+    downsized_png,
+    to_model_input,
+)
 from ._info import run_summary
+from ._inspect import Inspector, Upload
 from ._train import OPTIMIZERS, evaluate, train
 from ._video import build_video_data, make_video
 
 __all__ = [
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_PIXELS",
     "OPTIMIZERS",
+    "Inspector",
+    "NotAnImageError",
+    "Upload",
+    "UploadTooLargeError",
+    "decode_image",
+    "downsized_png",
+    "to_model_input",
+    "upload_text",
+    "views",
     "build_video_data",
     "demo",
     "embed_layer",

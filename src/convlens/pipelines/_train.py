@@ -233,7 +233,7 @@ def train(
             "train": len(y_train),
             "test": len(y_test),
         },
-        model_info={"name": options.model, "summary": summary},
+        model_info={"name": options.model, "spec": options.model, "summary": summary},
         thumbnails=pr["thumbnails"],
         probe_indices=pr["indices"],
         probe_sources=pr["sources"],

@@ -30,7 +30,7 @@ import numpy as np
 from safetensors.numpy import load as _st_load
 from safetensors.numpy import save as _st_save
 
-from convlens.core import RunFormatError, UserInputError
+from convlens.core import NotFoundError, RunFormatError, UnavailableError, UserInputError
 
 from ._atomic import remove_stale_temporaries, write_bytes_atomic, write_json_atomic
 from ._manifest import MANIFEST, SCHEMA_VERSION, EpochEntry, Manifest, parse_manifest
@@ -122,14 +122,14 @@ class Run:
         for e in self.manifest.epochs:
             if e.epoch == epoch:
                 return e
-        raise UserInputError(
+        raise NotFoundError(
             f"run {self.run_id} has no completed epoch {epoch}: it has {self.epochs or 'none'}"
         )
 
     def check_layer(self, layer: str) -> str:
         """Return ``layer`` if the run recorded it, else raise an error listing the layers."""
         if layer not in self.manifest.layers:
-            raise UserInputError(
+            raise NotFoundError(
                 f"run {self.run_id} did not record layer '{layer}': it recorded "
                 f"{', '.join(self.layers) or 'no layers'}"
             )
@@ -184,7 +184,7 @@ class Run:
             raise UserInputError(f"run {self.run_id} has no completed epoch yet")
         entry = self._entry(self.epochs[-1] if epoch is None else epoch)
         if not entry.checkpoint:
-            raise UserInputError(
+            raise UnavailableError(
                 f"run {self.run_id} kept no checkpoint for epoch {entry.epoch}: train with "
                 "checkpoints on (the default of convlens train) to have one"
             )

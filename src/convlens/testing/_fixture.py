@@ -57,7 +57,7 @@ def make_fixture_run(
         class_names=list(CLASSES),
         config={"fixture": {"epochs": epochs, "seed": seed}},
         dataset={"name": "bars", "image_size": 8, "channels": 1, "train": 0, "test": len(y)},
-        model_info={"name": "tiny"},
+        model_info={"name": "tiny", "spec": "convlens.testing:TinyConvNet"},
         thumbnails=thumbs,
     ) as rec:
         for epoch in range(1, epochs + 1):

@@ -1,0 +1,118 @@
+"""``create_app``: the FastAPI application for one runs folder (no module-level state)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from convlens.core import (
+    ConvLensError,
+    MissingExtraError,
+    NotFoundError,
+    RunFormatError,
+    UnavailableError,
+    UserInputError,
+)
+from convlens.pipelines import Inspector, NotAnImageError, UploadTooLargeError
+
+from . import _attributions, _classgrads, _explorer, _projection, _runs, _timeline
+from ._security import COOKIE, allowed
+
+STATIC = Path(__file__).parent / "static"
+
+_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (NotFoundError, 404),
+    (UploadTooLargeError, 413),
+    (NotAnImageError, 415),
+    (UnavailableError, 409),
+    (MissingExtraError, 409),
+    (RunFormatError, 409),
+    (UserInputError, 400),
+    (ConvLensError, 400),
+)
+
+_NO_UI = """<!doctype html><meta charset="utf-8"><title>ConvLens</title>
+<body style="font-family:system-ui;max-width:40em;margin:3em auto">
+<h1>ConvLens</h1><p>The web UI is not built in this install. Build it with
+<code>bash scripts/install</code>
+(or <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>).
+The API works: see <a href="/docs">/docs</a>.</p></body>"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the server is exposed.
+
+    Attributes:
+        token: Required from every request when not ``None`` (set for any non-loopback host).
+        live_interval: Seconds between checks of the runs folder for the live WebSocket.
+        static_dir: The built UI (default: the package's ``static`` folder).
+    """
+
+    token: str | None = None
+    live_interval: float = 0.5
+    static_dir: Path | None = None
+
+
+def create_app(
+    runs_dir: str | os.PathLike[str] | Inspector, settings: Settings | None = None
+) -> FastAPI:
+    """Build the ConvLens web app over the runs in ``runs_dir``.
+
+    Example:
+        >>> app = create_app("runs")
+        >>> # uvicorn.run(app, host="127.0.0.1", port=0)
+    """
+    settings = settings or Settings()
+    insp = runs_dir if isinstance(runs_dir, Inspector) else Inspector(runs_dir)
+    app = FastAPI(
+        title="ConvLens",
+        version="1",
+        summary="See how a CNN learns and decides: runs, timelines, feature maps, attributions.",
+    )
+    app.state.inspector = insp
+    app.state.settings = settings
+
+    def _error(status: int):
+        async def handler(request: Request, exc: Exception) -> JSONResponse:
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+
+        return handler
+
+    for exc_type, status in _STATUS:
+        app.add_exception_handler(exc_type, _error(status))
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
+        if not allowed(request):
+            msg = (
+                "this ConvLens server needs its token: open the address it printed "
+                "(with ?token=...)"
+                if settings.token
+                else "ConvLens answers only requests to 127.0.0.1 or localhost"
+            )
+            return JSONResponse({"detail": msg}, status_code=403)
+        response: Response = await call_next(request)
+        if settings.token and request.query_params.get("token") == settings.token:
+            response.set_cookie(COOKIE, settings.token, httponly=True, samesite="strict")
+        return response
+
+    for module in (_runs, _timeline, _explorer, _attributions, _classgrads, _projection):
+        app.include_router(module.router)
+    app.include_router(_projection.tour_router)
+
+    static = settings.static_dir or STATIC
+    if (static / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=static, html=True), name="ui")
+    else:
+
+        @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+        def no_ui() -> str:
+            return _NO_UI
+
+    return app

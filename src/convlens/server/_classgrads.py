@@ -1,0 +1,26 @@
+"""Class-gradient view: which filters a class score depends on, for three classes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from convlens.pipelines import views
+
+from ._deps import InspectorDep, RunDep
+from ._schemas import ClassGradients
+
+router = APIRouter(tags=["classgrads"])
+
+
+@router.get("/api/runs/{run}/classgrads", response_model=ClassGradients)
+def classgrads(
+    insp: InspectorDep,
+    run: RunDep,
+    layer: Annotated[str, Query(max_length=200)],
+    reference: Annotated[str | None, Query(max_length=100)] = None,
+    epoch: Annotated[int | None, Query(ge=0)] = None,
+) -> dict:
+    """Per-filter gradient norms for the reference, the most similar and a dissimilar class."""
+    return views.classgrads(insp, run, epoch=epoch, layer=layer, reference=reference)

@@ -1,0 +1,96 @@
+"""Layer-explorer view: uploads, the model's layers, feature maps, weights, top probes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, UploadFile
+
+from convlens.pipelines import (
+    MAX_UPLOAD_BYTES,
+    UploadTooLargeError,
+    downsized_png,
+    upload_text,
+    views,
+)
+
+from ._deps import InspectorDep, RunDep
+from ._schemas import FeatureMaps, Layers, TopProbes, UploadInfo, Weights, encode
+
+router = APIRouter(tags=["explorer"])
+
+Epoch = Annotated[int | None, Query(ge=0, description="default: the last checkpoint")]
+Layer = Annotated[str, Query(max_length=200)]
+ImageRef = Annotated[str, Query(max_length=100, description="probe:N or upload:ID")]
+
+
+@router.post("/api/uploads", response_model=UploadInfo)
+async def upload(insp: InspectorDep, request: Request, file: UploadFile | None = None) -> dict:
+    """Upload an image (multipart field ``file``); refer to it later as ``upload:<id>``."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
+        raise UploadTooLargeError(
+            f"the upload has {int(length) / 2**20:.1f} MB; the limit is "
+            f"{MAX_UPLOAD_BYTES // 2**20} MB: resize the image and try again"
+        )
+    if file is None:
+        raise HTTPException(400, "send the image as a multipart form field named 'file'")
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    up = insp.add_upload(data)  # decoding is quick: sizes are checked before any pixel
+    ch = int(up.image.shape[2])
+    return {
+        "id": up.id,
+        "width": up.width,
+        "height": up.height,
+        "channels": ch,
+        "explanation": upload_text(up.width, up.height, ch),
+    }
+
+
+@router.get("/api/uploads/{upload_id}.png", response_class=Response)
+def upload_png(insp: InspectorDep, upload_id: str) -> Response:
+    """An uploaded image as PNG, at most 512 pixels a side."""
+    return Response(downsized_png(insp.upload(upload_id).image), media_type="image/png")
+
+
+@router.get("/api/runs/{run}/layers", response_model=Layers)
+def layers(insp: InspectorDep, run: RunDep, epoch: Epoch = None) -> dict:
+    """Every layer of the model in the order the forward pass runs them."""
+    return views.layers(insp, run, epoch)
+
+
+@router.get("/api/runs/{run}/featuremaps", response_model=FeatureMaps)
+def featuremaps(
+    insp: InspectorDep,
+    run: RunDep,
+    layer: Layer,
+    image: ImageRef = "probe:0",
+    epoch: Epoch = None,
+    order: Annotated[str, Query(pattern="^(natural|kmeans|pca)$")] = "natural",
+    clusters: Annotated[int | None, Query(ge=2, le=64)] = None,
+) -> dict:
+    """All feature maps of ``layer`` for one image, in the chosen order."""
+    return encode(
+        views.featuremaps(
+            insp, run, epoch=epoch, layer=layer, image=image, order=order, clusters=clusters
+        )
+    )
+
+
+@router.get("/api/runs/{run}/weights", response_model=Weights)
+def weights(insp: InspectorDep, run: RunDep, layer: Layer, epoch: Epoch = None) -> dict:
+    """The weights (filters) of ``layer``."""
+    return encode(views.weights(insp, run, epoch=epoch, layer=layer))
+
+
+@router.get("/api/runs/{run}/top", response_model=TopProbes)
+def top(
+    insp: InspectorDep,
+    run: RunDep,
+    layer: Layer,
+    channel: Annotated[int, Query(ge=0)],
+    epoch: Epoch = None,
+    k: Annotated[int, Query(ge=1, le=64)] = 9,
+) -> dict:
+    """The probe images that make one channel of ``layer`` most active."""
+    return views.top(insp, run, epoch=epoch, layer=layer, channel=channel, k=k)

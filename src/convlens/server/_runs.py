@@ -1,0 +1,80 @@
+"""Runs view: the list of runs, one run's details, probe images, and live updates."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+
+from convlens.pipelines import Inspector, downsized_png, views
+
+from ._deps import InspectorDep, RunDep
+from ._schemas import RunDetail, RunSummary
+from ._security import websocket_allowed
+
+router = APIRouter(tags=["runs"])
+
+
+def list_summaries(insp: Inspector) -> list[dict]:
+    return [views.run_summary(insp, r) for r in insp.runs()]
+
+
+@router.get("/api/runs", response_model=list[RunSummary])
+def runs(insp: InspectorDep) -> list[dict]:
+    """Every run in the folder, newest first."""
+    return list_summaries(insp)
+
+
+@router.get("/api/runs/{run}", response_model=RunDetail)
+def run_detail(insp: InspectorDep, run: RunDep) -> dict:
+    """One run: metrics per epoch, recorded layers, probe set, and a plain summary."""
+    return views.run_detail(insp, run)
+
+
+@router.get("/api/runs/{run}/probe/{index}.png", response_class=Response)
+def probe_png(insp: InspectorDep, run: RunDep, index: int) -> Response:
+    """Probe image ``index`` as a PNG."""
+    png = downsized_png(insp.probe_image(run, index))
+    return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
+
+
+def _signature(runs_dir: Path) -> tuple:
+    if not runs_dir.is_dir():
+        return ()
+    sig = []
+    for mf in sorted(runs_dir.glob("*/manifest.json")):
+        with contextlib.suppress(OSError):
+            st = mf.stat()
+            sig.append((mf.parent.name, st.st_mtime_ns, st.st_size))
+    return tuple(sig)
+
+
+@router.websocket("/api/live")
+async def live(websocket: WebSocket) -> None:
+    """Sends ``{"type": "runs", "runs": [...]}`` on connect and whenever a run changes."""
+    if not websocket_allowed(websocket):
+        await websocket.close(code=1008)
+        return
+    insp: Inspector = websocket.app.state.inspector
+    interval: float = websocket.app.state.settings.live_interval
+    await websocket.accept()
+    last: tuple | None = None
+    try:
+        while True:
+            sig = await run_in_threadpool(_signature, insp.runs_dir)
+            if sig != last:
+                last = sig
+                runs = await run_in_threadpool(list_summaries, insp)
+                payload = [RunSummary(**r).model_dump() for r in runs]
+                await websocket.send_json({"type": "runs", "runs": payload})
+            try:  # the server polls the disk between messages; clients only listen
+                msg = await asyncio.wait_for(websocket.receive(), timeout=interval)
+            except asyncio.TimeoutError:
+                continue
+            if msg["type"] == "websocket.disconnect":
+                return
+    except (WebSocketDisconnect, RuntimeError):
+        return

@@ -1,0 +1,228 @@
+"""Response models: the shape of every answer, published at ``/openapi.json``."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ArrayData(BaseModel):
+    """A NumPy array: little-endian bytes in C order, base64-encoded."""
+
+    dtype: Literal["float32", "int32", "uint8"]
+    shape: list[int]
+    data: str = Field(description="base64 of the raw little-endian bytes, C order")
+
+    @classmethod
+    def of(cls, arr: np.ndarray) -> ArrayData:
+        a = np.asarray(arr)
+        if a.dtype.kind == "f":
+            a = a.astype("<f4")
+        elif a.dtype == np.uint8:
+            pass
+        else:
+            a = a.astype("<i4")
+        a = np.ascontiguousarray(a)
+        return cls(
+            dtype=str(a.dtype.name),
+            shape=list(a.shape),
+            data=base64.b64encode(a.tobytes()).decode("ascii"),
+        )
+
+
+def encode(d: dict[str, Any]) -> dict[str, Any]:
+    """Replace every NumPy array in a view's answer by :class:`ArrayData`."""
+    return {k: ArrayData.of(v) if isinstance(v, np.ndarray) else v for k, v in d.items()}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+
+class RunSummary(_Model):
+    id: str
+    status: str
+    created: str
+    dataset: str
+    model: str
+    classes: list[str]
+    layers: list[str]
+    epochs: list[int]
+    checkpoints: list[int]
+    test_accuracy: float | None
+    has_model: bool
+
+
+class LayerRecord(_Model):
+    name: str
+    shape: list[int]
+    dim: int
+
+
+class ProbeInfo(_Model):
+    n: int
+    n_test: int
+    n_train: int
+
+
+class RunDetail(RunSummary):
+    metrics: dict[str, list[float | None]]
+    layer_info: list[LayerRecord]
+    probe: ProbeInfo
+    explanation: str
+
+
+class Timeline(_Model):
+    layer: str
+    epochs: list[int]
+    n: int
+    coords: ArrayData
+    labels: ArrayData
+    predicted: ArrayData
+    split: ArrayData
+    metrics: dict[str, list[float | None]]
+    method: str
+    explanation: str
+
+
+class PointDetail(_Model):
+    index: int
+    label: int
+    label_name: str
+    split: int
+    source: str
+    epochs: list[int]
+    probabilities: ArrayData
+    explanation: str
+
+
+class UploadInfo(_Model):
+    id: str
+    width: int
+    height: int
+    channels: int
+    explanation: str
+
+
+class LayerDescription(_Model):
+    name: str
+    type: str
+    out_shape: list[int]
+    params: int
+    kernel: list[int] | None
+    stride: list[int] | None
+    explanation: str
+
+
+class Layers(_Model):
+    epoch: int
+    input_shape: list[int]
+    layers: list[LayerDescription]
+
+
+class MapStats(_Model):
+    min: float
+    max: float
+    mean: float
+    zero_fraction: float
+
+
+class FeatureMaps(_Model):
+    layer: str
+    epoch: int
+    image: str
+    shape: list[int]
+    maps: ArrayData
+    order: list[int]
+    cluster: list[int] | None
+    pca: list[float] | None
+    stats: MapStats
+    probabilities: list[float]
+    predicted: int
+    explanation: str
+
+
+class Weights(_Model):
+    layer: str
+    epoch: int
+    shape: list[int]
+    weights: ArrayData
+    truncated: bool
+    explanation: str
+
+
+class TopProbes(_Model):
+    layer: str
+    epoch: int
+    channel: int
+    indices: list[int]
+    values: list[float]
+    explanation: str
+
+
+class Method(_Model):
+    name: str
+    help: str
+
+
+class Attribution(_Model):
+    method: str
+    target: int
+    target_name: str
+    layer: str | None
+    epoch: int
+    heatmap: ArrayData
+    signed: ArrayData
+    probabilities: list[float]
+    predicted: int
+    deletion: float
+    insertion: float
+    deletion_curve: list[float]
+    insertion_curve: list[float]
+    seconds: float
+    explanation: str
+
+
+class GradientGroup(_Model):
+    role: Literal["reference", "similar", "dissimilar"]
+    class_: int = Field(alias="class")
+    name: str
+    n_images: int
+    norms: list[float]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ClassGradients(_Model):
+    layer: str
+    epoch: int
+    groups: list[GradientGroup]
+    explanation: str
+
+
+class Projection(_Model):
+    layer: str
+    epoch: int
+    method: str
+    coords: ArrayData
+    indices: list[int]
+    labels: list[int]
+    n_total: int
+    n_shown: int
+    sampled: bool
+    explanation: str
+
+
+class TourStep(_Model):
+    id: str
+    title: str
+    text: str
+    route: str
+
+
+class Tour(_Model):
+    run: str | None
+    steps: list[TourStep]

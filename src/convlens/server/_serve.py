@@ -1,0 +1,79 @@
+"""``serve``: run the web app with uvicorn on a bound socket (``port=0`` picks a free one)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+from convlens.core import UserInputError
+
+from ._app import Settings, create_app
+from ._security import is_loopback
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (``port`` 0: a free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise UserInputError(
+            f"cannot listen on {host}:{port} ({err.strerror}): pick another --port, or 0 for "
+            "any free port"
+        ) from err
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    runs_dir: str | os.PathLike[str],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str | None = None,
+    open_browser: bool = False,
+) -> None:
+    """Serve the runs in ``runs_dir`` until interrupted; prints the address to open.
+
+    Any host other than the loopback requires a token (one is made up when none is given).
+    """
+    import uvicorn
+
+    runs = Path(runs_dir).expanduser()
+    if not runs.is_dir():
+        raise UserInputError(
+            f"{runs} is not a folder: give the folder that holds runs (for example the --out "
+            "of convlens demo)"
+        )
+    if not is_loopback(host) and not token:
+        token = secrets.token_urlsafe(18)
+    settings = Settings(token=token if not is_loopback(host) or token else None)
+    app = create_app(runs, settings)
+    sock = bind(host, port)
+    actual = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{actual}/" + (f"?token={settings.token}" if settings.token else "")
+    print(f"ConvLens is serving {runs} at {url}", file=sys.stderr, flush=True)
+    if not is_loopback(host):
+        print(
+            "  exposed beyond this machine: anyone with the address above can read these runs",
+            file=sys.stderr,
+            flush=True,
+        )
+    if open_browser:
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio")
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
