@@ -132,7 +132,7 @@ def to_model_input(image: np.ndarray, channels: int, size: int) -> np.ndarray:
         im = im.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
         image = np.asarray(im, dtype=np.uint8)
         image = image[..., None] if image.ndim == 2 else image
-    return np.ascontiguousarray(image)
+    return np.array(image, dtype=np.uint8, order="C")  # a writable copy (PIL's is read-only)
 
 
 def downsized_png(image: np.ndarray, max_side: int = 512) -> bytes:
