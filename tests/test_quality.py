@@ -30,3 +30,15 @@ def test_ruff_lint() -> None:
 def test_import_contracts() -> None:
     out = subprocess.run([_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_types_of_store_render_server() -> None:
+    """mypy on the rooms whose types others rely on (STYLE rule 12)."""
+    rooms = ["src/convlens/store", "src/convlens/render", "src/convlens/server"]
+    out = subprocess.run(
+        [_tool("mypy"), "--ignore-missing-imports", "--no-error-summary", *rooms],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from convlens.pipelines import views
+from convlens.store import Run
 
 from ._deps import InspectorDep, RunDep
 from ._schemas import Projection, Tour, encode
@@ -35,6 +36,7 @@ tour_router = APIRouter(tags=["tour"])
 @tour_router.get("/api/tour", response_model=Tour)
 def tour(insp: InspectorDep, run: Annotated[str | None, Query(max_length=200)] = None) -> dict:
     """The first-visit tour, built from ``run`` (default: the newest run)."""
+    chosen: Run | None
     if run:
         chosen = insp.run(run)
     else:

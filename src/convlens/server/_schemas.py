@@ -26,8 +26,11 @@ class ArrayData(BaseModel):
         else:
             a = a.astype("<i4")
         a = np.ascontiguousarray(a)
+        dtype: Literal["float32", "int32", "uint8"] = (
+            "float32" if a.dtype.kind == "f" else "uint8" if a.dtype == np.uint8 else "int32"
+        )
         return cls(
-            dtype=str(a.dtype.name),
+            dtype=dtype,
             shape=list(a.shape),
             data=base64.b64encode(a.tobytes()).decode("ascii"),
         )
