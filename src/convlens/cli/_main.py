@@ -198,6 +198,7 @@ def _run(args: argparse.Namespace) -> int:
         print(pipelines.run_summary(files["run"]))
         print(f"\nvideo:      {files['video']}\nlast frame: {files['last_frame']}")
         print(f"explore:    convlens info {files['run']}")
+        print(f"in a browser: convlens serve {Path(files['run']).parent} --open")
         return 0
     if args.command == "train":
         data = DataOptions(

@@ -16,7 +16,7 @@ class UserInputError(ConvLensError, ValueError):
 
 
 class NotFoundError(UserInputError, LookupError):
-    """A named thing (run, layer, epoch, class, upload) does not exist; the message lists what does."""
+    """A named run, layer, epoch, class or upload is missing; the message lists what exists."""
 
 
 class UnavailableError(UserInputError):

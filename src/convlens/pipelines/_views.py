@@ -6,6 +6,7 @@ checks the shape of the answer with its pydantic models.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -118,9 +119,9 @@ def timeline(insp: Inspector, run: Run, layer: str | None) -> dict[str, Any]:
     got = run.embedding(layer)
     if got is None or got[1].get("epochs") != run.epochs:
         with insp.lock:
-            options = EmbedOptions()
-            coords, info = embed_layer(run, layer, options)
-            open_for_update(run.path).write_embedding(layer, coords, info)
+            coords, info = embed_layer(run, layer, EmbedOptions())
+            with contextlib.suppress(OSError):  # a read-only run folder is still viewable
+                open_for_update(run.path).write_embedding(layer, coords, info)
     else:
         coords, info = got
     probe = run.probe()

@@ -18,6 +18,8 @@ from ._security import is_loopback
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on ``host:port`` (``port`` 0: a free port)."""
+    if not 0 <= port <= 65535:
+        raise UserInputError(f"--port {port} is not a port: give 1-65535, or 0 for any free port")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -26,8 +28,8 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as err:
         sock.close()
         raise UserInputError(
-            f"cannot listen on {host}:{port} ({err.strerror}): pick another --port, or 0 for "
-            "any free port"
+            f"cannot listen on {host}:{port} ({err.strerror or err}): pick another --port (0 for "
+            "any free port) or another --host"
         ) from err
     sock.listen(128)
     sock.set_inheritable(True)

@@ -1,0 +1,100 @@
+"""``convlens serve`` as a user runs it: a real process, a free port, loopback unless told."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[str]:
+    """Start ``convlens serve ARGS``; yield the address it prints; stop it afterwards."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convlens.cli", "serve", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # blocks until the server says where it is
+        m = re.search(r"(http://\S+)", line)
+        assert m, f"no address printed: {line!r} {proc.stderr.read() if proc.poll() else ''}"
+        yield m.group(1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a hung server fails the test
+            proc.kill()
+            raise
+
+
+def _get(url: str, deadline: float = 30.0) -> tuple[int, bytes]:
+    """GET ``url``, polling until the server accepts connections."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+        except (ConnectionError, urllib.error.URLError):
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)  # polling the socket, not waiting for a guess
+
+
+def test_serve_binds_loopback_on_a_free_port(fixture_run: Path) -> None:
+    with serving(str(fixture_run.parent), "--port", "0") as url:
+        assert url.startswith("http://127.0.0.1:") and "token" not in url
+        status, body = _get(url + "api/runs")
+        assert status == 200 and json.loads(body)[0]["id"] == "fixture"
+        status, page = _get(url)
+        assert status == 200 and b"ConvLens" in page
+
+
+def test_other_hosts_need_the_printed_token(fixture_run: Path) -> None:
+    with serving(str(fixture_run.parent), "--host", "0.0.0.0", "--port", "0") as url:
+        m = re.match(r"http://0\.0\.0\.0:(\d+)/\?token=(\S+)", url)
+        assert m, url
+        port, token = m.groups()
+        base = f"http://127.0.0.1:{port}/api/runs"
+        assert _get(base)[0] == 403
+        assert _get(f"{base}?token={token}")[0] == 200
+
+
+def test_serve_refuses_a_missing_folder(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "convlens.cli", "serve", str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 1
+    assert "is not a folder" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("port", ["-1", "70000"])
+def test_serve_refuses_a_bad_port(fixture_run: Path, port: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "convlens.cli", "serve", str(fixture_run.parent), "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode != 0 and "Traceback" not in out.stderr
