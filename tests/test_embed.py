@@ -60,13 +60,31 @@ def fitted(data: list[np.ndarray]) -> analyze.AlignedEmbedder:
 
 def test_public_surface_is_pinned() -> None:
     assert set(analyze.__all__) == {
+        "ATTRIBUTIONS",
+        "CHANNEL_ORDERS",
         "EMBEDDERS",
+        "PROJECTIONS",
         "AlignedEmbedder",
         "AlignedUMAPEmbedder",
+        "Attribution",
+        "ChannelOrder",
+        "DeletionInsertion",
         "EpochEmbedder",
+        "GradCAM",
+        "IntegratedGradients",
+        "LayerInfo",
+        "Occlusion",
         "PCAEmbedder",
+        "Saliency",
+        "deletion_insertion",
         "embedding_quality",
+        "filter_gradient_norms",
+        "last_conv_layer",
+        "layer_outputs",
+        "leaf_layers",
         "make_embedder",
+        "order_channels",
+        "project",
     }
 
 

@@ -3,7 +3,23 @@
 Embeddings: ``make_embedder(name, **params)`` builds one of ``EMBEDDERS`` (``aligned`` default,
 ``aligned-umap``, ``pca``); ``.fit(epochs)`` gives ``embedding_`` ``[E, N, 2]`` and ``params_``;
 ``.partial_fit(epoch)`` appends one epoch. ``embedding_quality`` scores the result.
+``project(X, method)`` places one epoch in 2-D (``PROJECTIONS``: pca, tsne, umap).
+
+Inside one forward pass: ``layer_outputs`` (feature maps and logits), ``leaf_layers`` (the
+layer list as it ran), ``order_channels`` (``CHANNEL_ORDERS``: natural, kmeans, pca),
+``filter_gradient_norms`` (class-score gradients per filter).
+
+Why this decision: ``ATTRIBUTIONS`` (``Saliency``, ``GradCAM``, ``IntegratedGradients``,
+``Occlusion``; ``Method(model, layer).attribute(x, target)``) and ``deletion_insertion``.
+
+The torch-based parts load on first use, so importing this package for embeddings does not
+import torch.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._embed import (
     EMBEDDERS,
@@ -13,14 +29,88 @@ from ._embed import (
     PCAEmbedder,
     make_embedder,
 )
+from ._project import PROJECTIONS, project
 from ._quality import embedding_quality
 
+if TYPE_CHECKING:
+    from ._attribution import (
+        ATTRIBUTIONS,
+        Attribution,
+        DeletionInsertion,
+        GradCAM,
+        IntegratedGradients,
+        Occlusion,
+        Saliency,
+        deletion_insertion,
+    )
+    from ._classgrad import filter_gradient_norms
+    from ._featuremaps import (
+        CHANNEL_ORDERS,
+        ChannelOrder,
+        LayerInfo,
+        last_conv_layer,
+        layer_outputs,
+        leaf_layers,
+        order_channels,
+    )
+
+_LAZY = {
+    "ATTRIBUTIONS": "._attribution",
+    "Attribution": "._attribution",
+    "DeletionInsertion": "._attribution",
+    "GradCAM": "._attribution",
+    "IntegratedGradients": "._attribution",
+    "Occlusion": "._attribution",
+    "Saliency": "._attribution",
+    "deletion_insertion": "._attribution",
+    "filter_gradient_norms": "._classgrad",
+    "CHANNEL_ORDERS": "._featuremaps",
+    "ChannelOrder": "._featuremaps",
+    "LayerInfo": "._featuremaps",
+    "last_conv_layer": "._featuremaps",
+    "layer_outputs": "._featuremaps",
+    "leaf_layers": "._featuremaps",
+    "order_channels": "._featuremaps",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
 __all__ = [
+    "ATTRIBUTIONS",
+    "CHANNEL_ORDERS",
     "EMBEDDERS",
     "AlignedEmbedder",
     "AlignedUMAPEmbedder",
+    "Attribution",
+    "ChannelOrder",
+    "DeletionInsertion",
     "EpochEmbedder",
+    "GradCAM",
+    "IntegratedGradients",
+    "LayerInfo",
+    "Occlusion",
     "PCAEmbedder",
+    "PROJECTIONS",
+    "Saliency",
+    "deletion_insertion",
     "embedding_quality",
+    "filter_gradient_norms",
+    "last_conv_layer",
+    "layer_outputs",
+    "leaf_layers",
     "make_embedder",
+    "order_channels",
+    "project",
 ]

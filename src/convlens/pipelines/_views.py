@@ -186,6 +186,7 @@ def layers(insp: Inspector, run: Run, epoch: int | None) -> dict[str, Any]:
                 "explanation": ex.layer_text(li),
             }
             for li in infos
+            if li.calls == 1  # a reused module has no single output to show
         ],
     }
 

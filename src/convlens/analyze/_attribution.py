@@ -1,0 +1,337 @@
+"""Why this decision: which pixels pushed the model towards a class, through Captum.
+
+One class per method (``ATTRIBUTIONS``: ``saliency``, ``gradcam``, ``integrated_gradients``,
+``occlusion``): the constructor binds the model (and layer), ``attribute(x, target)`` returns a
+map at the input's resolution. ``deletion_insertion`` checks a map: if the pixels it ranks
+highest really matter, deleting them first should make the class probability fall fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from convlens.core import Registry, UserInputError
+
+from ._featuremaps import last_conv_layer
+from ._model import check_images, check_target, find_module, guarded, logits_of, model_device_dtype
+
+ATTRIBUTIONS: Registry[type[Attribution]] = Registry("attribution method")
+
+
+class Attribution:
+    """Base class: binds a model (and a layer), ``attribute`` computes one map.
+
+    The model is never changed: each call runs it in eval mode with its parameters frozen and
+    restores every train/eval flag, ``requires_grad``, ``.grad`` and the grad mode afterwards;
+    Captum's hooks are gone also when the forward pass raises.
+
+    Args:
+        model: Any ``nn.Module`` returning class scores ``[N, K]``.
+        layer: Module name; only methods with ``uses_layer`` use it (the others check that it
+            exists and ignore it, so every method can be built the same way).
+
+    Raises:
+        UserInputError: ``layer`` is not a module of ``model``.
+    """
+
+    method: ClassVar[str] = ""
+    uses_layer: ClassVar[bool] = False
+
+    def __init__(self, model: nn.Module, layer: str | None = None) -> None:
+        self.model = model
+        self.layer = layer
+        if layer is not None:
+            find_module(model, layer)
+
+    def attribute(self, x: torch.Tensor, target: int) -> np.ndarray:
+        """Attribution of class ``target`` for one image.
+
+        Args:
+            x: One image ``[1, C, H, W]`` (or ``[C, H, W]``).
+            target: Class index.
+
+        Returns:
+            ``[H, W]`` float32 map at the input's resolution, channels summed; positive values
+            speak for ``target``.
+
+        Raises:
+            UserInputError: Bad image, or ``target`` outside the model's classes.
+        """
+        x = check_images(x, single=True)
+        device, dtype = model_device_dtype(self.model)
+        x = x.to(device=device, dtype=dtype)
+        with guarded(self.model, grad=True):
+            with torch.no_grad():
+                n_classes = logits_of(self.model, x).shape[1]
+            target = check_target(target, n_classes)
+            attr = self._attribute(x.detach().clone().requires_grad_(True), target)
+        return attr.detach().sum(dim=1)[0].to("cpu", torch.float32).numpy()
+
+    def _attribute(self, x: torch.Tensor, target: int) -> torch.Tensor:
+        """The method's own step: ``[1, C or 1, H, W]`` attributions for ``x``."""
+        raise NotImplementedError
+
+
+@ATTRIBUTIONS.register("saliency", help="How much a tiny change of each pixel moves the score")
+class Saliency(Attribution):
+    """Gradient magnitude of the class score with respect to each pixel (Simonyan et al.).
+
+    The map is ``|d score / d pixel|`` summed over channels, so it is never negative.
+    """
+
+    method = "saliency"
+
+    def _attribute(self, x: torch.Tensor, target: int) -> torch.Tensor:
+        from captum.attr import Saliency as CaptumSaliency
+
+        return CaptumSaliency(self.model).attribute(x, target=target, abs=True)
+
+
+@ATTRIBUTIONS.register("gradcam", help="Which regions a layer's features used for this class")
+class GradCAM(Attribution):
+    """Grad-CAM (Selvaraju et al.): a conv layer's maps weighted by their mean gradient.
+
+    The layer's map is summed over channels, passed through ReLU (only evidence for the class)
+    and upsampled bilinearly to the input size, so it is never negative.
+
+    Args:
+        model: Any ``nn.Module`` returning class scores.
+        layer: A layer with a spatial output; default the last ``nn.Conv2d``.
+
+    Raises:
+        UserInputError: Unknown layer, or no layer given and the model has no ``nn.Conv2d``.
+    """
+
+    method = "gradcam"
+    uses_layer = True
+
+    def __init__(self, model: nn.Module, layer: str | None = None) -> None:
+        if layer is None:
+            layer = last_conv_layer(model)
+            if layer is None:
+                raise UserInputError(
+                    f"Grad-CAM needs a convolutional layer and {type(model).__name__} has no "
+                    "nn.Conv2d: name a layer with a spatial output [N, C, H, W]"
+                )
+        super().__init__(model, layer)
+        self._module = find_module(model, layer)
+
+    def _attribute(self, x: torch.Tensor, target: int) -> torch.Tensor:
+        from captum.attr import LayerAttribution, LayerGradCam
+
+        try:
+            cam = LayerGradCam(self.model, self._module).attribute(
+                x, target=target, relu_attributions=True
+            )
+        except AssertionError as err:  # Captum's way of saying the layer never ran
+            if "did not obtain any outputs" not in str(err):
+                raise
+            raise UserInputError(
+                f"layer '{self.layer}' does not run in {type(self.model).__name__}'s forward "
+                "pass: choose a layer that forward() uses"
+            ) from err
+        if not isinstance(cam, torch.Tensor) or cam.ndim != 4:
+            shape = list(cam.shape) if isinstance(cam, torch.Tensor) else type(cam).__name__
+            raise UserInputError(
+                f"Grad-CAM needs a layer with a spatial output [N, C, H, W]; '{self.layer}' "
+                f"gives {shape}: choose a convolutional layer"
+            )
+        return LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode="bilinear")
+
+
+@ATTRIBUTIONS.register(
+    "integrated_gradients", help="Each pixel's share of the score, from a black image to this one"
+)
+class IntegratedGradients(Attribution):
+    """Integrated gradients (Sundararajan et al.) from an all-zero baseline.
+
+    The map sums (up to the integration error) to ``score(x) - score(zeros)``.
+
+    Args:
+        model: Any ``nn.Module`` returning class scores.
+        layer: Checked and ignored.
+        n_steps: Integration steps.
+        internal_batch_size: Images per forward pass (bounds memory).
+    """
+
+    method = "integrated_gradients"
+
+    def __init__(
+        self,
+        model: nn.Module,
+        layer: str | None = None,
+        *,
+        n_steps: int = 50,
+        internal_batch_size: int = 16,
+    ) -> None:
+        super().__init__(model, layer)
+        if n_steps < 1 or internal_batch_size < 1:
+            raise UserInputError("n_steps and internal_batch_size must be at least 1")
+        self.n_steps = int(n_steps)
+        self.internal_batch_size = int(internal_batch_size)
+
+    def _attribute(self, x: torch.Tensor, target: int) -> torch.Tensor:
+        from captum.attr import IntegratedGradients as CaptumIG
+
+        return CaptumIG(self.model).attribute(
+            x,
+            baselines=torch.zeros_like(x),
+            target=target,
+            n_steps=self.n_steps,
+            internal_batch_size=self.internal_batch_size,
+        )
+
+
+@ATTRIBUTIONS.register("occlusion", help="How much the score drops when a patch is blacked out")
+class Occlusion(Attribution):
+    """Occlusion (Zeiler & Fergus): slide a zero patch over the image, record the score drop.
+
+    The patch is ``max(1, H // 8) x max(1, W // 8)`` over all channels, moved by half its size.
+
+    Args:
+        model: Any ``nn.Module`` returning class scores.
+        layer: Checked and ignored.
+        window: Patch ``(height, width)``; default from the image size as above.
+        stride: Step ``(rows, cols)``; default half the window (at least 1).
+        perturbations_per_eval: Occluded images per forward pass (bounds memory).
+    """
+
+    method = "occlusion"
+
+    def __init__(
+        self,
+        model: nn.Module,
+        layer: str | None = None,
+        *,
+        window: tuple[int, int] | None = None,
+        stride: tuple[int, int] | None = None,
+        perturbations_per_eval: int = 16,
+    ) -> None:
+        super().__init__(model, layer)
+        for name, value in (("window", window), ("stride", stride)):
+            if value is not None and (len(value) != 2 or min(value) < 1):
+                raise UserInputError(f"{name} must be two whole numbers >= 1, got {value!r}")
+        if perturbations_per_eval < 1:
+            raise UserInputError("perturbations_per_eval must be at least 1")
+        self.window = window
+        self.stride = stride
+        self.perturbations_per_eval = int(perturbations_per_eval)
+
+    def _attribute(self, x: torch.Tensor, target: int) -> torch.Tensor:
+        from captum.attr import Occlusion as CaptumOcclusion
+
+        c, h, w = x.shape[1:]
+        wh, ww = self.window or (max(1, h // 8), max(1, w // 8))
+        wh, ww = min(wh, h), min(ww, w)
+        sh, sw = self.stride or (max(1, wh // 2), max(1, ww // 2))
+        with torch.no_grad():  # occlusion needs forward passes only
+            return CaptumOcclusion(self.model).attribute(
+                x.detach(),
+                sliding_window_shapes=(c, wh, ww),
+                strides=(c, sh, sw),
+                baselines=0.0,
+                target=target,
+                perturbations_per_eval=self.perturbations_per_eval,
+            )
+
+
+# -- checking a map: deletion and insertion curves -------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeletionInsertion:
+    """Deletion and insertion scores of one attribution map (Petsiuk et al., RISE).
+
+    Attributes:
+        deletion: Area under the deletion curve in ``[0, 1]``; lower is better.
+        insertion: Area under the insertion curve in ``[0, 1]``; higher is better.
+        deletion_curve: ``[steps + 1]`` probability of the target as the top 0 %, ..., 100 %
+            of pixels are set to the baseline.
+        insertion_curve: ``[steps + 1]`` probability as they are put back into the baseline.
+    """
+
+    deletion: float
+    insertion: float
+    deletion_curve: np.ndarray
+    insertion_curve: np.ndarray
+
+
+def _area(curve: np.ndarray) -> float:
+    """Trapezoid area of a curve sampled evenly over ``[0, 1]``."""
+    return float(((curve[1:] + curve[:-1]) / 2).sum() / (len(curve) - 1))
+
+
+def deletion_insertion(
+    model: nn.Module,
+    x: torch.Tensor,
+    heatmap: np.ndarray,
+    target: int,
+    *,
+    steps: int = 20,
+    batch_size: int = 16,
+    baseline: float = 0.0,
+) -> DeletionInsertion:
+    """Score a map by deleting (and inserting) pixels in the order the map ranks them.
+
+    Pixels are ranked by ``heatmap``, highest first (ties: row-major order). Deletion sets the
+    top ``k / steps`` of pixels (all channels) to ``baseline`` and records the softmax
+    probability of ``target``; insertion starts from an image filled with ``baseline`` and puts
+    the top pixels back. The baseline is a constant (zero by default, the same as integrated
+    gradients and occlusion use), not a blurred copy: it is simple to explain and has no extra
+    parameters. Runs without gradients, ``batch_size`` images per forward pass.
+
+    Args:
+        model: Any ``nn.Module`` returning class scores.
+        x: One image ``[1, C, H, W]``.
+        heatmap: ``[H, W]`` attribution map, e.g. from ``Attribution.attribute``.
+        target: Class index.
+        steps: Number of steps from 0 % to 100 % of the pixels.
+        batch_size: Images per forward pass (bounds memory).
+        baseline: Value that replaces deleted pixels.
+
+    Raises:
+        UserInputError: Bad image, a heatmap of another size, ``target`` out of range,
+            ``steps`` or ``batch_size`` below 1.
+    """
+    x = check_images(x, single=True)
+    h, w = x.shape[2:]
+    heat = np.asarray(heatmap, dtype=np.float64)
+    if heat.shape != (h, w):
+        raise UserInputError(f"heatmap must have the image's size {(h, w)}, got {heat.shape}")
+    if not np.isfinite(heat).all():
+        raise UserInputError("heatmap contains NaN or infinite values: give finite scores")
+    if steps < 1 or batch_size < 1:
+        raise UserInputError(f"steps and batch_size must be at least 1, got {steps}, {batch_size}")
+    order = np.argsort(-heat.ravel(), kind="stable")
+    rank = np.empty(h * w, dtype=np.int64)
+    rank[order] = np.arange(h * w)
+    counts = np.round(np.linspace(0, h * w, steps + 1)).astype(np.int64)
+    device, dtype = model_device_dtype(model)
+    x = x.to(device=device, dtype=dtype)
+    with guarded(model, grad=False):
+        target = check_target(target, logits_of(model, x).shape[1])
+        rank_t = torch.from_numpy(rank).to(device).view(1, 1, h, w)
+        base = torch.full_like(x, float(baseline))
+        curves: dict[str, list[np.ndarray]] = {"deletion": [], "insertion": []}
+        for start in range(0, steps + 1, batch_size):
+            k = torch.from_numpy(counts[start : start + batch_size]).to(device).view(-1, 1, 1, 1)
+            top = rank_t < k  # [B, 1, H, W]: the pixels removed (deletion) or shown (insertion)
+            for kind, imgs in (
+                ("deletion", torch.where(top, base, x)),
+                ("insertion", torch.where(top, x, base)),
+            ):
+                probs = torch.softmax(logits_of(model, imgs).float(), dim=1)[:, target]
+                curves[kind].append(probs.cpu().numpy().astype(np.float64))
+    deletion = np.concatenate(curves["deletion"])
+    insertion = np.concatenate(curves["insertion"])
+    return DeletionInsertion(
+        deletion=_area(deletion),
+        insertion=_area(insertion),
+        deletion_curve=deletion,
+        insertion_curve=insertion,
+    )

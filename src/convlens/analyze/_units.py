@@ -1,0 +1,298 @@
+"""The units of a model and how they connect: neurons of Linear layers, channels of Conv2d layers.
+
+Importance and pruning work on *units*: the output neurons of an ``nn.Linear`` and the output
+channels of an ``nn.Conv2d``. This module finds them in execution order (one forward pass with
+hooks), and, when ``torch.fx`` can trace the model, reads from its graph which unit layer feeds
+which (through activations, pooling, flatten and residual additions) and which channels are
+coupled because two layers' outputs are added together. When tracing fails the layers are taken
+as a chain in execution order and no coupling is assumed; ``UnitGraph.notes`` says so.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from convlens.core import HookSet, NotFoundError, UserInputError
+
+from ._model import guarded, short_list
+
+_ADDS = {operator.add, operator.iadd, torch.add}
+
+
+@dataclass(frozen=True)
+class UnitLayer:
+    """One layer whose outputs are units.
+
+    Attributes:
+        name: Module name (as in ``model.named_modules()``).
+        kind: ``"linear"`` (units are neurons) or ``"conv"`` (units are channels).
+        n_units: Output features or output channels.
+    """
+
+    name: str
+    kind: str
+    n_units: int
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Unit layer ``source`` feeds unit layer ``target``.
+
+    Attributes:
+        source: The feeding layer.
+        target: The fed layer.
+        positions: Inputs of ``target`` per unit of ``source``: 1 when they match one to one,
+            ``H * W`` when a Linear reads a flattened ``[C, H, W]`` conv output (channel major).
+    """
+
+    source: str
+    target: str
+    positions: int
+
+
+@dataclass(frozen=True)
+class UnitGraph:
+    """Unit layers, their connections and residual groups.
+
+    Attributes:
+        layers: Unit layers in execution order.
+        connections: Which unit layer feeds which.
+        groups: Layers whose channels are coupled by residual additions (channel ``k`` of every
+            layer in a group is summed into one channel), each of two or more layers.
+        output_layer: The unit layer that gives the model's output directly (``None`` if unsure).
+        n_outputs: Number of class scores the model returns.
+        traced: Whether ``torch.fx`` traced the model (otherwise a chain is assumed).
+        notes: What could not be worked out, in words.
+    """
+
+    layers: tuple[UnitLayer, ...]
+    connections: tuple[Connection, ...]
+    groups: tuple[tuple[str, ...], ...]
+    output_layer: str | None
+    n_outputs: int
+    traced: bool
+    notes: tuple[str, ...]
+
+    def layer(self, name: str) -> UnitLayer:
+        """The unit layer called ``name``; an unknown name lists the unit layers."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise NotFoundError(
+            f"'{name}' is not a unit layer: choose one of {short_list(self.names)}"
+        )
+
+    @property
+    def names(self) -> list[str]:
+        """Unit layer names in execution order."""
+        return [layer.name for layer in self.layers]
+
+
+def _kind(module: nn.Module) -> str | None:
+    if isinstance(module, nn.Linear):
+        return "linear"
+    if isinstance(module, nn.Conv2d):
+        return "conv"
+    return None
+
+
+def n_units(module: nn.Module) -> int:
+    """Output neurons of a Linear, output channels of a Conv2d."""
+    return int(module.out_features if isinstance(module, nn.Linear) else module.out_channels)
+
+
+def unit_weights(module: nn.Module, n_source: int, positions: int) -> torch.Tensor | None:
+    """``|w|`` between each source unit and each unit of ``module``: ``[n_units, n_source]``.
+
+    For a Conv2d this is the kernel's L1 norm (sum of ``|w|`` over the kernel) between input
+    channel ``i`` and output channel ``j``; for a Linear reading a flattened conv output, the
+    ``|w|`` of the ``positions`` inputs that come from channel ``i``, summed. ``None`` when the
+    shapes do not fit (grouped convolutions, concatenations).
+    """
+    w = module.weight.detach().abs().float()
+    if isinstance(module, nn.Conv2d):
+        if module.groups != 1 or w.shape[1] != n_source:
+            return None
+        return w.sum(dim=(2, 3))
+    if w.shape[1] != n_source * positions:
+        return None
+    return w.view(w.shape[0], n_source, positions).sum(dim=2)
+
+
+def _positions(module: nn.Module, n_source: int) -> int | None:
+    if isinstance(module, nn.Conv2d):
+        ok = module.groups == 1 and module.in_channels == n_source
+        return 1 if ok else None
+    fin = int(module.in_features)
+    return fin // n_source if fin % n_source == 0 else None
+
+
+def _execution_order(
+    model: nn.Module, x: torch.Tensor, chosen: dict[str, nn.Module]
+) -> tuple[list[str], torch.Tensor]:
+    order: list[str] = []
+
+    def record(name: str) -> Any:
+        def hook(_m: nn.Module, _a: Any, _o: Any) -> None:
+            if name not in order:
+                order.append(name)
+
+        return hook
+
+    with guarded(model, grad=False), HookSet() as hooks:
+        for name, module in chosen.items():
+            hooks.add(module.register_forward_hook(record(name)))
+        out = model(x)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise UserInputError(
+            f"{type(model).__name__} returns {shape}, not class scores [N, classes]: wrap it so "
+            "forward() returns the logits"
+        )
+    return order, out
+
+
+def _is_add(node: Any) -> bool:
+    if node.op == "call_function" and node.target in _ADDS:
+        return True
+    return node.op == "call_method" and node.target in ("add", "add_")
+
+
+def _fx_structure(
+    model: nn.Module, names: list[str]
+) -> tuple[dict[str, list[str]], list[set[str]], str | None]:
+    """Sources of each unit layer, residual sets and the output layer, from ``torch.fx``."""
+    import torch.fx
+
+    graph = torch.fx.symbolic_trace(model).graph
+    wanted = set(names)
+
+    def sources(start: Any) -> list[str]:
+        found: list[str] = []
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            if node.op == "call_module" and node.target in wanted:
+                if node.target not in found:
+                    found.append(str(node.target))
+                continue
+            stack.extend(node.all_input_nodes)
+        return found
+
+    feeds: dict[str, list[str]] = {}
+    joins: list[set[str]] = []
+    output: str | None = None
+    for node in graph.nodes:
+        if node.op == "call_module" and node.target in wanted and node.target not in feeds:
+            feeds[str(node.target)] = [s for n in node.all_input_nodes for s in sources(n)]
+        elif _is_add(node) and len(node.all_input_nodes) >= 2:
+            joined = {s for n in node.all_input_nodes for s in sources(n)}
+            if len(joined) >= 2:
+                joins.append(joined)
+        elif node.op == "output":
+            last = [s for n in node.all_input_nodes for s in sources(n)]
+            output = last[0] if len(last) == 1 else None
+    return feeds, joins, output
+
+
+def _merge(joins: list[set[str]], sizes: dict[str, int]) -> tuple[list[tuple[str, ...]], list[str]]:
+    """Union the residual sets into groups of layers with the same number of units."""
+    parent = {n: n for j in joins for n in j}
+
+    def find(n: str) -> str:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    notes = []
+    for j in joins:
+        members = sorted(j)
+        if len({sizes[m] for m in members}) != 1:
+            notes.append(f"layers {', '.join(members)} are added together but differ in size")
+            continue
+        for m in members[1:]:
+            parent[find(m)] = find(members[0])
+    groups: dict[str, list[str]] = {}
+    for n in parent:
+        groups.setdefault(find(n), []).append(n)
+    return [tuple(g) for g in groups.values() if len(g) > 1], notes
+
+
+def unit_graph(
+    model: nn.Module, x: torch.Tensor, layers: Sequence[str] | None = None
+) -> UnitGraph:
+    """Find the unit layers of ``model``, how they connect and which are coupled.
+
+    Runs one forward pass of ``x`` (the model is left as it was) and tries ``torch.fx``.
+
+    Args:
+        model: Any ``nn.Module`` that returns class scores ``[N, classes]``.
+        x: A small input batch (one example is enough).
+        layers: Names of Linear/Conv2d modules to use (default: all that run).
+
+    Raises:
+        UserInputError: The model has no Linear or Conv2d layer, or ``layers`` names a module
+            that is not one (the message lists those there are).
+    """
+    all_units = {n: m for n, m in model.named_modules() if n and _kind(m) is not None}
+    if not all_units:
+        raise UserInputError(
+            f"{type(model).__name__} has no Linear or Conv2d layers: importance is measured per "
+            "neuron of an nn.Linear and per channel of an nn.Conv2d"
+        )
+    if layers is not None:
+        missing = [n for n in layers if n not in all_units]
+        if missing or not layers:
+            raise NotFoundError(
+                f"{', '.join(map(repr, missing)) or 'no layer'} given: choose Linear or Conv2d "
+                f"layers of {type(model).__name__}: {short_list(list(all_units))}"
+            )
+        all_units = {n: all_units[n] for n in layers}
+    order, out = _execution_order(model, x, all_units)
+    if not order:
+        raise UserInputError(
+            f"none of the layers {short_list(list(all_units))} ran in {type(model).__name__}'s "
+            "forward pass"
+        )
+    sizes = {n: n_units(all_units[n]) for n in order}
+    unit_layers = tuple(UnitLayer(n, str(_kind(all_units[n])), sizes[n]) for n in order)
+    notes: list[str] = []
+    try:
+        feeds, joins, output = _fx_structure(model, order)
+        traced = True
+    except Exception as exc:  # noqa: BLE001 - any tracing failure means: use the chain
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        notes.append(
+            f"torch.fx could not trace {type(model).__name__} ({reason}): unit layers are taken "
+            "as a chain in execution order and residual groups are not detected"
+        )
+        feeds = {t: [s] for s, t in zip(order, order[1:])}
+        joins, output, traced = [], order[-1], False
+    connections = []
+    for target in order:
+        for source in feeds.get(target, []):
+            pos = _positions(all_units[target], sizes[source])
+            if pos is None:
+                notes.append(f"{source} -> {target}: the shapes do not match, no edges")
+                continue
+            connections.append(Connection(source, target, pos))
+    groups, more = _merge(joins, sizes)
+    return UnitGraph(
+        layers=unit_layers,
+        connections=tuple(connections),
+        groups=tuple(groups),
+        output_layer=output,
+        n_outputs=int(out.shape[1]),
+        traced=traced,
+        notes=tuple(notes + more),
+    )
