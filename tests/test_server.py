@@ -242,3 +242,19 @@ def test_loopback_server_refuses_foreign_host_names(fixture_run: Path) -> None:
     with TestClient(create_app(fixture_run.parent), base_url="http://evil.example") as c:
         r = c.get("/api/runs")
         assert r.status_code == 403 and "127.0.0.1" in r.json()["detail"]
+
+
+def test_layers_of_one_image_agree_with_each_other(client: TestClient) -> None:
+    """The second layer of an image comes from the first request's forward pass: same image."""
+    q = {"image": "probe:7", "epoch": 3}
+    conv = client.get("/api/runs/fixture/featuremaps", params={**q, "layer": "conv"}).json()
+    relu = client.get("/api/runs/fixture/featuremaps", params={**q, "layer": "relu"}).json()
+    fc = client.get("/api/runs/fixture/featuremaps", params={**q, "layer": "fc"}).json()
+    np.testing.assert_allclose(decode(relu["maps"]), np.maximum(decode(conv["maps"]), 0))
+    logits = decode(fc["maps"]).ravel().astype(np.float64)
+    probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    np.testing.assert_allclose(probs, fc["probabilities"], rtol=1e-5)
+    other = client.get(
+        "/api/runs/fixture/featuremaps", params={"image": "probe:20", "epoch": 3, "layer": "fc"}
+    ).json()
+    assert other["probabilities"] != fc["probabilities"]

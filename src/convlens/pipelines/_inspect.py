@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from convlens.analyze import layer_outputs, leaf_layers
 from convlens.core import NotFoundError, UnavailableError, UserInputError
 from convlens.data import images_to_tensor
 from convlens.models import build_model, load_weights
@@ -66,6 +67,10 @@ class Inspector:
         self.lock = threading.RLock()
         self._models: OrderedDict[tuple[str, int, float], nn.Module] = OrderedDict()
         self._uploads: OrderedDict[str, Upload] = OrderedDict()
+        self._forwards: OrderedDict[tuple, tuple[dict[str, torch.Tensor], torch.Tensor]] = (
+            OrderedDict()
+        )
+        self._leaves: dict[tuple, list[str]] = {}
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -231,6 +236,34 @@ class Inspector:
         if thumbs.shape[1:] != (s, s, c):
             thumbs = np.stack([to_model_input(t, c, s) for t in thumbs])
         return images_to_tensor(thumbs)
+
+    def forward(
+        self, run: Run, epoch: int | None, ref: str, layer: str
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``layer``'s output and the logits for one image, both ``[1, ...]``.
+
+        The first request for an image runs one forward pass that keeps every leaf layer's
+        output, so the other layers of the same image are answered without running the model.
+        """
+        model, epoch = self.model(run, epoch)
+        mkey = (str(run.path.resolve()), epoch)
+        key = (*mkey, ref)
+        with self.lock:
+            if key in self._forwards:
+                self._forwards.move_to_end(key)
+                outs, logits = self._forwards[key]
+                if layer in outs:
+                    return outs[layer], logits
+            x, _ = self.tensor(run, ref)
+            if mkey not in self._leaves:
+                self._leaves[mkey] = [i.name for i in leaf_layers(model, x) if i.calls == 1]
+            names = self._leaves[mkey]
+            outs, logits = layer_outputs(model, x, names if layer in names else [layer])
+            if layer in names:
+                self._forwards[key] = (outs, logits)
+                while len(self._forwards) > 4:
+                    self._forwards.popitem(last=False)
+            return outs[layer], logits
 
     def class_index(self, run: Run, target: int | str | None, default: int) -> int:
         """A class given by index or name (default ``default``), checked against the run."""

@@ -203,10 +203,8 @@ def featuremaps(
 ) -> dict[str, Any]:
     model, epoch = insp.model(run, epoch)
     module = _check_layer(model, layer)
-    x, _ = insp.tensor(run, image)
-    with insp.lock:
-        outs, logits = layer_outputs(model, x, [layer])
-    out = outs[layer][0].numpy().astype(np.float32)
+    out_t, logits = insp.forward(run, epoch, image, layer)
+    out = out_t[0].numpy().astype(np.float32)
     maps = out if out.ndim == 3 else out.reshape(-1, 1, 1)
     ordered = order_channels(maps, order, n_clusters=clusters, random_state=0)
     probs = _softmax(logits[0].numpy().astype(np.float64))
