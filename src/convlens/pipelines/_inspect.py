@@ -71,6 +71,7 @@ class Inspector:
             OrderedDict()
         )
         self._leaves: dict[tuple, list[str]] = {}
+        self._probes: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class Inspector:
         ds = run.manifest.dataset
         c, s = ds.get("channels"), ds.get("image_size")
         if not c or not s:
-            probe = run.probe()
+            probe = self.probe(run)
             if "thumbnails" in probe:
                 _, h, _, c2 = probe["thumbnails"].shape
                 return int(c2), int(h), int(h)
@@ -186,12 +187,27 @@ class Inspector:
             )
         return up
 
+    def probe(self, run: Run) -> dict[str, np.ndarray]:
+        """The run's probe set (labels, thumbnails, ...), read once and kept for two runs."""
+        path = run.path / "probe" / "probe.safetensors"
+        try:
+            key = (str(path.resolve()), path.stat().st_mtime_ns)
+        except OSError:
+            return run.probe()  # raises the store's own message
+        with self.lock:
+            if key not in self._probes:
+                self._probes[key] = run.probe()
+                while len(self._probes) > 2:
+                    self._probes.popitem(last=False)
+            self._probes.move_to_end(key)
+            return self._probes[key]
+
     def probe_count(self, run: Run) -> int:
-        return int(run.manifest.probe.get("n") or len(run.probe()["labels"]))
+        return int(run.manifest.probe.get("n") or len(self.probe(run)["labels"]))
 
     def probe_image(self, run: Run, index: int) -> np.ndarray:
         """Probe image ``index`` as stored (``uint8 [h, w, c]``)."""
-        probe = run.probe()
+        probe = self.probe(run)
         if "thumbnails" not in probe:
             raise UnavailableError(
                 f"run {run.run_id} kept no probe images: upload an image instead"
@@ -226,7 +242,7 @@ class Inspector:
 
     def probe_tensor(self, run: Run) -> torch.Tensor:
         """All probe images as model input ``[N, C, S, S]``."""
-        probe = run.probe()
+        probe = self.probe(run)
         if "thumbnails" not in probe:
             raise UnavailableError(
                 f"run {run.run_id} kept no probe images, so this view has nothing to show"

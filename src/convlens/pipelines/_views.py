@@ -124,7 +124,7 @@ def timeline(insp: Inspector, run: Run, layer: str | None) -> dict[str, Any]:
                 open_for_update(run.path).write_embedding(layer, coords, info)
     else:
         coords, info = got
-    probe = run.probe()
+    probe = insp.probe(run)
     labels = probe["labels"].astype(np.int32)
     split = probe.get("split", np.zeros(len(labels))).astype(np.int32)
     predicted = np.stack([run.outputs(e)["logits"].argmax(1) for e in run.epochs]).astype(np.int32)
@@ -144,7 +144,7 @@ def timeline(insp: Inspector, run: Run, layer: str | None) -> dict[str, Any]:
 
 
 def point(insp: Inspector, run: Run, index: int) -> dict[str, Any]:
-    probe = run.probe()
+    probe = insp.probe(run)
     n = len(probe["labels"])
     if not 0 <= index < n:
         raise NotFoundError(f"run {run.run_id} has probe images 0..{n - 1}, not {index}")
@@ -285,7 +285,7 @@ def top(
     k = max(1, min(int(k), 64, len(feats)))
     col = feats[:, channel]
     idx = np.argsort(-col, kind="stable")[:k]
-    labels = run.probe()["labels"]
+    labels = insp.probe(run)["labels"]
     return {
         "layer": layer,
         "epoch": epoch,
@@ -375,7 +375,7 @@ def classgrads(
 ) -> dict[str, Any]:
     model, epoch = insp.model(run, epoch)
     module = _check_layer(model, layer)
-    labels = run.probe()["labels"]
+    labels = insp.probe(run)["labels"]
     probs = _probe_probs(insp, run, model, epoch)
     ref = insp.class_index(run, reference, int(np.bincount(labels).argmax()))
     n_classes = len(run.classes)
@@ -452,7 +452,7 @@ def projection(
         )
     if max_points < 10:
         raise UserInputError("max_points must be at least 10")
-    labels = run.probe()["labels"]
+    labels = insp.probe(run)["labels"]
     if layer in run.layers and (epoch is None or epoch in run.epochs) and run.epochs:
         epoch = run.epochs[-1] if epoch is None else epoch
         feats = run.activations(epoch, layer)
@@ -487,7 +487,7 @@ def tour(insp: Inspector, run: Run | None) -> dict[str, Any]:
     if insp.has_model(run):
         model, _ = insp.model(run)
         conv = last_conv_layer(model)
-    labels = run.probe()["labels"] if run.epochs else np.zeros(0, int)
+    labels = insp.probe(run)["labels"] if run.epochs else np.zeros(0, int)
     confused = None
     if run.epochs and len(labels):
         pred = run.outputs(run.epochs[-1])["logits"].argmax(1)
