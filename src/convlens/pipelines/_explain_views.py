@@ -69,7 +69,7 @@ def timeline_text(
     return (
         f"Each dot is one picture. Dots sit close when layer {layer} sees the pictures as alike. "
         f"Play the epochs to watch the network learn. At first it gets {_pct(first)} right, and "
-        f"at the end {_pct(last)}. Colour shows the true kind; a ring marks a wrong guess."
+        f"at the end {_pct(last)}. Colour can show the true kind, the guess, or right and wrong."
     )
 
 
