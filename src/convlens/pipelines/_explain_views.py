@@ -171,17 +171,29 @@ def attribution_text(
 
 def classgrads_text(layer: str, kind: str, groups: list[dict[str, Any]]) -> str:
     ref, sim, dis = (g["name"] for g in groups)
-    a, b, c = (np.asarray(g["norms"]) for g in groups)
+    a, b, c = (np.asarray(g["norms"], dtype=np.float64) for g in groups)
+    live = (a > 0) | (b > 0) | (c > 0)
+    n_live = int(live.sum())
 
-    def overlap(u: np.ndarray, v: np.ndarray) -> float:
-        k = max(1, len(u) // 4)
-        return len(set(np.argsort(-u)[:k]) & set(np.argsort(-v)[:k])) / k
+    def top(u: np.ndarray) -> set[int]:
+        k = max(1, n_live // 4)
+        return {int(i) for i in np.argsort(-u, kind="stable")[:k] if u[i] > 0}
 
-    return (
+    def overlap(u: np.ndarray, v: np.ndarray) -> str:
+        tu, tv = top(u), top(v)
+        return _pct(len(tu & tv) / max(1, min(len(tu), len(tv))))
+
+    s = (
         f"Each bar is one filter of layer {layer}. A tall bar means the filter matters for that "
-        f"answer. {ref} and {sim} are often mixed up; {_pct(overlap(a, b))} of their top "
-        f"filters are the same. {ref} and {dis} share {_pct(overlap(a, c))}."
+        f"answer. {ref} and {sim} are often mixed up; {overlap(a, b)} of their top filters are "
+        f"the same. {ref} and {dis} share {overlap(a, c)}."
     )
+    if n_live < len(a):
+        s += (
+            f" Only {n_live} of {len(a)} filters matter at all here. The rest never fire for "
+            "these pictures."
+        )
+    return s
 
 
 def projection_text(run: Run, layer: str, method: str, n_shown: int, n_total: int) -> str:
