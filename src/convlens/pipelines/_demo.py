@@ -18,7 +18,9 @@ DEMO_DATA = DataOptions(
     probe_size=200,
     train_probe_size=200,
 )
-DEMO_TRAIN = TrainOptions(model="paper", epochs=10, batch_size=25, lr=1e-3, seed=0)
+# lr 3e-4: at 1e-3 all but 3 of conv2's 64 filters died (ReLU never fires) and test accuracy
+# stopped at 70 %; at 3e-4, 50 filters stay alive and it reaches 76 % in the same 10 epochs.
+DEMO_TRAIN = TrainOptions(model="paper", epochs=10, batch_size=25, lr=3e-4, seed=0)
 DEMO_RECORD = RecordOptions(layers=("conv2", "fc1"))
 
 
