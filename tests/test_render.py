@@ -107,11 +107,14 @@ def small_renderer() -> FrameRenderer:
 # -- surface and frames ----------------------------------------------------------------------
 def test_public_surface():
     assert set(render.__all__) == {
+        "Curve",
         "FrameRenderer",
         "FrameStyle",
         "PanelData",
         "VideoData",
         "class_colors",
+        "curve_chart",
+        "curve_grid",
         "encode_png",
         "write_gif",
         "write_mp4",

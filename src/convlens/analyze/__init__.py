@@ -12,6 +12,11 @@ layer list as it ran), ``order_channels`` (``CHANNEL_ORDERS``: natural, kmeans, 
 Why this decision: ``ATTRIBUTIONS`` (``Saliency``, ``GradCAM``, ``IntegratedGradients``,
 ``Occlusion``; ``Method(model, layer).attribute(x, target)``) and ``deletion_insertion``.
 
+What matters in the network: ``IMPORTANCE`` (``BNGammaImportance``, ``TaylorImportance``,
+``WeightImportance``; ``Method(model).fit(x, y).result_`` is an ``ImportanceResult`` of units and
+edges, per class and overall), validated by ``pruning_curves`` (``PruningCurves``); the units
+and their connections come from ``unit_graph`` (``UnitGraph``).
+
 The torch-based parts load on first use, so importing this package for embeddings does not
 import torch.
 """
@@ -53,6 +58,16 @@ if TYPE_CHECKING:
         leaf_layers,
         order_channels,
     )
+    from ._importance import (
+        IMPORTANCE,
+        BNGammaImportance,
+        TaylorImportance,
+        UnitImportance,
+        WeightImportance,
+    )
+    from ._importance_result import EdgeImportance, ImportanceResult, LayerImportance
+    from ._prune import PruningCurves, pruning_curves
+    from ._units import UnitGraph, unit_graph
 
 _LAZY = {
     "ATTRIBUTIONS": "._attribution",
@@ -71,6 +86,18 @@ _LAZY = {
     "layer_outputs": "._featuremaps",
     "leaf_layers": "._featuremaps",
     "order_channels": "._featuremaps",
+    "IMPORTANCE": "._importance",
+    "BNGammaImportance": "._importance",
+    "TaylorImportance": "._importance",
+    "UnitImportance": "._importance",
+    "WeightImportance": "._importance",
+    "EdgeImportance": "._importance_result",
+    "ImportanceResult": "._importance_result",
+    "LayerImportance": "._importance_result",
+    "PruningCurves": "._prune",
+    "pruning_curves": "._prune",
+    "UnitGraph": "._units",
+    "unit_graph": "._units",
 }
 
 
@@ -91,6 +118,18 @@ __all__ = [
     "ATTRIBUTIONS",
     "CHANNEL_ORDERS",
     "EMBEDDERS",
+    "IMPORTANCE",
+    "BNGammaImportance",
+    "EdgeImportance",
+    "ImportanceResult",
+    "LayerImportance",
+    "PruningCurves",
+    "TaylorImportance",
+    "UnitGraph",
+    "UnitImportance",
+    "WeightImportance",
+    "pruning_curves",
+    "unit_graph",
     "AlignedEmbedder",
     "AlignedUMAPEmbedder",
     "Attribution",

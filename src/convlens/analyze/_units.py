@@ -65,8 +65,11 @@ class UnitGraph:
         connections: Which unit layer feeds which.
         groups: Layers whose channels are coupled by residual additions (channel ``k`` of every
             layer in a group is summed into one channel), each of two or more layers.
-        output_layer: The unit layer that gives the model's output directly (``None`` if unsure).
+        output_layer: The unit layer that gives the model's output directly, chosen or not
+            (``None`` if unsure).
         n_outputs: Number of class scores the model returns.
+        norms: ``(unit layer, batch-norm module)`` pairs where a BatchNorm is the only reader of
+            the layer's output (found by tracing): removing a unit must silence both.
         traced: Whether ``torch.fx`` traced the model (otherwise a chain is assumed).
         notes: What could not be worked out, in words.
     """
@@ -76,6 +79,7 @@ class UnitGraph:
     groups: tuple[tuple[str, ...], ...]
     output_layer: str | None
     n_outputs: int
+    norms: tuple[tuple[str, str], ...]
     traced: bool
     notes: tuple[str, ...]
 
@@ -84,9 +88,7 @@ class UnitGraph:
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise NotFoundError(
-            f"'{name}' is not a unit layer: choose one of {short_list(self.names)}"
-        )
+        raise NotFoundError(f"'{name}' is not a unit layer: choose one of {short_list(self.names)}")
 
     @property
     def names(self) -> list[str]:
@@ -164,14 +166,25 @@ def _is_add(node: Any) -> bool:
     return node.op == "call_method" and node.target in ("add", "add_")
 
 
+def _norm_after(node: Any, modules: dict[str, nn.Module]) -> str | None:
+    """The BatchNorm module that is the only reader of ``node``'s output, if any."""
+    users = list(node.users)
+    if len(users) != 1 or users[0].op != "call_module":
+        return None
+    target = str(users[0].target)
+    return target if isinstance(modules.get(target), nn.modules.batchnorm._BatchNorm) else None
+
+
 def _fx_structure(
     model: nn.Module, names: list[str]
-) -> tuple[dict[str, list[str]], list[set[str]], str | None]:
-    """Sources of each unit layer, residual sets and the output layer, from ``torch.fx``."""
+) -> tuple[dict[str, list[str]], list[set[str]], str | None, dict[str, str]]:
+    """Sources of each unit layer, residual sets, the output layer and following batch-norms."""
     import torch.fx
 
     graph = torch.fx.symbolic_trace(model).graph
+    modules = dict(model.named_modules())
     wanted = set(names)
+    norms: dict[str, str] = {}
 
     def sources(start: Any) -> list[str]:
         found: list[str] = []
@@ -194,6 +207,9 @@ def _fx_structure(
     for node in graph.nodes:
         if node.op == "call_module" and node.target in wanted and node.target not in feeds:
             feeds[str(node.target)] = [s for n in node.all_input_nodes for s in sources(n)]
+            norm = _norm_after(node, modules)
+            if norm is not None:
+                norms[str(node.target)] = norm
         elif _is_add(node) and len(node.all_input_nodes) >= 2:
             joined = {s for n in node.all_input_nodes for s in sources(n)}
             if len(joined) >= 2:
@@ -201,7 +217,7 @@ def _fx_structure(
         elif node.op == "output":
             last = [s for n in node.all_input_nodes for s in sources(n)]
             output = last[0] if len(last) == 1 else None
-    return feeds, joins, output
+    return feeds, joins, output, norms
 
 
 def _merge(joins: list[set[str]], sizes: dict[str, int]) -> tuple[list[tuple[str, ...]], list[str]]:
@@ -228,9 +244,7 @@ def _merge(joins: list[set[str]], sizes: dict[str, int]) -> tuple[list[tuple[str
     return [tuple(g) for g in groups.values() if len(g) > 1], notes
 
 
-def unit_graph(
-    model: nn.Module, x: torch.Tensor, layers: Sequence[str] | None = None
-) -> UnitGraph:
+def unit_graph(model: nn.Module, x: torch.Tensor, layers: Sequence[str] | None = None) -> UnitGraph:
     """Find the unit layers of ``model``, how they connect and which are coupled.
 
     Runs one forward pass of ``x`` (the model is left as it was) and tries ``torch.fx``.
@@ -257,18 +271,20 @@ def unit_graph(
                 f"{', '.join(map(repr, missing)) or 'no layer'} given: choose Linear or Conv2d "
                 f"layers of {type(model).__name__}: {short_list(list(all_units))}"
             )
-        all_units = {n: all_units[n] for n in layers}
-    order, out = _execution_order(model, x, all_units)
+    # The structure is read over every unit layer (so edges never skip one), then restricted.
+    full, out = _execution_order(model, x, all_units)
+    chosen = set(full if layers is None else layers)
+    order = [n for n in full if n in chosen]
     if not order:
         raise UserInputError(
-            f"none of the layers {short_list(list(all_units))} ran in {type(model).__name__}'s "
+            f"none of the layers {short_list(sorted(chosen))} ran in {type(model).__name__}'s "
             "forward pass"
         )
-    sizes = {n: n_units(all_units[n]) for n in order}
+    sizes = {n: n_units(all_units[n]) for n in full}
     unit_layers = tuple(UnitLayer(n, str(_kind(all_units[n])), sizes[n]) for n in order)
     notes: list[str] = []
     try:
-        feeds, joins, output = _fx_structure(model, order)
+        feeds, joins, output, norms = _fx_structure(model, full)
         traced = True
     except Exception as exc:  # noqa: BLE001 - any tracing failure means: use the chain
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
@@ -276,16 +292,20 @@ def unit_graph(
             f"torch.fx could not trace {type(model).__name__} ({reason}): unit layers are taken "
             "as a chain in execution order and residual groups are not detected"
         )
-        feeds = {t: [s] for s, t in zip(order, order[1:])}
-        joins, output, traced = [], order[-1], False
+        feeds = {t: [s] for s, t in zip(full, full[1:], strict=False)}
+        joins, output, norms, traced = [], full[-1], {}, False
     connections = []
     for target in order:
         for source in feeds.get(target, []):
+            if source not in chosen:
+                continue
             pos = _positions(all_units[target], sizes[source])
             if pos is None:
                 notes.append(f"{source} -> {target}: the shapes do not match, no edges")
                 continue
             connections.append(Connection(source, target, pos))
+    joins = [j & chosen for j in joins if len(j & chosen) >= 2]
+    norms = {k: v for k, v in norms.items() if k in chosen}
     groups, more = _merge(joins, sizes)
     return UnitGraph(
         layers=unit_layers,
@@ -293,6 +313,7 @@ def unit_graph(
         groups=tuple(groups),
         output_layer=output,
         n_outputs=int(out.shape[1]),
+        norms=tuple(norms.items()),
         traced=traced,
         notes=tuple(notes + more),
     )

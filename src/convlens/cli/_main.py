@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="summarise a run")
     p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
     _add_serve(sub)
+    _add_importance(sub)
     return parser
 
 
@@ -178,6 +179,78 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=0, help="port (default: 0, any free port)")
     p.add_argument("--token", help="token for a non-local host (default: a random one)")
     p.add_argument("--open", action="store_true", help="open the page in a browser")
+
+
+def _add_importance(sub: argparse._SubParsersAction) -> None:
+    from convlens.analyze import IMPORTANCE
+
+    p = sub.add_parser(
+        "importance",
+        help="how much each neuron, channel and connection matters, per class",
+        description="Estimate the importance of every neuron (Linear) and channel (Conv2d) of a "
+        "run's model, and of the connections between them, per class and overall, on the run's "
+        "training images; store it in RUN/importance/. With --prune, switch units off in order "
+        "of importance and measure test accuracy (curves in RUN/pruning/, plots in RUN/media/).",
+    )
+    p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
+    p.add_argument("--checkpoint", type=int, help="epoch whose weights to use (default: last)")
+    p.add_argument(
+        "--method",
+        default="bn_gamma",
+        choices=IMPORTANCE.names(),
+        help=f"{_registry_help(IMPORTANCE)} (default: bn_gamma)",
+    )
+    p.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        help="compute importance for this class only, by name or index (repeatable; default: "
+        "all; fewer classes make bn_gamma faster)",
+    )
+    p.add_argument(
+        "--focus",
+        action="append",
+        help="with --prune, also remove units in the order of this class's own importance and "
+        "show how that class keeps its accuracy (repeatable)",
+    )
+    p.add_argument(
+        "--bn-epochs", type=int, help="bn_gamma: passes over each class's images (default: 20)"
+    )
+    p.add_argument("--prune", action="store_true", help="validate by pruning (test accuracy)")
+    p.add_argument("--steps", type=int, default=10, help="pruning steps from 0 to 100%% (10)")
+    p.add_argument("--seeds", type=int, default=5, help="random pruning orders to average (5)")
+
+
+def _importance(args: argparse.Namespace) -> int:
+    from convlens import pipelines
+
+    params = {"epochs": args.bn_epochs} if args.bn_epochs is not None else None
+    if params and args.method != "bn_gamma":
+        raise ConvLensError("--bn-epochs applies to --method bn_gamma only")
+    done = pipelines.importance_run(
+        args.run, epoch=args.checkpoint, method=args.method, classes=args.classes, params=params
+    )
+    res = done.result
+    print(f"{res.method} importance of epoch {done.epoch} ({done.seconds:.1f} s):")
+    for layer in res.layers:
+        unit = "channels" if layer.kind == "conv" else "neurons"
+        top = ", ".join(str(i) for i in layer.ranking()[:5])
+        print(f"  {layer.name:<16} {len(layer.overall):>5} {unit:<8} most important: {top}")
+    for note in res.notes:
+        print(f"  note: {note}")
+    print(f"stored: {done.path}")
+    if args.prune:
+        pr = pipelines.prune_run(
+            args.run,
+            epoch=done.epoch,
+            method=args.method,
+            steps=args.steps,
+            seeds=args.seeds,
+            focus=args.focus,
+        )
+        print(pipelines.pruning_sentence(pr))
+        print(f"curves: {pr.path}\nplots:  {pr.plots['all']}\n        {pr.plots['classes']}")
+    return 0
 
 
 def _print_epoch(epoch: int, metrics: dict[str, float]) -> None:
@@ -271,6 +344,8 @@ def _run(args: argparse.Namespace) -> int:
         for kind, path in files.items():
             print(f"{kind}: {path}")
         return 0
+    if args.command == "importance":
+        return _importance(args)
     if args.command == "info":
         print(pipelines.run_summary(args.run))
         return 0

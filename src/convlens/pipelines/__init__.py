@@ -14,6 +14,14 @@ from ._images import (
     downsized_png,
     to_model_input,
 )
+from ._importance import (
+    ImportanceRun,
+    PruningRun,
+    importance_run,
+    load_importance,
+    prune_run,
+    pruning_sentence,
+)
 from ._info import run_summary
 from ._inspect import Inspector, Upload
 from ._train import OPTIMIZERS, evaluate, train
@@ -23,7 +31,9 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_PIXELS",
     "OPTIMIZERS",
+    "ImportanceRun",
     "Inspector",
+    "PruningRun",
     "NotAnImageError",
     "Upload",
     "UploadTooLargeError",
@@ -38,8 +48,12 @@ __all__ = [
     "embed_run",
     "epoch_sentence",
     "evaluate",
+    "importance_run",
+    "load_importance",
     "make_video",
     "most_confused_pair",
+    "prune_run",
+    "pruning_sentence",
     "run_summary",
     "train",
 ]

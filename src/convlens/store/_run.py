@@ -54,6 +54,16 @@ def _encode(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None
     )
 
 
+_DERIVED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9._-]{0,150}\.safetensors$")
+
+
+def _derived_path(rel: str) -> str:
+    """Check a derived-result path: ``<folder>/<name>.safetensors``, nothing that escapes."""
+    if not _DERIVED.match(rel) or ".." in rel:
+        raise UserInputError(f"'{rel}' is not a derived-result path: use FOLDER/NAME.safetensors")
+    return rel
+
+
 def _layer_key(layer: str) -> str:
     """A file name for a layer name (``features.3`` stays readable, slashes do not escape)."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", layer)
@@ -207,6 +217,24 @@ class Run:
             arr = f.get_tensor("embedding")
         info = json.loads(meta.get("convlens", "{}"))
         return arr, info
+
+    def arrays(self, rel: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+        """Derived arrays stored with ``RunWriter.write_arrays`` and their description.
+
+        Returns ``None`` when the manifest does not list ``rel`` (not made yet).
+        """
+        rel = _derived_path(rel)
+        if not any(a.path == rel for a in self.manifest.artifacts):
+            return None
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(self.path / rel), framework="numpy") as f:
+                meta = f.metadata() or {}
+                arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - not a dict
+            return arrays, json.loads(meta.get("convlens", "{}"))
+        except (OSError, ValueError) as exc:
+            raise RunFormatError(f"{self.path / rel} cannot be read: {exc}") from exc
 
     def media_dir(self) -> Path:
         return self.path / "media"
@@ -455,6 +483,20 @@ class RunWriter:
         meta = {"convlens": json.dumps({"layer": layer, **info})}
         sha = write_bytes_atomic(self.path / rel, _encode({"embedding": arr}, meta))
         self._add_artifact(rel, sha, _tensor_info({"embedding": arr}))
+        self._commit()
+        return self.path / rel
+
+    def write_arrays(
+        self, rel: str, arrays: Mapping[str, np.ndarray], info: Mapping[str, Any]
+    ) -> Path:
+        """Store (or replace) derived arrays at ``rel`` (``FOLDER/NAME.safetensors``).
+
+        ``info`` (JSON-serialisable) says how they were made; :meth:`Run.arrays` reads both.
+        """
+        rel = _derived_path(rel)
+        meta = {"convlens": json.dumps(dict(info))}
+        sha = write_bytes_atomic(self.path / rel, _encode(arrays, meta))
+        self._add_artifact(rel, sha, _tensor_info(arrays))
         self._commit()
         return self.path / rel
 
