@@ -1,0 +1,109 @@
+"""The layer explorer: feature maps of a probe or an uploaded photo, their order, errors."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from ._ui import colourful_fraction, json_of, open_view, until
+
+pytestmark = pytest.mark.browser
+
+
+def _channels(page) -> list[int]:
+    return page.get_by_test_id("fmap-cell").evaluate_all(
+        "cells => cells.map(c => Number(c.dataset.channel))"
+    )
+
+
+def _is_featuremaps(order: str):
+    return lambda r: "/featuremaps?" in r.url and f"order={order}" in r.url and r.ok
+
+
+def test_explorer_shows_every_channel_and_reorders(page, served, api):
+    fm = json_of(api, f"api/runs/{served.run_id}/featuremaps", layer="conv2", image="probe:0")
+    n_channels = fm["shape"][0]
+    assert n_channels == 64
+
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv2&image=probe:0&order=natural")
+    cells = page.get_by_test_id("fmap-cell")
+    expect(cells).to_have_count(n_channels)
+    assert _channels(page) == fm["order"] == list(range(n_channels))
+    expect(page.get_by_test_id("fmap-grid")).to_be_visible()
+    expect(page.get_by_test_id("weights-grid")).to_be_visible()
+    expect(page.get_by_test_id("probe-thumb").first).to_be_visible()
+
+    with page.expect_response(_is_featuremaps("kmeans")) as answer:
+        page.get_by_test_id("order-select").select_option("kmeans")
+    answered = answer.value.json()
+    kmeans = answered["order"]
+    asked = dict(parse_qsl(urlsplit(answer.value.url).query))
+    assert json_of(api, urlsplit(answer.value.url).path.lstrip("/"), **asked)["order"] == kmeans
+    expect(page).to_have_url(re.compile(r"[?&]order=kmeans(&|$)"))
+    assert sorted(kmeans) == list(range(n_channels))
+    assert kmeans != list(range(n_channels)), "k-means kept the natural order"
+    until(page, lambda: _channels(page) == kmeans, "the cells in the k-means order")
+    expect(page.get_by_test_id("explanation").first).to_contain_text(answered["explanation"])
+
+
+def test_upload_a_photo_shows_its_maps(page, served, tmp_path):
+    from PIL import Image
+    from skimage import data
+
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(photo)
+
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv2&image=probe:0")
+    expect(page.get_by_test_id("fmap-cell")).to_have_count(64)
+    page.get_by_test_id("image-upload").set_input_files(photo)
+    expect(page).to_have_url(re.compile(r"[?&]image=upload(:|%3A)[0-9a-f]+"))
+    expect(page.locator("[data-state]").first).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("fmap-cell")).to_have_count(64)
+    grid = page.get_by_test_id("fmap-grid")
+    until(page, lambda: colourful_fraction(grid.screenshot()) > 0.1, "the feature maps drawn")
+    expect(page.get_by_test_id("error-banner")).to_have_count(0)
+
+
+def test_upload_of_a_non_image_shows_the_servers_message(page, served, api, console, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("these are notes, not a picture\n")
+    refused = api.post("api/uploads", files={"file": ("notes.txt", notes.read_bytes())})
+    assert refused.status_code == 415
+    message = refused.json()["detail"]
+    console.allow(r"status of 415")  # Chromium logs every failed request as a console error
+
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv2&image=probe:0")
+    page.get_by_test_id("image-upload").set_input_files(notes)
+    banner = page.get_by_test_id("error-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(message)
+
+    # the page still works: another probe image shows its maps
+    page.locator('[data-testid="probe-thumb"][data-index="1"]').click()
+    expect(page).to_have_url(re.compile(r"[?&]image=probe(:|%3A)1(&|$)"))
+    expect(page.locator("[data-state]").first).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("fmap-cell")).to_have_count(64)
+
+
+def test_explorer_fully_connected_layer(page, served, api):
+    fm = json_of(api, f"api/runs/{served.run_id}/featuremaps", layer="fc1", image="probe:2")
+    open_view(page, f"/explorer?run={served.run_id}&layer=fc1&image=probe:2")
+    expect(page.get_by_test_id("fmap-cell")).to_have_count(fm["shape"][0])
+
+
+def test_a_clicked_map_shows_the_probes_that_excite_it(page, served, api):
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv2&image=probe:0")
+    expect(page.get_by_test_id("volume-view")).to_be_visible()
+    page.locator('[data-testid="fmap-cell"][data-channel="5"]').click()
+    top = page.get_by_test_id("top-probes")
+    expect(top).to_have_attribute("data-state", "ready")
+    expect(top).to_contain_text("channel 5")
+    want = json_of(api, f"api/runs/{served.run_id}/top", layer="conv2", channel=5, k=9)
+    images = top.locator("img")
+    expect(images).to_have_count(len(want["indices"]))
+    sources = images.evaluate_all("imgs => imgs.map(i => i.getAttribute('src'))")
+    shown = [int(re.search(r"probe/(\d+)\.png", s).group(1)) for s in sources]
+    assert shown == want["indices"]

@@ -1,0 +1,77 @@
+"""The training timeline: every epoch's layout, the slider, the colours, the metrics."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from ._ui import colourful_fraction, json_of, open_view, shows_points, until
+
+pytestmark = pytest.mark.browser
+
+
+def test_timeline_draws_and_scrubs_through_epochs(page, served, api):
+    detail = json_of(api, f"api/runs/{served.run_id}")
+    epochs = detail["epochs"]
+    assert len(epochs) == 3
+
+    open_view(page, f"/timeline?run={served.run_id}&layer=fc1&epoch={epochs[-1]}")
+    canvas = page.get_by_test_id("timeline-canvas")
+    expect(canvas).to_be_visible()
+    until(page, lambda: shows_points(canvas.screenshot()), "points on the canvas")
+    expect(page.get_by_test_id("metrics-chart")).to_be_visible()
+    timeline = json_of(api, f"api/runs/{served.run_id}/timeline", layer="fc1")
+    expect(page.get_by_test_id("explanation").first).to_contain_text(timeline["explanation"])
+
+    label = page.get_by_test_id("epoch-label")
+    slider = page.get_by_test_id("epoch-slider")
+    expect(label).to_have_text(re.compile(rf"Epoch {epochs[-1]}\b"))
+    last = canvas.screenshot()
+    slider.fill(str(epochs[0]))
+    expect(label).to_have_text(re.compile(rf"Epoch {epochs[0]}\b"))
+    expect(page).to_have_url(re.compile(rf"[?&]epoch={epochs[0]}(&|$)"))
+    until(page, lambda: canvas.screenshot() != last, "the points to move to the first epoch")
+    slider.fill(str(epochs[1]))
+    expect(label).to_have_text(re.compile(rf"Epoch {epochs[1]}\b"))
+    expect(page).to_have_url(re.compile(rf"[?&]epoch={epochs[1]}(&|$)"))
+
+
+def test_timeline_colour_by_changes_the_picture(page, served):
+    open_view(page, f"/timeline?run={served.run_id}&layer=conv2")
+    canvas = page.get_by_test_id("timeline-canvas")
+    until(page, lambda: shows_points(canvas.screenshot()), "points on the canvas")
+
+    select = page.get_by_test_id("color-by")
+    values = select.locator("option").evaluate_all("os => os.map(o => o.value)")
+    assert len(values) >= 2, f"color-by offers {values}"
+    current = select.input_value()
+    other = next(v for v in values if v != current)
+    before = canvas.screenshot()
+    url_before = page.url
+    select.select_option(other)
+    expect(select).to_have_value(other)
+    until(page, lambda: canvas.screenshot() != before, f"the canvas to recolour by {other!r}")
+    until(page, lambda: page.url != url_before, "the colour choice kept in the URL")
+
+
+def test_play_moves_through_the_epochs(page, served):
+    open_view(page, f"/timeline?run={served.run_id}&layer=fc1&epoch=1")
+    label = page.get_by_test_id("epoch-label")
+    expect(label).to_have_text(re.compile(r"Epoch 1\b"))
+    page.get_by_test_id("play-button").click()
+    expect(label).to_have_text(re.compile(r"Epoch 3\b"))
+    expect(page).to_have_url(re.compile(r"[?&]epoch=3(&|$)"))
+
+
+def test_a_point_opens_its_panel_with_gradcam(page, served, api):
+    point = json_of(api, f"api/runs/{served.run_id}/points/5")
+    open_view(page, f"/timeline?run={served.run_id}&layer=fc1&point=5")
+    panel = page.get_by_test_id("point-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text(point["label_name"])
+    cam = page.get_by_test_id("point-gradcam")
+    expect(cam).to_have_attribute("data-state", "ready")
+    canvas = cam.locator("canvas").first
+    until(page, lambda: colourful_fraction(canvas.screenshot()) > 0.15, "the Grad-CAM heatmap")
