@@ -61,6 +61,15 @@ def fitted(data: list[np.ndarray]) -> analyze.AlignedEmbedder:
 def test_public_surface_is_pinned() -> None:
     assert set(analyze.__all__) == {
         "ATTRIBUTIONS",
+        "BUNDLERS",
+        "BundleOptions",
+        "GraphBundler",
+        "GraphLayer",
+        "GraphLayout",
+        "KDEBundler",
+        "NetGraph",
+        "StraightBundler",
+        "network_graph",
         "CHANNEL_ORDERS",
         "EMBEDDERS",
         "IMPORTANCE",

@@ -15,7 +15,11 @@ Why this decision: ``ATTRIBUTIONS`` (``Saliency``, ``GradCAM``, ``IntegratedGrad
 What matters in the network: ``IMPORTANCE`` (``BNGammaImportance``, ``TaylorImportance``,
 ``WeightImportance``; ``Method(model).fit(x, y).result_`` is an ``ImportanceResult`` of units and
 edges, per class and overall), validated by ``pruning_curves`` (``PruningCurves``); the units
-and their connections come from ``unit_graph`` (``UnitGraph``).
+and their connections come from ``unit_graph`` (``UnitGraph``). The network as a graph:
+``network_graph(model, x, importance)`` gives a ``NetGraph`` (a node per neuron/channel, an edge
+per connection, importance per class); ``KDEBundler(BundleOptions()).fit(graph).layout_`` lays it
+out in 3-D and bundles its edges as nn_vis does (``BUNDLERS``: kde, straight), a ``GraphLayout``
+that ``to_arrays`` / ``from_arrays`` turn into the graph file and back.
 
 The torch-based parts load on first use, so importing this package for embeddings does not
 import torch.
@@ -48,6 +52,14 @@ if TYPE_CHECKING:
         Saliency,
         deletion_insertion,
     )
+    from ._bundle import (
+        BUNDLERS,
+        BundleOptions,
+        GraphBundler,
+        GraphLayout,
+        KDEBundler,
+        StraightBundler,
+    )
     from ._classgrad import filter_gradient_norms
     from ._featuremaps import (
         CHANNEL_ORDERS,
@@ -58,6 +70,7 @@ if TYPE_CHECKING:
         leaf_layers,
         order_channels,
     )
+    from ._graphdata import GraphLayer, NetGraph
     from ._importance import (
         IMPORTANCE,
         BNGammaImportance,
@@ -66,6 +79,7 @@ if TYPE_CHECKING:
         WeightImportance,
     )
     from ._importance_result import EdgeImportance, ImportanceResult, LayerImportance
+    from ._netgraph import network_graph
     from ._prune import PruningCurves, pruning_curves
     from ._units import UnitGraph, unit_graph
 
@@ -79,6 +93,15 @@ _LAZY = {
     "Saliency": "._attribution",
     "deletion_insertion": "._attribution",
     "filter_gradient_norms": "._classgrad",
+    "BUNDLERS": "._bundle",
+    "BundleOptions": "._bundle",
+    "GraphBundler": "._bundle",
+    "GraphLayout": "._bundle",
+    "KDEBundler": "._bundle",
+    "StraightBundler": "._bundle",
+    "GraphLayer": "._graphdata",
+    "NetGraph": "._graphdata",
+    "network_graph": "._netgraph",
     "CHANNEL_ORDERS": "._featuremaps",
     "ChannelOrder": "._featuremaps",
     "LayerInfo": "._featuremaps",
@@ -116,6 +139,15 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ATTRIBUTIONS",
+    "BUNDLERS",
+    "BundleOptions",
+    "GraphBundler",
+    "GraphLayer",
+    "GraphLayout",
+    "KDEBundler",
+    "NetGraph",
+    "StraightBundler",
+    "network_graph",
     "CHANNEL_ORDERS",
     "EMBEDDERS",
     "IMPORTANCE",

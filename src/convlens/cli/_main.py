@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
     _add_serve(sub)
     _add_importance(sub)
+    _add_graph(sub)
     return parser
 
 
@@ -253,6 +254,66 @@ def _importance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_graph(sub: argparse._SubParsersAction) -> None:
+    from convlens.analyze import BUNDLERS, IMPORTANCE
+
+    p = sub.add_parser(
+        "graph",
+        help="the network as a 3-D graph with bundled edges, coloured by class importance",
+        description="Lay out the run's model as a graph (a node per neuron of a Linear layer and "
+        "per channel of a Conv2d layer, an edge per connection), layers as slices in 3-D, edges "
+        "bundled as nn_vis does; store it in RUN/graph/ (the web view reads it) and draw it in "
+        "RUN/media/graph-EPOCH.png. Uses importance stored by convlens importance, else computes "
+        "the weight method.",
+    )
+    p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
+    p.add_argument("--checkpoint", type=int, help="epoch whose weights to use (default: last)")
+    p.add_argument(
+        "--method",
+        choices=IMPORTANCE.names(),
+        help="use this stored importance (default: the first stored, else weight)",
+    )
+    p.add_argument(
+        "--bundler",
+        default="kde",
+        choices=BUNDLERS.names(),
+        help=f"{_registry_help(BUNDLERS)} (default: kde)",
+    )
+    p.add_argument(
+        "--prune",
+        type=float,
+        default=0.0,
+        help="leave out this fraction of the edges, least important first (nn_vis's "
+        "prune_percentage; default 0)",
+    )
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from convlens import pipelines
+    from convlens.analyze import BundleOptions
+
+    done = pipelines.graph_run(
+        args.run,
+        epoch=args.checkpoint,
+        method=args.method,
+        options=BundleOptions(prune_percentage=args.prune),
+        bundler=args.bundler,
+    )
+    lay, g = done.layout, done.layout.graph
+    how = "computed (no importance was stored)" if done.computed_importance else "stored"
+    print(
+        f"graph of epoch {done.epoch}: {g.n_nodes} nodes in {len(g.layers)} slices, {g.n_edges} "
+        f"edges ({len(lay.edge_index)} drawn), {done.method} importance {how}"
+    )
+    its = ", ".join(f"{v} {k.rstrip('s')} iterations" for k, v in lay.iterations.items())
+    took = f"{lay.seconds:.1f} s ({its or 'no processing'}); {done.seconds:.1f} s in all"
+    print(f"laid out in {took}")
+    for note in g.notes:
+        print(f"  note: {note}")
+    print(f"stored:  {done.path}\npicture: {done.picture}")
+    return 0
+
+
 def _print_epoch(epoch: int, metrics: dict[str, float]) -> None:
     print(
         f"epoch {epoch}: train loss {metrics['train_loss']:.3f}, train accuracy "
@@ -346,6 +407,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "importance":
         return _importance(args)
+    if args.command == "graph":
+        return _graph(args)
     if args.command == "info":
         print(pipelines.run_summary(args.run))
         return 0

@@ -5,6 +5,7 @@ from ._demo import demo
 from ._embed import embed_layer, embed_run
 from ._explain import epoch_sentence, most_confused_pair
 from ._explain_views import upload_text
+from ._graph import GraphRun, graph_comparison, graph_drawing, graph_run, load_graph
 from ._images import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_PIXELS,
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_PIXELS",
     "OPTIMIZERS",
+    "GraphRun",
     "ImportanceRun",
     "Inspector",
     "PruningRun",
@@ -48,7 +50,11 @@ __all__ = [
     "embed_run",
     "epoch_sentence",
     "evaluate",
+    "graph_comparison",
+    "graph_drawing",
+    "graph_run",
     "importance_run",
+    "load_graph",
     "load_importance",
     "make_video",
     "most_confused_pair",
