@@ -51,6 +51,7 @@ def texts(fixture_run: Path) -> list[str]:
         "/api/runs/fixture/projection?layer=fc&max_points=12",
         "/api/tour",
         "/api/methods",
+        "/api/runs/fixture/graph",
     ]
     gets += [
         f"/api/runs/fixture/featuremaps?layer=conv&order={o}" for o in ("natural", "kmeans", "pca")

@@ -258,3 +258,18 @@ def test_layers_of_one_image_agree_with_each_other(client: TestClient) -> None:
         "/api/runs/fixture/featuremaps", params={"image": "probe:20", "epoch": 3, "layer": "fc"}
     ).json()
     assert other["probabilities"] != fc["probabilities"]
+
+
+def test_network_graph_is_made_once_and_served(client: TestClient, fixture_run: Path) -> None:
+    from safetensors.numpy import load
+
+    body = client.get("/api/runs/fixture/graph", params={"epoch": 2}).json()
+    info = body["description"]
+    assert info["format"] == "convlens-graph" and info["version"] == 1 and body["epoch"] == 2
+    assert "graph/0002.safetensors" in {a.path for a in Run.open(fixture_run).manifest.artifacts}
+    arrays = load(client.get(body["url"]).content)
+    assert arrays["nodes.position"].shape == (info["counts"]["nodes"], 3)
+    png = client.get(body["picture"])
+    assert png.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(png.content)).size[0] > 100
+    assert client.get("/api/runs/fixture/graph", params={"epoch": 9}).status_code == 404

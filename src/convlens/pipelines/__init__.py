@@ -5,7 +5,14 @@ from ._demo import demo
 from ._embed import embed_layer, embed_run
 from ._explain import epoch_sentence, most_confused_pair
 from ._explain_views import upload_text
-from ._graph import GraphRun, graph_comparison, graph_drawing, graph_run, load_graph
+from ._graph import (
+    GraphRun,
+    graph_comparison,
+    graph_drawing,
+    graph_path,
+    graph_run,
+    load_graph,
+)
 from ._images import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_PIXELS,
@@ -52,6 +59,7 @@ __all__ = [
     "evaluate",
     "graph_comparison",
     "graph_drawing",
+    "graph_path",
     "graph_run",
     "importance_run",
     "load_graph",

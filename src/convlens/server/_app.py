@@ -20,7 +20,7 @@ from convlens.core import (
 )
 from convlens.pipelines import Inspector, NotAnImageError, UploadTooLargeError
 
-from . import _attributions, _classgrads, _explorer, _projection, _runs, _timeline
+from . import _attributions, _classgrads, _explorer, _graph, _projection, _runs, _timeline
 from ._security import COOKIE, allowed
 
 STATIC = Path(__file__).parent / "static"
@@ -102,7 +102,7 @@ def create_app(
             response.set_cookie(COOKIE, settings.token, httponly=True, samesite="strict")
         return response
 
-    for module in (_runs, _timeline, _explorer, _attributions, _classgrads, _projection):
+    for module in (_runs, _timeline, _explorer, _attributions, _classgrads, _projection, _graph):
         app.include_router(module.router)
     app.include_router(_projection.tour_router)
 

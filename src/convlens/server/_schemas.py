@@ -229,3 +229,11 @@ class TourStep(_Model):
 class Tour(_Model):
     run: str | None
     steps: list[TourStep]
+
+
+class GraphInfo(_Model):
+    epoch: int
+    url: str
+    picture: str
+    description: dict[str, Any]
+    explanation: str
