@@ -10,6 +10,7 @@ export const router = createRouter({
     { path: "/attributions", name: "attributions", component: () => import("./views/AttributionsView.vue"), meta: { title: "Why this decision" } },
     { path: "/classgrads", name: "classgrads", component: () => import("./views/ClassGradsView.vue"), meta: { title: "Class gradients" } },
     { path: "/projection", name: "projection", component: () => import("./views/ProjectionView.vue"), meta: { title: "Projection" } },
+    { path: "/graph", name: "graph", component: () => import("./views/GraphView.vue"), meta: { title: "Network" } },
     { path: "/:rest(.*)*", redirect: "/" },
   ],
 });

@@ -33,11 +33,18 @@ def _ensure(insp: Inspector, run: Run, epoch: int | None) -> tuple[int, dict[str
 def _explanation(info: dict[str, Any]) -> str:
     counts = info.get("counts", {})
     n_layers = len(info.get("layers", []))
+    method = (info.get("importance") or {}).get("method")
+    colour = (
+        "Colour shows which kind of picture a unit matters most for, and faint ones matter little."
+        if method in ("bn_gamma", "taylor")
+        else "Faint units matter little. This importance does not tell the kinds of picture "
+        "apart, so all share one colour; convlens importance with --method taylor adds them."
+    )
     return (
         f"Each dot is one unit of the network: a neuron or a filter. The {n_layers} slices are "
         f"its layers, input first. The {counts.get('edges', 0)} lines show how the units feed "
-        "each other; lines that go the same way are bundled. Colour shows which kind of picture "
-        "a unit matters most for, and faint ones matter little. Click a dot to see its numbers."
+        f"each other; lines that go the same way are bundled. {colour} Click a dot to see its "
+        "numbers."
     )
 
 
