@@ -274,6 +274,15 @@ def tour_steps(
                 ),
                 "route": f"/attributions?run={r}&image=probe:0&method=gradcam",
             },
+            {
+                "id": "graph",
+                "title": "The whole network",
+                "text": (
+                    "Here is the whole network at once. Each dot is one unit and each slice is "
+                    "a layer. Lines show which units feed which. Faint ones matter little."
+                ),
+                "route": f"/graph?run={r}",
+            },
         ]
     steps.append(
         {
