@@ -31,7 +31,7 @@ from convlens.analyze import (
     WeightImportance,
     network_graph,
 )
-from convlens.core import UnavailableError
+from convlens.core import ConvLensError, UnavailableError
 from convlens.render import (
     GraphDrawing,
     GraphStyle,
@@ -43,7 +43,7 @@ from convlens.render import (
 )
 from convlens.store import Run, open_for_update
 
-from ._importance import importance_path, load_importance
+from ._importance import importance_path, importance_run, load_importance
 from ._inspect import Inspector
 
 _NEUTRAL = (70, 70, 70)
@@ -80,7 +80,9 @@ class GraphRun:
 def _importance(
     run: Run, model: torch.nn.Module, epoch: int, method: str | None, x: torch.Tensor
 ) -> tuple[ImportanceResult, bool]:
-    """Stored importance of the checkpoint (``method``, or the first stored), else ``weight``."""
+    """Stored importance of the checkpoint (``method``, or the first stored); else ``taylor``
+    computed on the run's training images (class colours), or ``weight`` when they cannot be
+    reloaded."""
     wanted = [method] if method else IMPORTANCE.names()
     for name in wanted:
         IMPORTANCE.get(name)
@@ -89,6 +91,11 @@ def _importance(
         except UnavailableError:
             if method and method != "weight":
                 raise
+    if not method:  # class colours need per-class importance: taylor is quick, try it first
+        try:
+            return importance_run(run.path, epoch=epoch, method="taylor").result, True
+        except ConvLensError:  # e.g. a run whose training images cannot be reloaded
+            pass
     result = WeightImportance(model).fit(x).result_
     arrays, info = result.to_arrays()
     info.update(epoch=epoch, class_names=run.classes, examples=0)
