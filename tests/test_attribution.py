@@ -21,7 +21,7 @@ from convlens.analyze import (
     deletion_insertion,
 )
 from convlens.core import UserInputError
-from convlens.testing import FailingNet, TinyConvNet, probe_images
+from convlens.testing import FailingNet, ModelSnapshot, TinyConvNet, has_no_hooks, probe_images
 
 METHODS = ["saliency", "gradcam", "integrated_gradients", "occlusion"]
 
@@ -29,41 +29,6 @@ METHODS = ["saliency", "gradcam", "integrated_gradients", "occlusion"]
 @pytest.fixture
 def image() -> torch.Tensor:
     return probe_images(1, seed=0)[0][:1]  # one vertical bar, [1, 1, 8, 8]
-
-
-def _no_hooks(model: nn.Module) -> bool:
-    return all(
-        not m._forward_hooks
-        and not m._forward_pre_hooks
-        and not m._backward_hooks
-        and not m._backward_pre_hooks
-        for m in model.modules()
-    )
-
-
-class _Snapshot:
-    """Everything an analysis must leave alone; ``prepare`` makes it non-trivial first."""
-
-    def __init__(self, model: nn.Module) -> None:
-        model.train()
-        model.fc.eval()
-        model.conv.bias.requires_grad_(False)
-        model.fc.weight.grad = torch.full_like(model.fc.weight, 0.5)
-        self.model = model
-        self.modes = [m.training for m in model.modules()]
-        self.requires = [p.requires_grad for p in model.parameters()]
-        self.grads = [p.grad for p in model.parameters()]
-        self.state = {k: v.clone() for k, v in model.state_dict().items()}
-
-    def assert_unchanged(self) -> None:
-        model = self.model
-        assert _no_hooks(model)
-        assert [m.training for m in model.modules()] == self.modes
-        assert [p.requires_grad for p in model.parameters()] == self.requires
-        assert all(p.grad is g for p, g in zip(model.parameters(), self.grads, strict=True))
-        assert torch.equal(model.fc.weight.grad, torch.full_like(model.fc.weight, 0.5))
-        for k, v in model.state_dict().items():
-            assert torch.equal(v, self.state[k]), k
 
 
 def _logit(model: nn.Module, x: torch.Tensor, target: int) -> float:
@@ -195,7 +160,7 @@ def _calls(name: str) -> Callable[[nn.Module, torch.Tensor], object]:
 @pytest.mark.parametrize("grad_mode", [True, False])
 def test_the_model_is_left_as_it_was(name: str, grad_mode: bool, image: torch.Tensor) -> None:
     model = TinyConvNet()
-    snap = _Snapshot(model)
+    snap = ModelSnapshot(model)
     with torch.set_grad_enabled(grad_mode):
         for _ in range(3):  # a leak loop: nothing accumulates either
             _calls(name)(model, image)
@@ -209,7 +174,7 @@ def test_the_model_is_left_as_it_was(name: str, grad_mode: bool, image: torch.Te
 @pytest.mark.parametrize("name", [*METHODS, "deletion_insertion"])
 def test_hooks_are_removed_when_forward_raises(name: str, image: torch.Tensor) -> None:
     model = FailingNet()
-    snap = _Snapshot(model)
+    snap = ModelSnapshot(model)
     for _ in range(2):
         with pytest.raises(RuntimeError, match="on purpose"):
             _calls(name)(model, image)
@@ -237,7 +202,7 @@ def test_concurrent_calls_on_one_model_leave_it_training(image: torch.Tensor) ->
     assert not errors
     assert all(m.training for m in model.modules())
     assert all(p.requires_grad for p in model.parameters())
-    assert _no_hooks(model)
+    assert has_no_hooks(model)
 
 
 # -- bad input ---------------------------------------------------------------------------------
@@ -270,7 +235,7 @@ def test_bad_layers_and_images_are_refused(image: torch.Tensor) -> None:
     model.unused = nn.Conv2d(1, 1, 1)  # now the last Conv2d, but forward() never calls it
     with pytest.raises(UserInputError, match="'unused' does not run"):
         GradCAM(model).attribute(image, 0)
-    assert _no_hooks(model)
+    assert has_no_hooks(model)
 
 
 def test_gradcam_reads_the_layer_before_an_inplace_relu(image: torch.Tensor) -> None:

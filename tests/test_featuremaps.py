@@ -23,18 +23,9 @@ from convlens.testing import (
     ReusedReLUNet,
     TinyConvNet,
     TupleOutputNet,
+    has_no_hooks,
     probe_images,
 )
-
-
-def _no_hooks(model: nn.Module) -> bool:
-    return all(
-        not m._forward_hooks
-        and not m._forward_pre_hooks
-        and not m._backward_hooks
-        and not m._backward_pre_hooks
-        for m in model.modules()
-    )
 
 
 def _mixed_modes(model: nn.Module) -> list[bool]:
@@ -77,7 +68,7 @@ def test_layer_outputs_restore_the_model(images: torch.Tensor) -> None:
         layer_outputs(model, images, ["conv"])
         assert torch.is_grad_enabled()
     assert [m.training for m in model.modules()] == modes
-    assert _no_hooks(model)
+    assert has_no_hooks(model)
 
 
 def test_layer_outputs_remove_hooks_when_forward_raises(images: torch.Tensor) -> None:
@@ -86,7 +77,7 @@ def test_layer_outputs_remove_hooks_when_forward_raises(images: torch.Tensor) ->
     for _ in range(3):
         with pytest.raises(RuntimeError, match="on purpose"):
             layer_outputs(model, images, ["conv", "fc"])
-    assert _no_hooks(model)
+    assert has_no_hooks(model)
     assert [m.training for m in model.modules()] == modes
 
 
@@ -120,7 +111,7 @@ def test_leaf_layers_describe_tiny_conv_net(images: torch.Tensor) -> None:
     assert infos[2] == LayerInfo("pool", "MaxPool2d", (2, 3, 3), 0, (2, 2), (2, 2))
     assert infos[4] == LayerInfo("fc", "Linear", (3,), 18 * 3 + 3, None, None)
     assert [m.training for m in model.modules()] == modes
-    assert _no_hooks(model)
+    assert has_no_hooks(model)
 
 
 def test_leaf_layers_follow_execution_order_and_list_reused_modules_once() -> None:
@@ -142,7 +133,7 @@ def test_leaf_layers_remove_hooks_when_forward_raises(images: torch.Tensor) -> N
     model = FailingNet()
     with pytest.raises(RuntimeError, match="on purpose"):
         leaf_layers(model, images)
-    assert _no_hooks(model)
+    assert has_no_hooks(model)
     assert model.training
 
 

@@ -21,9 +21,8 @@ from convlens.analyze import (
 from convlens.cli import main
 from convlens.core import NotFoundError, UnavailableError, UserInputError
 from convlens.pipelines import importance_run, load_importance
-from convlens.record import Recorder
 from convlens.store import Run
-from convlens.testing import FailingNet, TinyConvNet, probe_images
+from convlens.testing import FailingNet, ModelSnapshot, TinyConvNet, make_fixture_run, probe_images
 
 METHODS = ["bn_gamma", "taylor", "weight"]
 QUICK = {"bn_gamma": {"epochs": 2}, "taylor": {}, "weight": {}}
@@ -90,37 +89,6 @@ class FailsLater(TinyConvNet):
             if self.calls > 1:
                 raise RuntimeError("forward failed on purpose")
         return super().forward(x)
-
-
-def _no_hooks(model: nn.Module) -> bool:
-    return all(
-        not m._forward_hooks and not m._forward_pre_hooks and not m._backward_hooks
-        for m in model.modules()
-    )
-
-
-class Snapshot:
-    """Training flags, requires_grad, grads and weights of a model, made non-trivial first."""
-
-    def __init__(self, model: nn.Module) -> None:
-        model.train()
-        model.fc.eval()
-        model.conv.bias.requires_grad_(False)
-        model.fc.weight.grad = torch.full_like(model.fc.weight, 0.5)
-        self.model = model
-        self.modes = [m.training for m in model.modules()]
-        self.requires = [p.requires_grad for p in model.parameters()]
-        self.grads = [p.grad for p in model.parameters()]
-        self.state = {k: v.clone() for k, v in model.state_dict().items()}
-
-    def assert_unchanged(self) -> None:
-        m = self.model
-        assert _no_hooks(m)
-        assert [x.training for x in m.modules()] == self.modes
-        assert [p.requires_grad for p in m.parameters()] == self.requires
-        assert all(p.grad is g for p, g in zip(m.parameters(), self.grads, strict=True))
-        for k, v in m.state_dict().items():
-            assert torch.equal(v, self.state[k]), k
 
 
 @pytest.fixture
@@ -266,7 +234,7 @@ def test_classes_restrict_the_rows(bars) -> None:
 def test_model_unchanged_after_fit(name: str, bars) -> None:
     x, y = bars
     model = TinyConvNet()
-    snap = Snapshot(model)
+    snap = ModelSnapshot(model)
     with torch.no_grad():  # the caller's grad mode is kept too
         IMPORTANCE.get(name)(model, **QUICK[name]).fit(x, y)
         assert not torch.is_grad_enabled()
@@ -278,7 +246,7 @@ def test_model_unchanged_after_fit(name: str, bars) -> None:
 def test_model_unchanged_when_forward_raises(name: str, net: type[nn.Module], bars) -> None:
     x, y = bars
     model = net()
-    snap = Snapshot(model)
+    snap = ModelSnapshot(model)
     if net is FailsLater and name == "weight":  # needs one forward only: it succeeds
         IMPORTANCE.get(name)(model).fit(x, y)
     else:
@@ -375,20 +343,7 @@ def test_importance_run_bad_input_messages(fixture_run: Path, tmp_path: Path, ba
         importance_run(fixture_run, params={"epoch": 3}, data=bars)
     with pytest.raises(UnavailableError, match="convlens importance .* --method weight"):
         load_importance(fixture_run, method="weight")
-    x, y = bars
-    with Recorder(
-        TinyConvNet(),
-        x,
-        y,
-        layers=["fc"],
-        out=tmp_path / "runs",
-        run_id="nockpt",
-        checkpoints=False,
-        class_names=["a", "b", "c"],
-        model_info={"spec": "convlens.testing:TinyConvNet"},
-        dataset={"image_size": 8, "channels": 1},
-    ) as rec:
-        rec.record_epoch({"test_accuracy": 0.5})
+    make_fixture_run(tmp_path / "runs", epochs=1, run_id="nockpt", checkpoints=False)
     with pytest.raises(UnavailableError, match="train with checkpoints on"):
         importance_run(tmp_path / "runs" / "nockpt", data=bars)
 

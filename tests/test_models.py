@@ -20,6 +20,7 @@ from convlens.models import (
     describe_model,
     load_weights,
 )
+from convlens.testing import has_no_hooks
 
 
 def test_public_surface():
@@ -263,10 +264,6 @@ def test_mismatched_weights_list_the_keys(tmp_path):
 # --- describe_model ----------------------------------------------------------------------------
 
 
-def _no_hooks(model: nn.Module) -> bool:
-    return all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
-
-
 def test_describe_model_summary():
     model = _paper()
     rows = describe_model(model, (1, 16, 16))
@@ -287,7 +284,7 @@ def test_describe_model_restores_modes_and_removes_hooks():
     model.dropout.eval()
     describe_model(model, (1, 16, 16))
     assert model.training and model.conv1.training and not model.dropout.training
-    assert _no_hooks(model)
+    assert has_no_hooks(model)
 
 
 def test_describe_model_cleans_up_when_the_forward_pass_fails():
@@ -296,4 +293,4 @@ def test_describe_model_cleans_up_when_the_forward_pass_fails():
     with pytest.raises(UserInputError, match=r"cannot take input of shape \[1, 3, 16, 16\]"):
         describe_model(model, (3, 16, 16))
     assert model.training and all(m.training for m in model.modules())
-    assert _no_hooks(model)
+    assert has_no_hooks(model)

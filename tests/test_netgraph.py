@@ -27,10 +27,9 @@ from convlens.analyze import (
 from convlens.cli import main
 from convlens.core import RunFormatError, UnavailableError, UserInputError
 from convlens.pipelines import graph_comparison, graph_drawing, graph_run, load_graph
-from convlens.record import Recorder
 from convlens.render import GraphDrawing, GraphStyle, draw_graph, graph_ink, mix_class_colors
 from convlens.store import Run
-from convlens.testing import TinyConvNet, probe_images
+from convlens.testing import TinyConvNet, make_fixture_run, probe_images
 
 
 def mlp(*sizes: int) -> nn.Module:
@@ -322,20 +321,7 @@ def test_graph_run_bad_input_messages(fixture_run: Path, tmp_path: Path) -> None
         graph_run(fixture_run, method="taylor")
     with pytest.raises(UnavailableError, match="convlens graph"):
         load_graph(fixture_run, epoch=1)
-    x, y = probe_images(2)
-    with Recorder(
-        TinyConvNet(),
-        x,
-        y,
-        layers=["fc"],
-        out=tmp_path / "runs",
-        run_id="nockpt",
-        checkpoints=False,
-        class_names=["a", "b", "c"],
-        model_info={"spec": "convlens.testing:TinyConvNet"},
-        dataset={"image_size": 8, "channels": 1},
-    ) as rec:
-        rec.record_epoch({"test_accuracy": 0.5})
+    make_fixture_run(tmp_path / "runs", epochs=1, run_id="nockpt", checkpoints=False)
     with pytest.raises(UnavailableError, match="train with checkpoints on"):
         graph_run(tmp_path / "runs" / "nockpt")
 

@@ -32,7 +32,7 @@ from convlens.core import (
 from convlens.pipelines import importance_run, prune_run, pruning_sentence, train
 from convlens.render import Curve, curve_chart, curve_grid
 from convlens.store import Run
-from convlens.testing import FailingNet, TinyConvNet, probe_images
+from convlens.testing import FailingNet, TinyConvNet, has_no_hooks, probe_images
 
 
 @pytest.fixture
@@ -43,10 +43,6 @@ def bars() -> tuple[torch.Tensor, np.ndarray]:
 def _accuracy(model: nn.Module, x: torch.Tensor, y: np.ndarray) -> float:
     with torch.no_grad():
         return float((model(x).argmax(1).numpy() == y).mean())
-
-
-def _no_hooks(model: nn.Module) -> bool:
-    return all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
 
 
 def test_curve_starts_at_full_accuracy_and_ends_at_chance(bars) -> None:
@@ -103,7 +99,7 @@ def test_model_left_alone(net: type[nn.Module], bars) -> None:
             pruning_curves(model, x, y, imp, steps=2, seeds=1)
     else:
         pruning_curves(model, x, y, imp, steps=2, seeds=1)
-    assert _no_hooks(model) and all(m.training for m in model.modules())
+    assert has_no_hooks(model) and all(m.training for m in model.modules())
     assert [p.requires_grad for p in model.parameters()] == requires
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
 

@@ -39,10 +39,12 @@ def make_fixture_run(
     n_per_class: int = 8,
     run_id: str | None = "fixture",
     seed: int = 0,
+    checkpoints: bool = True,
 ) -> Path:
     """Write a run of :class:`TinyConvNet` whose weights grow each "epoch" (no training).
 
-    Returns the run folder. Deterministic for a seed.
+    Returns the run folder. Deterministic for a seed. ``checkpoints=False`` makes a run whose
+    model cannot be rebuilt (for the messages that say how to make one).
     """
     x, y = probe_images(n_per_class, seed)
     model = TinyConvNet(scale=0.2)
@@ -59,6 +61,7 @@ def make_fixture_run(
         dataset={"name": "bars", "image_size": 8, "channels": 1, "train": 0, "test": len(y)},
         model_info={"name": "tiny", "spec": "convlens.testing:TinyConvNet"},
         thumbnails=thumbs,
+        checkpoints=checkpoints,
     ) as rec:
         for epoch in range(1, epochs + 1):
             model.set_weights(0.2 + 0.4 * epoch)
