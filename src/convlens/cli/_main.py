@@ -182,6 +182,11 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--open", action="store_true", help="open the page in a browser")
 
 
+def _add_run_and_checkpoint(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
+    p.add_argument("--checkpoint", type=int, help="epoch whose weights to use (default: last)")
+
+
 def _add_importance(sub: argparse._SubParsersAction) -> None:
     from convlens.analyze import IMPORTANCE
 
@@ -193,8 +198,7 @@ def _add_importance(sub: argparse._SubParsersAction) -> None:
         "training images; store it in RUN/importance/. With --prune, switch units off in order "
         "of importance and measure test accuracy (curves in RUN/pruning/, plots in RUN/media/).",
     )
-    p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
-    p.add_argument("--checkpoint", type=int, help="epoch whose weights to use (default: last)")
+    _add_run_and_checkpoint(p)
     p.add_argument(
         "--method",
         default="bn_gamma",
@@ -264,14 +268,13 @@ def _add_graph(sub: argparse._SubParsersAction) -> None:
         "per channel of a Conv2d layer, an edge per connection), layers as slices in 3-D, edges "
         "bundled as nn_vis does; store it in RUN/graph/ (the web view reads it) and draw it in "
         "RUN/media/graph-EPOCH.png. Uses importance stored by convlens importance, else computes "
-        "the weight method.",
+        "taylor on the run's training images (weight when they cannot be reloaded).",
     )
-    p.add_argument("run", type=Path, help="the run folder (RUNS_DIR/<run_id>)")
-    p.add_argument("--checkpoint", type=int, help="epoch whose weights to use (default: last)")
+    _add_run_and_checkpoint(p)
     p.add_argument(
         "--method",
         choices=IMPORTANCE.names(),
-        help="use this stored importance (default: the first stored, else weight)",
+        help="use this stored importance (default: the first stored, else taylor)",
     )
     p.add_argument(
         "--bundler",

@@ -185,7 +185,8 @@ def graph_run(
         run_dir: The run folder.
         epoch: Checkpoint to use (default: the last one).
         method: Importance method whose stored result to use (default: the first stored, in
-            ``IMPORTANCE`` order; without any, ``weight`` is computed and stored).
+            ``IMPORTANCE`` order; without any, ``taylor`` is computed and stored, or
+            ``weight`` when the run's images cannot be reloaded).
         options: nn_vis's processing parameters (default :class:`BundleOptions`).
         bundler: A name in ``BUNDLERS`` (``kde``: nn_vis's bundling; ``straight``).
         style: How the picture looks.
