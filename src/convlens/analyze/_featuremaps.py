@@ -303,9 +303,12 @@ def order_channels(
         UserInputError: Unknown method, empty or non-finite maps, ``n_clusters < 1``.
     """
     orderer = CHANNEL_ORDERS.get(method)
+    shape = np.shape(maps)
+    if len(shape) == 0 or shape[0] == 0 or int(np.prod(shape)) == 0:
+        raise UserInputError(f"maps must be [C, H, W] or [C] with C >= 1, got shape {shape}")
+    if method == "natural":  # nothing to compute: no float64 copy of every map
+        return ChannelOrder(order=np.arange(shape[0], dtype=np.int64))
     arr = np.asarray(maps, dtype=np.float64)
-    if arr.ndim == 0 or arr.shape[0] == 0 or arr.size == 0:
-        raise UserInputError(f"maps must be [C, H, W] or [C] with C >= 1, got shape {arr.shape}")
     if not np.isfinite(arr).all():
         raise UserInputError("maps contain NaN or infinite values: give finite activations")
     if n_clusters is not None and (isinstance(n_clusters, bool) or int(n_clusters) < 1):
