@@ -90,7 +90,7 @@ def run_aligned_umap(X: list[np.ndarray], seed: int) -> np.ndarray:
 
 
 def _rigid(y: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
-    from convlens.analyze._layout import rotate_onto
+    from convlens.analyze.embed._umap_layout import rotate_onto
 
     return y if previous is None else rotate_onto(y, previous)
 

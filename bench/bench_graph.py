@@ -45,8 +45,8 @@ from convlens.analyze import (  # noqa: E402
     TaylorImportance,
     network_graph,
 )
-from convlens.analyze._advect import _groups, class_coef, straight, unit_rows  # noqa: E402
-from convlens.analyze._kde import lengths, resample  # noqa: E402
+from convlens.analyze.netgraph._advect import _groups, class_coef, straight, unit_rows  # noqa: E402
+from convlens.analyze.netgraph._polyline import lengths, resample  # noqa: E402
 from convlens.pipelines import graph_comparison, graph_drawing  # noqa: E402
 from convlens.render import GraphStyle, draw_graph, encode_png, graph_ink  # noqa: E402
 from convlens.render._graph import bounds_of  # noqa: E402
@@ -143,7 +143,7 @@ def naive_step(
         exact[row] = g
     seconds = time.perf_counter() - t0
     per_pair = seconds / (len(q) * len(p))
-    from convlens.analyze._kde import DensityGrid
+    from convlens.analyze.netgraph._density import DensityGrid
 
     grid = DensityGrid(p.astype(np.float32), w.T, bandwidth, with_norm=True)
     approx, _ = grid.gradient(c.T, -sim)

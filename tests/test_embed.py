@@ -16,7 +16,7 @@ import pytest
 
 import convlens.analyze as analyze
 from convlens.analyze import EMBEDDERS, embedding_quality, make_embedder
-from convlens.analyze._layout import rotate_onto
+from convlens.analyze.embed._umap_layout import rotate_onto
 from convlens.core import UserInputError
 
 
@@ -336,7 +336,7 @@ def test_fuzzy_graph_matches_umap() -> None:
     from umap.umap_ import find_ab_params as umap_ab
     from umap.umap_ import fuzzy_simplicial_set
 
-    from convlens.analyze._graph import find_ab_params, fuzzy_graph, knn
+    from convlens.analyze.embed._fuzzy_graph import find_ab_params, fuzzy_graph, knn
 
     x = drifting_clusters(n=200)[0]
     x[3] = x[4]  # a duplicate

@@ -1,4 +1,13 @@
-"""convlens.analyze: pure methods, arrays in, arrays out, no disk.
+"""convlens.analyze: pure methods, arrays in, arrays out, no disk; one sub-package a capability.
+
+- ``embed/``: activations in 2-D over epochs (no torch).
+- ``forward/``: inside one forward pass (feature maps, channel order, class gradients).
+- ``attribution/``: why this decision (Captum methods, deletion/insertion).
+- ``importance/``: what matters (importance estimators, units, pruning validation).
+- ``netgraph/``: the network as a 3-D bundled graph.
+- ``_model``: touching a caller's model without changing it (shared by the torch parts).
+
+Every name below is also importable from here, as before.
 
 Embeddings: ``make_embedder(name, **params)`` builds one of ``EMBEDDERS`` (``aligned`` default,
 ``aligned-umap``, ``pca``); ``.fit(epochs)`` gives ``embedding_`` ``[E, N, 2]`` and ``params_``;
@@ -30,7 +39,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._embed import (
+from .embed._factory import (
     EMBEDDERS,
     AlignedEmbedder,
     AlignedUMAPEmbedder,
@@ -38,11 +47,11 @@ from ._embed import (
     PCAEmbedder,
     make_embedder,
 )
-from ._project import PROJECTIONS, project
-from ._quality import embedding_quality
+from .embed._project import PROJECTIONS, project
+from .embed._quality import embedding_quality
 
 if TYPE_CHECKING:
-    from ._attribution import (
+    from .attribution import (
         ATTRIBUTIONS,
         Attribution,
         DeletionInsertion,
@@ -52,75 +61,80 @@ if TYPE_CHECKING:
         Saliency,
         deletion_insertion,
     )
-    from ._bundle import (
-        BUNDLERS,
-        BundleOptions,
-        GraphBundler,
-        GraphLayout,
-        KDEBundler,
-        StraightBundler,
-    )
-    from ._classgrad import filter_gradient_norms
-    from ._featuremaps import (
+    from .forward import (
         CHANNEL_ORDERS,
         ChannelOrder,
         LayerInfo,
+        filter_gradient_norms,
         last_conv_layer,
         layer_outputs,
         leaf_layers,
         order_channels,
     )
-    from ._graphdata import GraphLayer, NetGraph
-    from ._importance import (
+    from .importance import (
         IMPORTANCE,
         BNGammaImportance,
+        EdgeImportance,
+        ImportanceResult,
+        LayerImportance,
+        PruningCurves,
         TaylorImportance,
+        UnitGraph,
         UnitImportance,
         WeightImportance,
+        pruning_curves,
+        unit_graph,
     )
-    from ._importance_result import EdgeImportance, ImportanceResult, LayerImportance
-    from ._netgraph import network_graph
-    from ._prune import PruningCurves, pruning_curves
-    from ._units import UnitGraph, unit_graph
+    from .netgraph import (
+        BUNDLERS,
+        BundleOptions,
+        GraphBundler,
+        GraphLayer,
+        GraphLayout,
+        KDEBundler,
+        NetGraph,
+        StraightBundler,
+        network_graph,
+    )
 
 _LAZY = {
-    "ATTRIBUTIONS": "._attribution",
-    "Attribution": "._attribution",
-    "DeletionInsertion": "._attribution",
-    "GradCAM": "._attribution",
-    "IntegratedGradients": "._attribution",
-    "Occlusion": "._attribution",
-    "Saliency": "._attribution",
-    "deletion_insertion": "._attribution",
-    "filter_gradient_norms": "._classgrad",
-    "BUNDLERS": "._bundle",
-    "BundleOptions": "._bundle",
-    "GraphBundler": "._bundle",
-    "GraphLayout": "._bundle",
-    "KDEBundler": "._bundle",
-    "StraightBundler": "._bundle",
-    "GraphLayer": "._graphdata",
-    "NetGraph": "._graphdata",
-    "network_graph": "._netgraph",
-    "CHANNEL_ORDERS": "._featuremaps",
-    "ChannelOrder": "._featuremaps",
-    "LayerInfo": "._featuremaps",
-    "last_conv_layer": "._featuremaps",
-    "layer_outputs": "._featuremaps",
-    "leaf_layers": "._featuremaps",
-    "order_channels": "._featuremaps",
-    "IMPORTANCE": "._importance",
-    "BNGammaImportance": "._importance",
-    "TaylorImportance": "._importance",
-    "UnitImportance": "._importance",
-    "WeightImportance": "._importance",
-    "EdgeImportance": "._importance_result",
-    "ImportanceResult": "._importance_result",
-    "LayerImportance": "._importance_result",
-    "PruningCurves": "._prune",
-    "pruning_curves": "._prune",
-    "UnitGraph": "._units",
-    "unit_graph": "._units",
+    "ATTRIBUTIONS": ".attribution._methods",
+    "Attribution": ".attribution._methods",
+    "DeletionInsertion": ".attribution._faithfulness",
+    "GradCAM": ".attribution._methods",
+    "IntegratedGradients": ".attribution._methods",
+    "Occlusion": ".attribution._methods",
+    "Saliency": ".attribution._methods",
+    "deletion_insertion": ".attribution._faithfulness",
+    "filter_gradient_norms": ".forward._classgrad",
+    "BUNDLERS": ".netgraph._bundle",
+    "BundleOptions": ".netgraph._options",
+    "GraphBundler": ".netgraph._bundle",
+    "GraphLayout": ".netgraph._layout",
+    "KDEBundler": ".netgraph._bundle",
+    "StraightBundler": ".netgraph._bundle",
+    "GraphLayer": ".netgraph._data",
+    "NetGraph": ".netgraph._data",
+    "network_graph": ".netgraph._build",
+    "CHANNEL_ORDERS": ".forward._order",
+    "ChannelOrder": ".forward._order",
+    "LayerInfo": ".forward._outputs",
+    "last_conv_layer": ".forward._outputs",
+    "layer_outputs": ".forward._outputs",
+    "leaf_layers": ".forward._outputs",
+    "order_channels": ".forward._order",
+    "IMPORTANCE": ".importance._base",
+    "BNGammaImportance": ".importance._estimators",
+    "TaylorImportance": ".importance._estimators",
+    "UnitImportance": ".importance._base",
+    "WeightImportance": ".importance._estimators",
+    "EdgeImportance": ".importance._result",
+    "ImportanceResult": ".importance._result",
+    "LayerImportance": ".importance._result",
+    "PruningCurves": ".importance._pruning",
+    "pruning_curves": ".importance._pruning",
+    "UnitGraph": ".importance._units",
+    "unit_graph": ".importance._units",
 }
 
 

@@ -1,5 +1,9 @@
-"""The run directory: manifest + safetensors, append-only, atomic. Never imports torch."""
+"""The run directory: manifest + safetensors, append-only, atomic. Never imports torch.
 
+``formats`` holds the version and checks of every stored file format beside the manifest's.
+"""
+
+from . import formats
 from ._atomic import DiskFullError, write_bytes_atomic, write_json_atomic
 from ._manifest import SCHEMA_VERSION, Manifest, parse_manifest
 from ._run import Run, RunWriter, list_runs, open_for_update
@@ -14,5 +18,6 @@ __all__ = [
     "open_for_update",
     "parse_manifest",
     "write_bytes_atomic",
+    "formats",
     "write_json_atomic",
 ]

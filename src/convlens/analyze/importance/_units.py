@@ -20,7 +20,7 @@ from torch import nn
 
 from convlens.core import HookSet, NotFoundError, UserInputError
 
-from ._model import guarded, short_list
+from .._model import guarded, short_list
 
 _ADDS = {operator.add, operator.iadd, torch.add}
 

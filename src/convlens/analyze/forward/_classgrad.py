@@ -14,8 +14,8 @@ from torch import nn
 
 from convlens.core import UserInputError
 
-from ._model import check_images, check_target, find_module, guarded, logits_of, model_device_dtype
-from ._model import short_list as _short_list
+from .._model import check_images, check_target, find_module, guarded, logits_of, model_device_dtype
+from .._model import short_list as _short_list
 
 
 def _weight_name(model: nn.Module, layer: str) -> str:

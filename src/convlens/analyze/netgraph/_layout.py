@@ -1,24 +1,86 @@
-"""The graph file: a :class:`GraphLayout` as flat arrays plus a JSON description, and back.
+"""A network graph laid out in 3-D, and the graph file it is stored as (and read back from).
 
-``docs/graph-format.md`` is the contract (the web view reads it). Arrays are little-endian
-float32 / int32 / uint8 only, so that a browser reads them with typed arrays; the description
-carries ``"format": "convlens-graph"`` and ``"version"``. One reader handles every version up
-to :data:`GRAPH_VERSION`; a newer file says to upgrade.
+The file format (``docs/graph-format.md``, version in ``convlens.store.formats``) is flat arrays
+plus a JSON description; :func:`layout_to_arrays` writes version :data:`GRAPH_VERSION`,
+:func:`layout_from_arrays` reads every version up to it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from convlens.core import RunFormatError, options_from_json
+from convlens.store.formats import GRAPH_FORMAT, GRAPH_VERSION, check_graph_info, need_array
 
-from ._bundle import BundleOptions, GraphLayout
-from ._graphdata import GraphLayer, NetGraph
+from ._advect import class_coef, straight, unit_rows
+from ._data import GraphLayer, NetGraph
+from ._options import BundleOptions
 
-GRAPH_FORMAT = "convlens-graph"
-GRAPH_VERSION = 1
+
+@dataclass(frozen=True)
+class GraphLayout:
+    """A :class:`NetGraph` placed in 3-D with its edges drawn as polylines.
+
+    Attributes:
+        graph: The graph.
+        node_position: ``[N, 3]`` float32 (``z`` = slice index × ``layer_distance``).
+        edge_index: ``[E']`` int64: the graph's edges that are drawn (all unless pruned).
+        sample_offsets: ``[E' + 1]`` int64: drawn edge ``i`` is
+            ``sample_position[sample_offsets[i]:sample_offsets[i + 1]]``.
+        sample_position: ``[S, 3]`` float32: the polylines, end points included.
+        options: The options used.
+        bundler: Registry name of the method that made it.
+        iterations: Advection iterations, ``{"nodes": n, "edges": m}``.
+        seconds: Time taken.
+    """
+
+    graph: NetGraph
+    node_position: np.ndarray
+    edge_index: np.ndarray
+    sample_offsets: np.ndarray
+    sample_position: np.ndarray
+    options: BundleOptions = field(default_factory=BundleOptions)
+    bundler: str = "kde"
+    iterations: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.sample_position.shape[0])
+
+    def straight(self) -> GraphLayout:
+        """The same nodes and edges, every edge a straight line (for comparisons)."""
+        g = self.graph
+        pos, off = straight(self.node_position, g, self.edge_index)
+        return GraphLayout(
+            g, self.node_position, self.edge_index, off, pos, self.options, "straight", {}, 0.0
+        )
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Flat arrays and a JSON-able description: the graph file (docs/graph-format.md)."""
+        return layout_to_arrays(self)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> GraphLayout:
+        """Read what :meth:`to_arrays` wrote (any version up to this one's).
+
+        Raises:
+            RunFormatError: Not a graph file, a newer version, or arrays that do not fit.
+        """
+        return layout_from_arrays(arrays, info)
+
+    def sample_class(self) -> np.ndarray:
+        """``[S, K]`` float32: the class vector of every point of every drawn edge.
+
+        As the bundling uses it (``options.edge_importance_type``), from the end nodes' class
+        importance normalised to unit length; colours of a picture come from it.
+        """
+        start, end = unit_rows(self.graph.node_importance)
+        g, off = self.graph, self.sample_offsets
+        return np.ascontiguousarray(class_coef(g, self.edge_index, off, self.options, start, end).T)
 
 
 def layout_to_arrays(layout: GraphLayout) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -72,14 +134,7 @@ def layout_to_arrays(layout: GraphLayout) -> tuple[dict[str, np.ndarray], dict[s
 
 
 def _need(arrays: dict[str, np.ndarray], key: str, shape: tuple[int | None, ...]) -> np.ndarray:
-    if key not in arrays:
-        raise RunFormatError(f"graph file has no array '{key}'")
-    a = np.asarray(arrays[key])
-    if a.ndim != len(shape) or any(
-        s is not None and s != n for s, n in zip(shape, a.shape, strict=True)
-    ):
-        raise RunFormatError(f"graph array '{key}' has shape {list(a.shape)}, expected {shape}")
-    return a
+    return need_array(arrays, key, shape, what="graph")
 
 
 def layout_from_arrays(arrays: dict[str, np.ndarray], info: dict[str, Any]) -> GraphLayout:
@@ -88,16 +143,7 @@ def layout_from_arrays(arrays: dict[str, np.ndarray], info: dict[str, Any]) -> G
     Raises:
         RunFormatError: Not a graph file, a newer version, or arrays that do not fit.
     """
-    if info.get("format") != GRAPH_FORMAT:
-        raise RunFormatError(f"not a ConvLens graph file (format {info.get('format')!r})")
-    version = info.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise RunFormatError(f"graph file has no valid version ({version!r})")
-    if version > GRAPH_VERSION:
-        raise RunFormatError(
-            f"graph file version {version} is newer than this ConvLens reads ({GRAPH_VERSION}): "
-            "upgrade convlens"
-        )
+    check_graph_info(info)
     try:
         layers = tuple(
             GraphLayer(str(x["name"]), str(x["kind"]), int(x["n_units"]), int(x["first"]))

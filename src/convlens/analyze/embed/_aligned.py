@@ -19,8 +19,8 @@ import numpy as np
 from convlens.core import UserInputError
 
 from ._base import EMBEDDERS, EpochEmbedder
-from ._graph import edge_list, find_ab_params, fuzzy_graph, knn
-from ._layout import LayoutProblem, optimize_layout, pca_init, rotate_onto
+from ._fuzzy_graph import edge_list, find_ab_params, fuzzy_graph, knn
+from ._umap_layout import LayoutProblem, optimize_layout, pca_init, rotate_onto
 from ._validate import check_float, check_positive_int, check_random_state
 
 # Up to this many points, the small dense linear algebra of each epoch runs on one BLAS thread:

@@ -22,8 +22,8 @@ from torch import nn
 
 from convlens.core import HookSet, UserInputError, progress
 
-from ._importance_base import IMPORTANCE, UnitImportance
-from ._model import guarded, model_device_dtype
+from .._model import guarded, model_device_dtype
+from ._base import IMPORTANCE, UnitImportance
 from ._units import UnitGraph, unit_weights
 
 __all__ = [

@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 
 from convlens.core import NotFoundError, RunFormatError
+from convlens.store.formats import IMPORTANCE_VERSION, check_importance_info
 
-from ._model import short_list
-
-FORMAT_VERSION = 1
+from .._model import short_list
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ class ImportanceResult:
             if edge.per_class is not None:
                 arrays[f"edges.{i}.per_class"] = edge.per_class.astype(np.float32)
         info = {
-            "format": FORMAT_VERSION,
+            "format": IMPORTANCE_VERSION,
             "method": self.method,
             "classes": list(self.classes),
             "n_classes": self.n_classes,
@@ -149,11 +148,7 @@ class ImportanceResult:
             RunFormatError: The arrays or the description are not what ``to_arrays`` writes.
         """
         try:
-            if int(info.get("format", 0)) > FORMAT_VERSION:
-                raise RunFormatError(
-                    f"importance format {info['format']} is newer than this ConvLens reads "
-                    f"({FORMAT_VERSION}): upgrade convlens"
-                )
+            check_importance_info(info)
             layers = tuple(
                 LayerImportance(
                     d["name"],

@@ -24,10 +24,10 @@ from torch import nn
 
 from convlens.core import UserInputError
 
-from ._graphdata import EDGE_CONNECTION, EDGE_RESIDUAL, INPUT, GraphLayer, NetGraph
-from ._importance_result import ImportanceResult
-from ._model import model_device_dtype, short_list
-from ._units import UnitGraph, unit_graph, unit_weights
+from .._model import model_device_dtype, short_list
+from ..importance._result import ImportanceResult
+from ..importance._units import UnitGraph, unit_graph, unit_weights
+from ._data import EDGE_CONNECTION, EDGE_RESIDUAL, INPUT, GraphLayer, NetGraph
 
 _NORMS = (
     nn.modules.batchnorm._BatchNorm,

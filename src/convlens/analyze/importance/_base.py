@@ -15,8 +15,8 @@ from torch import nn
 
 from convlens.core import NotFoundError, Registry, UserInputError
 
-from ._importance_result import EdgeImportance, ImportanceResult, LayerImportance
-from ._model import model_device_dtype
+from .._model import model_device_dtype
+from ._result import EdgeImportance, ImportanceResult, LayerImportance
 from ._units import UnitGraph, unit_graph, unit_weights
 
 IMPORTANCE: Registry[type[UnitImportance]] = Registry("importance method")

@@ -24,9 +24,9 @@ from torch import nn
 
 from convlens.core import HookSet, NotFoundError, RunFormatError, UserInputError, progress
 
-from ._importance_base import check_data
-from ._importance_result import ImportanceResult
-from ._model import model_device_dtype
+from .._model import model_device_dtype
+from ._base import check_data
+from ._result import ImportanceResult
 from ._units import unit_graph
 
 ORDERS = ("importance", "reverse", "random")

@@ -43,18 +43,15 @@ Differences from nn_vis, on purpose:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from scipy.spatial import cKDTree
 
 from convlens.core import progress
 
-from ._graphdata import INPUT, NetGraph
-from ._kde import DensityGrid, arc_fraction, resample, smooth
-
-if TYPE_CHECKING:
-    from ._bundle import BundleOptions
+from ._data import INPUT, NetGraph
+from ._density import DensityGrid
+from ._options import BundleOptions
+from ._polyline import arc_fraction, resample, smooth
 
 _NODE_STEP = 0.1  # nn_vis moves nodes a tenth of the bandwidth per iteration
 _MAX_NODE_STEP = 0.5  # ... here at most half their layer's grid spacing
