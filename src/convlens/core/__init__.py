@@ -1,4 +1,7 @@
-"""Core: errors, the hook set, registries, option dataclasses. Imports nothing else of convlens."""
+"""Core: errors, the hook set, registries, option dataclasses, the input contract.
+
+Imports nothing else of convlens (and no torch).
+"""
 
 from ._errors import (
     ConvLensError,
@@ -11,6 +14,7 @@ from ._errors import (
     missing_extra,
 )
 from ._hooks import HookSet
+from ._input import INPUT_PRESETS, RESIZE_POLICIES, InputContract, input_contract
 from ._options import (
     DataOptions,
     EmbedOptions,
@@ -24,6 +28,10 @@ from ._progress import progress
 from ._registry import Registry
 
 __all__ = [
+    "INPUT_PRESETS",
+    "RESIZE_POLICIES",
+    "InputContract",
+    "input_contract",
     "ConvLensError",
     "ConvLensWarning",
     "DataOptions",

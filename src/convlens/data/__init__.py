@@ -8,6 +8,7 @@ Example:
 
 from . import _builtin  # noqa: F401  (registers sketches, digits, mnist)
 from ._ops import augment_batch, images_to_tensor, stratified_probe
+from ._preprocess import fit_picture, normalize, prepare_image
 from ._registry import DATASETS, load_dataset
 from ._types import Dataset, ImageSet
 
@@ -16,6 +17,9 @@ __all__ = [
     "Dataset",
     "ImageSet",
     "augment_batch",
+    "fit_picture",
+    "normalize",
+    "prepare_image",
     "images_to_tensor",
     "load_dataset",
     "stratified_probe",
