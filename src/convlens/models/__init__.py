@@ -9,15 +9,19 @@ Example:
 
 from ._build import build_model
 from ._inspect import default_layers, describe_model
+from ._sources import Pretrained, imagenet_classes, load_pretrained
 from ._weights import load_weights
 from ._zoo import MODELS, PaperCNN, TinyVGG
 
 __all__ = [
     "MODELS",
+    "Pretrained",
     "PaperCNN",
     "TinyVGG",
     "build_model",
     "default_layers",
     "describe_model",
+    "imagenet_classes",
+    "load_pretrained",
     "load_weights",
 ]
