@@ -32,6 +32,7 @@ from ._importance import (
 )
 from ._info import run_summary
 from ._inspect import Inspector, Upload
+from ._snapshot import read_probe_folder, snapshot
 from ._train import OPTIMIZERS, evaluate, train
 from ._video import build_video_data, make_video
 
@@ -68,6 +69,8 @@ __all__ = [
     "most_confused_pair",
     "prune_run",
     "pruning_sentence",
+    "read_probe_folder",
     "run_summary",
+    "snapshot",
     "train",
 ]

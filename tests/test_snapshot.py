@@ -1,0 +1,94 @@
+"""A run from an already-trained model: no training, the input contract and classes stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from convlens.core import InputContract, UserInputError
+from convlens.data import normalize
+from convlens.pipelines import snapshot
+from convlens.store import Run
+from convlens.testing import TinyConvNet
+
+GREY8 = InputContract(size=(8, 8), channels=1, resize="stretch", mean=(0.5,), std=(0.25,))
+
+
+def _folder(root: Path, classes: list[str], n: int = 3) -> Path:
+    rng = np.random.default_rng(0)
+    for c in classes:
+        (root / c).mkdir(parents=True)
+        for i in range(n):
+            pic = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+            Image.fromarray(pic).save(root / c / f"{i}.png")
+    return root
+
+
+def test_snapshot_of_a_module_records_one_epoch_with_the_contract(tmp_path: Path) -> None:
+    data = _folder(tmp_path / "pics", ["cat", "dog", "owl"])
+    model = TinyConvNet()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.train()
+    path = snapshot(
+        model,
+        out=tmp_path / "runs",
+        data=data,
+        classes=["cat", "dog", "owl"],
+        preprocess=GREY8,
+        spec="convlens.testing:TinyConvNet",
+        layers="conv,fc",
+    )
+    run = Run.open(path)
+    assert run.epochs == [1] and run.classes == ["cat", "dog", "owl"]
+    model_info = run.manifest.model
+    assert model_info["spec"] == "convlens.testing:TinyConvNet"
+    assert InputContract.from_json(model_info["input"]) == GREY8
+    probe = run.probe()
+    assert list(probe["labels"]) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert probe["thumbnails"].shape == (9, 8, 8, 1)
+    # the recorded logits are the model's output on the stored pictures, normalised by the contract
+    x = torch.from_numpy(normalize(probe["thumbnails"], GREY8))
+    with torch.no_grad():
+        expect = model.eval()(x).numpy()
+    np.testing.assert_allclose(run.outputs(1)["logits"], expect, rtol=1e-5, atol=1e-6)
+    model.train()
+    assert model.training and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_flat_folder_and_folder_names_that_are_not_classes(tmp_path: Path) -> None:
+    _folder(tmp_path / "flat", ["x"])
+    flat = tmp_path / "flat" / "x"
+    path = snapshot(TinyConvNet(), out=tmp_path / "runs", data=flat, preprocess=GREY8)
+    assert Run.open(path).classes == ["0", "1", "2"]
+    assert list(Run.open(path).probe()["labels"]) == [-1, -1, -1]
+    bad = _folder(tmp_path / "bad", ["zebra"])
+    with pytest.raises(UserInputError, match="zebra name no class"):
+        snapshot(
+            TinyConvNet(),
+            out=tmp_path / "runs",
+            data=bad,
+            classes=["a", "b", "c"],
+            preprocess=GREY8,
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"classes": ["a", "b"]}, "2 class names for a model with 3 outputs"),
+        ({"preprocess": None}, "how must pictures be prepared"),
+        ({"preprocess": InputContract(size=(5, 5), channels=1)}, "cannot take 1×5×5 input"),
+        ({"layers": "nope"}, "nope"),
+    ],
+)
+def test_bad_input_leaves_no_run_folder(tmp_path: Path, kwargs, message) -> None:
+    data = _folder(tmp_path / "pics", ["a", "b", "c"], n=1)
+    args = {"classes": ["a", "b", "c"], "preprocess": GREY8, **kwargs}
+    with pytest.raises(UserInputError, match=message):
+        snapshot(TinyConvNet(), out=tmp_path / "runs", data=data, **args)
+    runs = tmp_path / "runs"
+    assert not runs.exists() or list(runs.iterdir()) == []
