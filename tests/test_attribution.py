@@ -246,3 +246,17 @@ def test_gradcam_reads_the_layer_before_an_inplace_relu(image: torch.Tensor) -> 
             GradCAM(inplace).attribute(image, target),
             GradCAM(TinyConvNet()).attribute(image, target),
         )
+
+
+@pytest.mark.parametrize(("side", "positions"), [(64, 15 * 15), (224, 7 * 7)])
+def test_occlusion_cost_scales_with_the_image(side: int, positions: int) -> None:
+    """Up to 128×128 the patch is an eighth of the side; above, a quarter: 49 passes at 224 px."""
+    model = nn.Sequential(nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(12, 4))
+    seen = []
+    handle = model[0].register_forward_hook(lambda _m, i, _o: seen.append(i[0].shape[0]))
+    try:
+        Occlusion(model).attribute(torch.rand(1, 3, side, side), 1)
+    finally:
+        handle.remove()
+    # every patch position, the unoccluded image, and the pass that checks the target class
+    assert sum(seen) == positions + 2

@@ -20,6 +20,8 @@ from .._model import check_images, check_target, find_module, guarded, logits_of
 from ..forward._outputs import last_conv_layer
 
 ATTRIBUTIONS: Registry[type[Attribution]] = Registry("attribution method")
+LARGE_IMAGE = 128 * 128
+"""Inputs with more pixels than this get coarser occlusion patches."""
 
 
 class Attribution:
@@ -190,7 +192,9 @@ class IntegratedGradients(Attribution):
 class Occlusion(Attribution):
     """Occlusion (Zeiler & Fergus): slide a zero patch over the image, record the score drop.
 
-    The patch is ``max(1, H // 8) x max(1, W // 8)`` over all channels, moved by half its size.
+    The patch covers all channels and moves by half its size. Its default side is an eighth of
+    the image up to 128×128 pixels (15×15 positions), a quarter above that (7×7 positions), so a
+    224-pixel ImageNet model needs 49 forward passes, not 225 (seconds, not a minute, on 2 cores).
 
     Args:
         model: Any ``nn.Module`` returning class scores.
@@ -225,7 +229,8 @@ class Occlusion(Attribution):
         from captum.attr import Occlusion as CaptumOcclusion
 
         c, h, w = x.shape[1:]
-        wh, ww = self.window or (max(1, h // 8), max(1, w // 8))
+        parts = 8 if h * w <= LARGE_IMAGE else 4
+        wh, ww = self.window or (max(1, h // parts), max(1, w // parts))
         wh, ww = min(wh, h), min(ww, w)
         sh, sw = self.stride or (max(1, wh // 2), max(1, ww // 2))
         with torch.no_grad():  # occlusion needs forward passes only
