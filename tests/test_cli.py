@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convlens.cli import main
+from convlens.cli import build_parser, main
+from convlens.cli._options import options_from_args
+from convlens.core import DataOptions, EmbedOptions, RecordOptions, TrainOptions, VideoOptions
 from convlens.store import Run, list_runs
 
 TINY = [
@@ -177,3 +180,66 @@ def test_console_script_entry_point() -> None:
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True)
     for cmd in ("demo", "train", "embed", "video", "info"):
         assert cmd in out.stdout
+
+
+# --- options generated from the option dataclasses ---------------------------------------------
+
+_FLAGS = {
+    "train": {
+        "--data", "--model", "--weights", "--epochs", "--out", "--resume", "--run-id", "--layers",
+        "--reducer", "--seed", "--batch-size", "--lr", "--optimizer", "--weight-decay",
+        "--device", "--image-size", "--train-per-class", "--test-per-class", "--probe-size",
+        "--train-probe-size", "--no-augment", "--no-checkpoints",
+    },
+    "embed": {"--layer", "--method", "--n-neighbors", "--min-dist", "--seed", "--force"},
+    "video": {
+        "--layer", "--out", "--gif", "--width", "--height", "--fps", "--color-by",
+        "--no-thumbnails", "--no-train", "--method",
+    },
+}  # fmt: skip
+
+
+def _subparser(name: str) -> argparse.ArgumentParser:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
+
+
+@pytest.mark.parametrize("command", sorted(_FLAGS))
+def test_every_flag_is_kept_and_has_help(command: str) -> None:
+    p = _subparser(command)
+    flags = {s for a in p._actions for s in a.option_strings} - {"-h", "--help"}
+    assert flags == _FLAGS[command]
+    assert all(a.help for a in p._actions)
+
+
+def test_defaults_come_from_the_option_dataclasses() -> None:
+    train = _subparser("train").parse_args([])
+    assert options_from_args(DataOptions, train) == DataOptions()
+    assert options_from_args(TrainOptions, train) == TrainOptions()
+    assert options_from_args(RecordOptions, train) == RecordOptions()
+    video = _subparser("video").parse_args(["run"])
+    assert options_from_args(VideoOptions, video) == VideoOptions()
+    assert options_from_args(EmbedOptions, _subparser("embed").parse_args(["r"])) == EmbedOptions()
+    args = _subparser("train").parse_args(
+        ["--no-augment", "--layers", "conv, fc", "--image-size", "32", "--no-checkpoints"]
+    )
+    assert options_from_args(DataOptions, args) == DataOptions(augment=False, image_size=32)
+    assert options_from_args(RecordOptions, args) == RecordOptions(("conv", "fc"), "auto", False)
+
+
+def test_choices_come_from_the_registries() -> None:
+    from convlens.pipelines import OPTIMIZERS
+    from convlens.record import REDUCERS
+    from convlens.render import COLOR_BY
+
+    def choices(command: str, flag: str) -> list[str]:
+        p = _subparser(command)
+        return next(a.choices for a in p._actions if flag in a.option_strings)
+
+    assert choices("train", "--reducer") == REDUCERS.names()
+    assert choices("train", "--optimizer") == OPTIMIZERS.names()
+    assert choices("video", "--color-by") == COLOR_BY.names()
+    help_text = _subparser("train").format_help()
+    assert "{names}" not in help_text and "{described}" not in help_text
+    assert all(name in help_text for name in REDUCERS.names())

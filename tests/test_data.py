@@ -182,7 +182,7 @@ def test_folder_is_decoded_once_then_read_from_cache(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     first = load_dataset(str(root), image_size=16, cache_dir=cache)
     assert len(list(cache.glob("folder-*.npz"))) == 1
-    assert not list(cache.glob("*.tmp"))
+    assert not list(cache.glob(".tmp-*"))
 
     def fail(path, size):
         raise RuntimeError("decoder called although the cache should have been used")

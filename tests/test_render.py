@@ -107,6 +107,7 @@ def small_renderer() -> FrameRenderer:
 # -- surface and frames ----------------------------------------------------------------------
 def test_public_surface():
     assert set(render.__all__) == {
+        "COLOR_BY",
         "Curve",
         "FrameRenderer",
         "FrameStyle",

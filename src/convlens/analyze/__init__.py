@@ -5,7 +5,6 @@
 - ``attribution/``: why this decision (Captum methods, deletion/insertion).
 - ``importance/``: what matters (importance estimators, units, pruning validation).
 - ``netgraph/``: the network as a 3-D bundled graph.
-- ``_model``: touching a caller's model without changing it (shared by the torch parts).
 
 Every name below is also importable from here, as before.
 

@@ -1,11 +1,42 @@
-"""Options, grouped by concern, frozen, and written into the run directory (config.json)."""
+"""Options, grouped by concern, frozen, and written into the run directory (config.json).
+
+Each field's default and its help live here once: the command line is generated from these
+dataclasses (``convlens.cli``). A field's metadata (see :func:`option`) holds its ``help``, the
+``registry`` whose names are its choices, and a ``flag`` where the command line spells it
+differently (``--no-augment`` sets ``augment=False``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ._errors import UserInputError
+
+
+def option(
+    default: Any,
+    help: str,  # noqa: A002
+    *,
+    registry: str | None = None,
+    open_choices: bool = False,
+    flag: str | None = None,
+) -> Any:
+    """A dataclass field with what the command line needs to offer it.
+
+    Args:
+        default: The default value (the one source of it).
+        help: One line for ``--help``. ``{names}`` is replaced by the registry's names,
+            ``{described}`` by its names with their one-line help.
+        registry: The registry whose names are the choices (``"optimizers"``, ``"reducers"``,
+            ...; the command line resolves the name).
+        open_choices: The registry's names are suggestions, not the only values (a dataset may
+            also be a folder).
+        flag: The flag, if not ``--field-name`` (a ``True`` boolean is turned off by
+            ``--no-...``).
+    """
+    meta = {"help": help, "registry": registry, "open_choices": open_choices, "flag": flag}
+    return field(default=default, metadata=meta)
 
 
 def _check_positive(**values: float) -> None:
@@ -18,13 +49,18 @@ def _check_positive(**values: float) -> None:
 class DataOptions:
     """Which images to train on, and which of them to watch."""
 
-    data: str = "sketches"
-    image_size: int | None = None
-    train_per_class: int | None = None
-    test_per_class: int | None = None
-    probe_size: int = 200
-    train_probe_size: int = 200
-    augment: bool = True
+    data: str = option(
+        "sketches",
+        "a built-in dataset ({names}) or a folder with train/<class>/* and test/<class>/* images",
+        registry="datasets",
+        open_choices=True,
+    )
+    image_size: int | None = option(None, "resize images to this many pixels")
+    train_per_class: int | None = option(None, "use at most this many training images per class")
+    test_per_class: int | None = option(None, "use at most this many test images per class")
+    probe_size: int = option(200, "held-out images to watch, class-stratified")
+    train_probe_size: int = option(200, "training images to watch as well; 0 for none")
+    augment: bool = option(True, "no random shifts while training", flag="--no-augment")
 
     def __post_init__(self) -> None:
         _check_positive(
@@ -41,15 +77,21 @@ class DataOptions:
 class TrainOptions:
     """How to train."""
 
-    model: str = "paper"
-    weights: str | None = None
-    epochs: int = 10
-    batch_size: int = 25
-    lr: float = 1e-4
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    device: str = "cpu"
-    seed: int = 0
+    model: str = option(
+        "paper",
+        "a built-in model ({described}), 'package.module:factory' for your own nn.Module, or "
+        "'torchvision:NAME'",
+        registry="models",
+        open_choices=True,
+    )
+    weights: str | None = option(None, "initial weights: .safetensors or a torch state_dict file")
+    epochs: int = option(10, "epochs in total")
+    batch_size: int = option(25, "training images per step")
+    lr: float = option(1e-4, "learning rate")
+    optimizer: str = option("adam", "{described}", registry="optimizers")
+    weight_decay: float = option(0.0, "weight decay of the optimizer")
+    device: str = option("cpu", "cpu, cuda or cuda:N")
+    seed: int = option(0, "random seed")
 
     def __post_init__(self) -> None:
         _check_positive(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr)
@@ -61,19 +103,23 @@ class TrainOptions:
 class RecordOptions:
     """What to record after every epoch."""
 
-    layers: tuple[str, ...] = ()
-    reducer: str = "auto"
-    checkpoints: bool = True
+    layers: tuple[str, ...] = option(
+        (),
+        "layers to record, comma separated: names, globs ('features.*') or types ('Conv2d') "
+        "(default: the model's suggestion)",
+    )
+    reducer: str = option("auto", "how conv maps become vectors ({described})", registry="reducers")
+    checkpoints: bool = option(True, "keep no per-epoch weights", flag="--no-checkpoints")
 
 
 @dataclass(frozen=True)
 class EmbedOptions:
     """How to embed recorded activations in 2-D."""
 
-    method: str = "aligned"
-    n_neighbors: int = 15
-    min_dist: float = 0.1
-    seed: int = 0
+    method: str = option("aligned", "{described}", registry="embedders")
+    n_neighbors: int = option(15, "neighbours each point keeps close (UMAP's n_neighbors)")
+    min_dist: float = option(0.1, "how tightly points may pack (UMAP's min_dist)")
+    seed: int = option(0, "random seed")
 
     def __post_init__(self) -> None:
         if self.n_neighbors < 2:
@@ -84,22 +130,20 @@ class EmbedOptions:
 class VideoOptions:
     """How the training video looks."""
 
-    width: int = 1280
-    height: int = 720
-    fps: int = 30
-    color_by: str = "predicted"
-    thumbnails: bool = True
-    max_thumbnails: int = 200
-    show_train: bool = True
-    tween_frames: int = 12
-    hold_frames: int = 18
+    width: int = option(1280, "frame width in pixels (even)")
+    height: int = option(720, "frame height in pixels (even)")
+    fps: int = option(30, "frames per second")
+    color_by: str = option("predicted", "colour of a point: {described}", registry="color_by")
+    thumbnails: bool = option(True, "points instead of images", flag="--no-thumbnails")
+    max_thumbnails: int = option(200, "at most this many images per panel; the rest are points")
+    show_train: bool = option(True, "hide the training-set dots", flag="--no-train")
+    tween_frames: int = option(12, "frames that glide from one epoch to the next")
+    hold_frames: int = option(18, "frames that stay on each epoch")
 
     def __post_init__(self) -> None:
         _check_positive(width=self.width, height=self.height, fps=self.fps)
         if self.width % 2 or self.height % 2:
             raise UserInputError("--width and --height must be even numbers (H.264 needs them)")
-        if self.color_by not in ("predicted", "true"):
-            raise UserInputError("--color-by must be 'predicted' or 'true'")
 
 
 def options_to_json(*groups: Any) -> dict[str, Any]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from convlens.core import ConvLensWarning
+from convlens.store import atomic_path
 
 CACHE_VERSION = 1
 
@@ -51,21 +50,13 @@ def read_npz(path: Path, valid: Callable[[dict[str, np.ndarray]], bool]) -> dict
 
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` atomically (temporary file, then rename).
+    """Write ``arrays`` to ``path`` atomically (``convlens.store``'s temporary file and rename).
 
     A cache that cannot be written only costs time next run, so this warns instead of failing.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **arrays)
     except OSError as err:
         warnings.warn(
             f"could not write the dataset cache {path} ({err}): the data will be decoded again "

@@ -25,6 +25,7 @@ from convlens.core import (
     progress,
 )
 from convlens.data import Dataset, augment_batch, images_to_tensor, load_dataset, stratified_probe
+from convlens.modelkit import preserve_model_state
 from convlens.models import build_model, default_layers, describe_model, load_weights
 from convlens.record import Recorder, load_optimizer_state
 from convlens.store import Run, RunWriter
@@ -51,7 +52,6 @@ def _device(name: str) -> torch.device:
     return dev
 
 
-@torch.no_grad()
 def evaluate(
     model: nn.Module,
     x: torch.Tensor,
@@ -60,19 +60,14 @@ def evaluate(
     device: torch.device | None = None,
 ) -> tuple[float, float]:
     """Accuracy and mean cross-entropy of ``model`` on (x, y) in eval mode (mode restored)."""
-    was = [(m, m.training) for m in model.modules()]
     device = device or torch.device("cpu")
-    model.eval()
     correct, loss = 0, 0.0
-    try:
+    with preserve_model_state(model, train=False, grad=False):
         for s in range(0, len(x), batch_size):
             xb, yb = x[s : s + batch_size].to(device), y[s : s + batch_size].to(device)
             out = model(xb)
             loss += float(F.cross_entropy(out, yb, reduction="sum"))
             correct += int((out.argmax(1) == yb).sum())
-    finally:
-        for m, flag in was:
-            m.training = flag
     n = max(len(x), 1)
     return correct / n, loss / n
 
@@ -217,13 +212,11 @@ def train(
         model,
         pr["x"],
         pr["y"],
-        layers=layers,
-        reducer=record.reducer,
+        options=replace(record, layers=tuple(layers)),
         out=out,
         resume=resume,
         run_id=run_id,
         class_names=list(ds.class_names),
-        checkpoints=record.checkpoints,
         config=config,
         dataset={
             "name": ds.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from convlens.core import HookSet, UserInputError
+from convlens.core import HookSet, RecordOptions, UserInputError
+from convlens.modelkit import default_layers, preserve_model_state
 from convlens.store import RunWriter
 
 from ._checkpoint import model_to_bytes, optimizer_to_bytes
@@ -39,23 +40,37 @@ class Capture:
         return float((self.logits.argmax(1) == np.asarray(labels)).mean())
 
 
-class _ModelState:
-    """Saves and restores what a recording pass changes: every module's train/eval flag."""
-
-    def __init__(self, model: nn.Module) -> None:
-        self._flags = [(m, m.training) for m in model.modules()]
-
-    def restore(self) -> None:
-        for m, flag in self._flags:
-            m.training = flag
-
-
 def _model_device(model: nn.Module) -> torch.device:
     for p in model.parameters():
         return p.device
     for b in model.buffers():
         return b.device
     return torch.device("cpu")
+
+
+def _options(
+    options: RecordOptions | None,
+    layers: Sequence[LayerSpec] | str | None,
+    reducer: str | None,
+    checkpoints: bool | None,
+) -> RecordOptions:
+    """``options`` with the keywords that mean an option filled in (a keyword wins)."""
+    if options is not None and not isinstance(options, RecordOptions):
+        raise UserInputError(
+            f"options must be a convlens.core.RecordOptions, got {type(options).__name__}"
+        )
+    given: dict[str, Any] = {}
+    if layers is not None:
+        given["layers"] = (
+            tuple(s.strip() for s in layers.split(",") if s.strip())
+            if isinstance(layers, str)
+            else tuple(layers)
+        )
+    if reducer is not None:
+        given["reducer"] = reducer
+    if checkpoints is not None:
+        given["checkpoints"] = bool(checkpoints)
+    return replace(options or RecordOptions(), **given)
 
 
 class Recorder:
@@ -65,23 +80,29 @@ class Recorder:
     raises; the model's train/eval flags and grad mode are restored; recorded tensors are
     detached copies. Used as a context manager with ``out``, it writes a run directory.
 
+    What to record comes from ``options`` (a :class:`~convlens.core.RecordOptions`); the
+    keywords ``layers``, ``reducer`` and ``checkpoints`` fill in the same options (a keyword
+    wins over ``options``).
+
     Example:
         >>> with Recorder(model, probe_x, probe_y, layers="conv2,fc1", out="runs") as rec:
         ...     for epoch in range(10):
         ...         train_one_epoch(model)
         ...         rec.record_epoch(metrics={"train_loss": loss})
+        >>> Recorder(model, probe_x, options=RecordOptions(layers=("fc1",), reducer="max"))
 
     Args:
         model: The network; it is never changed.
         probe_inputs: [N, ...] float tensor, the fixed probe set.
         probe_labels: [N] int class labels (for per-probe loss and accuracy), optional.
+        options: What to record: layers (none: ``default_layers(model)``), reducer, checkpoints.
         layers: Names, globs, type names or module classes (see ``resolve_layers``).
-        reducer: Name of a registered reducer (``auto``, ``mean``, ``max``, ``none``).
+        reducer: Name of a registered reducer (one of ``REDUCERS``).
+        checkpoints: Keep a safetensors state_dict per epoch.
         batch_size: Probe examples per forward pass.
         out: Runs folder to write ``out/<run_id>/`` into; None keeps captures in memory only.
         resume: An existing run directory to append epochs to (instead of ``out``).
         class_names: Names of the classes, in label order.
-        checkpoints: Keep a safetensors state_dict per epoch.
         run_id, config, dataset, model_info: Written into the run's manifest and config.
         thumbnails, probe_indices, probe_sources: Shown by the viewers.
         probe_split: [N] 0 for a held-out (test) probe, 1 for a training-set probe.
@@ -93,13 +114,14 @@ class Recorder:
         probe_inputs: torch.Tensor,
         probe_labels: torch.Tensor | np.ndarray | Sequence[int] | None = None,
         *,
-        layers: Sequence[LayerSpec] | str,
-        reducer: str = "auto",
+        options: RecordOptions | None = None,
+        layers: Sequence[LayerSpec] | str | None = None,
+        reducer: str | None = None,
+        checkpoints: bool | None = None,
         batch_size: int = 128,
         out: str | os.PathLike[str] | None = None,
         resume: str | os.PathLike[str] | None = None,
         class_names: Sequence[str] | None = None,
-        checkpoints: bool = True,
         run_id: str | None = None,
         config: Mapping[str, Any] | None = None,
         dataset: Mapping[str, Any] | None = None,
@@ -128,11 +150,12 @@ class Recorder:
             raise UserInputError(
                 f"{len(self.probe_labels)} probe labels for {len(probe_inputs)} probe inputs"
             )
-        self.layers = resolve_layers(model, layers)
-        self.reducer_name = reducer
-        self.reducer = REDUCERS.get(reducer)
+        self.options = _options(options, layers, reducer, checkpoints)
+        self.layers = resolve_layers(model, self.options.layers or default_layers(model))
+        self.reducer_name = self.options.reducer
+        self.reducer = REDUCERS.get(self.reducer_name)
         self.batch_size = batch_size
-        self.checkpoints = checkpoints
+        self.checkpoints = self.options.checkpoints
         self._out = out
         self._resume = resume
         self._class_names = list(class_names) if class_names is not None else None
@@ -143,7 +166,7 @@ class Recorder:
             "model_info": dict(model_info or {}),
         }
         self._probe_extra = (thumbnails, probe_indices, probe_sources, probe_split)
-        self.layer_shapes = self._check_layers()
+        self.layer_shapes, self.layer_dims = self._check_layers()
         self.writer: RunWriter | None = None
         self.history: list[Capture] = []
         self.last_metrics: dict[str, float] = {}
@@ -151,25 +174,22 @@ class Recorder:
 
     # -- the one forward pass with hooks ------------------------------------------------------
 
-    def _check_layers(self) -> dict[str, list[int]]:
-        """One dry pass on one example: find reused modules and non-tensor outputs early."""
+    def _check_layers(self) -> tuple[dict[str, list[int]], dict[str, int]]:
+        """One dry pass on one example: find reused modules and non-tensor outputs early.
+
+        Returns each layer's output shape (without the batch) and its width once reduced.
+        """
         calls: dict[str, list[Any]] = {n: [] for n in self.layers}
         modules = dict(self.model.named_modules())
-        state = _ModelState(self.model)
-        try:
-            with HookSet() as hooks, torch.no_grad():
-                for name in self.layers:
+        with preserve_model_state(self.model, train=False, grad=False), HookSet() as hooks:
+            for name in self.layers:
 
-                    def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
-                        calls[name].append(out)
+                def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
+                    calls[name].append(out)
 
-                    hooks.add(modules[name].register_forward_hook(hook))
-                self.model.eval()
-                x = self.probe_inputs[:1].to(_model_device(self.model))
-                self.model(x)
-        finally:
-            state.restore()
-        shapes = {}
+                hooks.add(modules[name].register_forward_hook(hook))
+            self.model(self.probe_inputs[:1].to(_model_device(self.model)))
+        shapes, dims = {}, {}
         for name, outs in calls.items():
             if len(outs) == 0:
                 raise UserInputError(
@@ -189,7 +209,8 @@ class Recorder:
                     "block) or wrap it in a module that returns the tensor you want"
                 )
             shapes[name] = list(outs[0].shape[1:])
-        return shapes
+            dims[name] = int(self.reducer(outs[0].detach()).reshape(1, -1).shape[1])
+        return shapes, dims
 
     def capture(self) -> Capture:
         """Run the probe set through the model once, in eval mode without gradients."""
@@ -197,27 +218,22 @@ class Recorder:
         chunks: dict[str, list[torch.Tensor]] = {n: [] for n in self.layers}
         logits: list[torch.Tensor] = []
         device = _model_device(self.model)
-        state = _ModelState(self.model)
-        try:
-            with HookSet() as hooks, torch.no_grad():
-                for name in self.layers:
+        with preserve_model_state(self.model, train=False, grad=False), HookSet() as hooks:
+            for name in self.layers:
 
-                    def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
-                        chunks[name].append(self.reducer(out.detach()).float().cpu())
+                def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
+                    chunks[name].append(self.reducer(out.detach()).float().cpu())
 
-                    hooks.add(modules[name].register_forward_hook(hook))
-                self.model.eval()
-                for start in range(0, len(self.probe_inputs), self.batch_size):
-                    xb = self.probe_inputs[start : start + self.batch_size].to(device)
-                    out = self.model(xb)
-                    if not isinstance(out, torch.Tensor):
-                        raise UserInputError(
-                            f"the model returns {type(out).__name__}, not a tensor of class "
-                            "scores: wrap it so forward() returns the logits"
-                        )
-                    logits.append(out.detach().float().cpu().flatten(1))
-        finally:
-            state.restore()
+                hooks.add(modules[name].register_forward_hook(hook))
+            for start in range(0, len(self.probe_inputs), self.batch_size):
+                xb = self.probe_inputs[start : start + self.batch_size].to(device)
+                out = self.model(xb)
+                if not isinstance(out, torch.Tensor):
+                    raise UserInputError(
+                        f"the model returns {type(out).__name__}, not a tensor of class "
+                        "scores: wrap it so forward() returns the logits"
+                    )
+                logits.append(out.detach().float().cpu().flatten(1))
         acts = {n: torch.cat(c).numpy() for n, c in chunks.items()}
         lg = torch.cat(logits)
         loss = None
@@ -240,13 +256,8 @@ class Recorder:
         if self.probe_labels is not None:
             n_classes = int(self.probe_labels.max()) + 1
         names = self._class_names or [str(i) for i in range(n_classes or 0)]
-        spatial = self.reducer_name in ("auto", "mean", "max")
         layers = {
-            n: {
-                "shape": s,
-                "dim": int(s[0] if spatial and len(s) > 1 else np.prod(s)),
-                "reducer": self.reducer_name,
-            }
+            n: {"shape": s, "dim": self.layer_dims[n], "reducer": self.reducer_name}
             for n, s in self.layer_shapes.items()
         }
         model_info = {

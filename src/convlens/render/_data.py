@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convlens.core import UserInputError
+from convlens.core import Registry, UserInputError
 
 MAX_PANELS = 4
-COLOR_BY = ("predicted", "true")
+COLOR_BY: Registry[str] = Registry("colour-by")
+COLOR_BY.register("predicted", help="the network's guess")("predicted")
+COLOR_BY.register("true", help="the real class")("true")
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ def validate_style(style: FrameStyle) -> None:
         if v % 2:
             raise UserInputError(f"{name} must be even for H.264 video, got {v}")
     if style.color_by not in COLOR_BY:
-        raise UserInputError(f"color_by must be one of {COLOR_BY}, got {style.color_by!r}")
+        raise UserInputError(
+            f"color_by must be one of {tuple(COLOR_BY.names())}, got {style.color_by!r}"
+        )
     _int_in("max_thumbnails", style.max_thumbnails, 0, 100_000)
     _int_in("thumbnail_size", style.thumbnail_size, 8, 256)
     _int_in("point_radius", style.point_radius, 1, 16)

@@ -1,42 +1,16 @@
-"""Frames to files: H.264 MP4 through PyAV, GIF and PNG through Pillow; every write is atomic."""
+"""Frames to files: H.264 MP4 (PyAV), GIF and PNG (Pillow); written atomically by the store."""
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from convlens.core import UserInputError, progress
-
-TMP_PREFIX = ".tmp-"  # same prefix as convlens.store, whose clean-up removes stale ones
-
-
-@contextlib.contextmanager
-def atomic_target(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it onto ``path``.
-
-    If the body raises (or the process dies), ``path`` is untouched and no temporary file is
-    left behind by the raising case.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f"{TMP_PREFIX}{path.name}.", suffix=path.suffix, dir=path.parent
-    )
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+from convlens.store import atomic_path
 
 
 def _check_frame(frame: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -78,7 +52,7 @@ def write_mp4(
         raise UserInputError(f"fps must be between 1 and 240, got {fps}")
     path = Path(path)
     with (
-        atomic_target(path) as tmp,
+        atomic_path(path, suffix=path.suffix) as tmp,
         av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as box,
     ):
         stream = None
@@ -156,7 +130,7 @@ def write_gif(
     # GIF delays are whole centiseconds: alternate them so the total time stays exact
     ends = np.round(np.arange(len(images) + 1) * 100 / fps)
     duration = [int(max(d, 1)) * 10 for d in np.diff(ends)]
-    with atomic_target(path) as tmp:
+    with atomic_path(path, suffix=path.suffix) as tmp:
         images[0].save(
             tmp, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0
         )

@@ -4,7 +4,7 @@
 """
 
 from . import formats
-from ._atomic import DiskFullError, write_bytes_atomic, write_json_atomic
+from ._atomic import DiskFullError, atomic_path, write_bytes_atomic, write_json_atomic
 from ._manifest import SCHEMA_VERSION, Manifest, parse_manifest
 from ._run import Run, RunWriter, list_runs, open_for_update
 
@@ -14,6 +14,7 @@ __all__ = [
     "Manifest",
     "Run",
     "RunWriter",
+    "atomic_path",
     "list_runs",
     "open_for_update",
     "parse_manifest",

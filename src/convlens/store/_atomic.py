@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +31,31 @@ class DiskFullError(ConvLensError, OSError):
     """The disk filled up while writing; nothing half-written was left behind."""
 
 
-def write_bytes_atomic(path: Path, data: bytes, *, fsync: bool = False) -> str:
-    """Write ``data`` to ``path`` atomically and return its sha256 hex digest.
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the body succeeds, rename it onto ``path``.
 
-    A reader sees either the old file or the complete new one, never a partial file, also
-    when the writing process is killed.
+    For writers that need a file name (PyAV, ``np.savez``). The finished file gets the usual
+    mode (``0o666`` less the umask). If the body raises, ``path`` is untouched and the
+    temporary file is removed; a killed process leaves a ``.tmp-*`` file that
+    :func:`remove_stale_temporaries` clears. A full disk raises :class:`DiskFullError`.
+
+    Example:
+        >>> with atomic_path(run / "media" / "video.mp4", suffix=".mp4") as tmp:
+        ...     encode_video(frames, tmp)
+
+    Args:
+        path: The file to write.
+        suffix: Ending of the temporary name (some writers choose the format by it).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), _FILE_MODE)
-            f.write(data)
-            if fsync:
-                f.flush()
-                os.fsync(f.fileno())
+        yield tmp
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
@@ -57,6 +67,19 @@ def write_bytes_atomic(path: Path, data: bytes, *, fsync: bool = False) -> str:
                 "again (a training run can be resumed with --resume)",
             ) from exc
         raise
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, fsync: bool = False) -> str:
+    """Write ``data`` to ``path`` atomically and return its sha256 hex digest.
+
+    A reader sees either the old file or the complete new one, never a partial file, also
+    when the writing process is killed.
+    """
+    with atomic_path(path) as tmp, os.fdopen(os.open(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as f:
+        f.write(data)
+        if fsync:
+            f.flush()
+            os.fsync(f.fileno())
     return hashlib.sha256(data).hexdigest()
 
 

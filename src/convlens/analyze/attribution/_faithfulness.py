@@ -9,8 +9,7 @@ import torch
 from torch import nn
 
 from convlens.core import UserInputError
-
-from .._model import check_images, check_target, guarded, logits_of, model_device_dtype
+from convlens.modelkit import check_images, check_target, guarded, logits_of, model_device_dtype
 
 # -- checking a map: deletion and insertion curves -------------------------------------------
 

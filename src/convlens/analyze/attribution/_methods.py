@@ -15,8 +15,15 @@ import torch
 from torch import nn
 
 from convlens.core import Registry, UserInputError
+from convlens.modelkit import (
+    check_images,
+    check_target,
+    find_module,
+    guarded,
+    logits_of,
+    model_device_dtype,
+)
 
-from .._model import check_images, check_target, find_module, guarded, logits_of, model_device_dtype
 from ..forward._outputs import last_conv_layer
 
 ATTRIBUTIONS: Registry[type[Attribution]] = Registry("attribution method")

@@ -13,9 +13,15 @@ import torch
 from torch import nn
 
 from convlens.core import UserInputError
-
-from .._model import check_images, check_target, find_module, guarded, logits_of, model_device_dtype
-from .._model import short_list as _short_list
+from convlens.modelkit import (
+    check_images,
+    check_target,
+    find_module,
+    guarded,
+    logits_of,
+    model_device_dtype,
+)
+from convlens.modelkit import short_list as _short_list
 
 
 def _weight_name(model: nn.Module, layer: str) -> str:

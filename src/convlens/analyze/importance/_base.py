@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from convlens.core import NotFoundError, Registry, UserInputError
+from convlens.modelkit import model_device_dtype
 
-from .._model import model_device_dtype
 from ._result import EdgeImportance, ImportanceResult, LayerImportance
 from ._units import UnitGraph, unit_graph, unit_weights
 

@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from convlens.core import HookSet, UserInputError, progress
+from convlens.modelkit import guarded, model_device_dtype
 
-from .._model import guarded, model_device_dtype
 from ._base import IMPORTANCE, UnitImportance
 from ._units import UnitGraph, unit_weights
 

@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from convlens.core import HookSet, NotFoundError, RunFormatError, UserInputError, progress
+from convlens.modelkit import model_device_dtype
 
-from .._model import model_device_dtype
 from ._base import check_data
 from ._result import ImportanceResult
 from ._units import unit_graph

@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from convlens.core import NotFoundError, RunFormatError
+from convlens.modelkit import short_list
 from convlens.store.formats import IMPORTANCE_VERSION, check_importance_info
-
-from .._model import short_list
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,7 @@ import torch
 from torch import nn
 
 from convlens.core import HookSet, NotFoundError, UserInputError
-
-from .._model import guarded, short_list
+from convlens.modelkit import guarded, short_list
 
 _ADDS = {operator.add, operator.iadd, torch.add}
 

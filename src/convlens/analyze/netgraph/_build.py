@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from convlens.core import UserInputError
+from convlens.modelkit import model_device_dtype, short_list
 
-from .._model import model_device_dtype, short_list
 from ..importance._result import ImportanceResult
 from ..importance._units import UnitGraph, unit_graph, unit_weights
 from ._data import EDGE_CONNECTION, EDGE_RESIDUAL, INPUT, GraphLayer, NetGraph

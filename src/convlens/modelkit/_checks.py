@@ -1,68 +1,12 @@
-"""Touching a caller's model without changing it: the guard, layer lookup, input checks.
-
-Shared by feature maps, attributions and class gradients. Everything here leaves the model as
-it found it (STYLE rules 2-3).
-"""
+"""Checks and look-ups on a caller's model and inputs: layer by name, device, images, targets."""
 
 from __future__ import annotations
-
-import threading
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import torch
 from torch import nn
 
 from convlens.core import UserInputError
-
-# One re-entrant lock per live model: two threads analysing the same model take turns, so one
-# thread's restore cannot undo the other's eval()/requires_grad changes half-way through.
-_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.RLock] = weakref.WeakKeyDictionary()
-_LOCKS_LOCK = threading.Lock()
-
-
-def _model_lock(model: nn.Module) -> threading.RLock:
-    with _LOCKS_LOCK:
-        lock = _LOCKS.get(model)
-        if lock is None:
-            lock = _LOCKS[model] = threading.RLock()
-        return lock
-
-
-@contextmanager
-def guarded(model: nn.Module, *, grad: bool) -> Iterator[None]:
-    """Run the body with ``model`` in eval mode and its parameters frozen, then put it back.
-
-    On exit (also when the body raises) every module's ``training`` flag, every parameter's
-    ``requires_grad`` and ``.grad`` and the thread's grad mode are what they were before. Calls
-    on the same model from several threads are serialised; a training loop running on that
-    model at the same time without this guard is not protected.
-
-    Args:
-        model: The caller's model.
-        grad: Grad mode inside the body (``True`` for gradient methods).
-    """
-    with _model_lock(model):
-        modes = [(m, m.training) for m in model.modules()]
-        params = list(model.parameters())
-        requires = [p.requires_grad for p in params]
-        grads = [p.grad for p in params]
-        grad_mode = torch.is_grad_enabled()
-        try:
-            model.eval()
-            for p in params:
-                p.requires_grad_(False)
-            torch.set_grad_enabled(grad)
-            yield
-        finally:
-            torch.set_grad_enabled(grad_mode)
-            for p, req, g in zip(params, requires, grads, strict=True):
-                p.requires_grad_(req)
-                p.grad = g
-            for m, mode in modes:
-                m.training = mode
 
 
 def short_list(names: list[str], n: int = 20) -> str:

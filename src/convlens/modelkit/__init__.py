@@ -1,0 +1,39 @@
+"""Touching a user's model without changing it: the state guard, the layer summary, checks.
+
+Shared by ``record``, ``analyze``, ``models`` and ``pipelines`` (STYLE rules 2-3):
+
+- ``preserve_model_state(model, train=, grad=, requires_grad=)`` saves every module's
+  ``training`` flag, every parameter's ``requires_grad`` and ``.grad`` and the grad mode, sets
+  what the body needs and restores everything on exit, also when the body raises;
+  ``guarded(model, grad=)`` is its setting for analyses (eval mode, parameters frozen).
+- ``leaf_layers(model, x)`` summarises every leaf module as it ran (``LayerInfo``);
+  ``default_layers(model)`` names the layers worth recording when the user names none.
+- ``find_module``, ``model_device_dtype``, ``check_images``, ``logits_of``, ``check_target``,
+  ``short_list``: look-ups and input checks with one-line errors.
+"""
+
+from ._checks import (
+    check_images,
+    check_target,
+    find_module,
+    logits_of,
+    model_device_dtype,
+    short_list,
+)
+from ._layers import LayerInfo, default_layers, first_tensor, leaf_layers
+from ._state import guarded, preserve_model_state
+
+__all__ = [
+    "LayerInfo",
+    "check_images",
+    "check_target",
+    "default_layers",
+    "find_module",
+    "first_tensor",
+    "guarded",
+    "leaf_layers",
+    "logits_of",
+    "model_device_dtype",
+    "preserve_model_state",
+    "short_list",
+]
