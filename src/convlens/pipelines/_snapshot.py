@@ -21,7 +21,8 @@ from torch import nn
 
 from convlens.core import InputContract, UserInputError, input_contract, progress
 from convlens.data import normalize, prepare_image
-from convlens.models import build_model, default_layers, load_pretrained, load_weights
+from convlens.modelkit import default_layers, preserve_model_state
+from convlens.models import build_model, load_pretrained, load_weights
 from convlens.record import Recorder
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
@@ -138,19 +139,14 @@ def _read_class_file(path: str | os.PathLike[str]) -> list[str]:
 
 def _n_outputs(model: nn.Module, contract: InputContract) -> int:
     x = torch.zeros(1, contract.channels, *contract.size)
-    training = [(m, m.training) for m in model.modules()]
     try:
-        model.eval()
-        with torch.no_grad():
+        with preserve_model_state(model, train=False, grad=False):
             out = model(x)
     except (RuntimeError, ValueError, TypeError) as err:
         raise UserInputError(
             f"the model cannot take {contract.channels}×{contract.size[0]}×{contract.size[1]} "
             f"input ({err}): give the preprocessing that fits it (--preprocess)"
         ) from err
-    finally:
-        for m, flag in training:
-            m.training = flag
     if not isinstance(out, torch.Tensor) or out.dim() != 2:
         raise UserInputError(
             f"the model returns {type(out).__name__}, not a [batch, classes] tensor of class "
