@@ -309,8 +309,7 @@ class SocketClient:
 def bare_forward(model: nn.Module, png: bytes, layers: list[str], c: int, s: int) -> float:
     """Reference: decode, resize, one forward pass with a hook on every layer (no copies)."""
     from convlens.data import images_to_tensor
-    from convlens.pipelines import to_model_input
-    from convlens.pipelines._images import decode_image
+    from convlens.views import decode_image, to_model_input
 
     t0 = time.perf_counter()
     x = images_to_tensor(to_model_input(decode_image(png), c, s)[None])
@@ -328,7 +327,7 @@ def bare_forward(model: nn.Module, png: bytes, layers: list[str], c: int, s: int
 
 def view_only(insp, run_id: str, png: bytes, layers: list[str]) -> float:  # noqa: ANN001
     """One upload's feature maps through ``views.featuremaps`` directly (no HTTP, no encoding)."""
-    from convlens.pipelines import views
+    from convlens import views
 
     run = insp.run(run_id)
     t0 = time.perf_counter()
@@ -352,7 +351,7 @@ def bench_maps(client, run: str, png: bytes, reps: int, label: str, out: dict) -
     rows = [one_upload_all_maps(client, run, png, layers) for _ in range(reps)]
     ok = [n for n in layers if n not in rows[0]["refused"]]
     insp = client.app.state.inspector
-    model, _ = insp.model(insp.run(run))
+    model, _ = insp.models.model(insp.run(run))
     bare = [on_worker(bare_forward, model, png, ok, c, s) for _ in range(min(reps, 10) + 1)][1:]
     view = [on_worker(view_only, insp, run, png, layers) for _ in range(min(reps, 5) + 1)][1:]
     sc = SocketClient(client.app)
@@ -430,11 +429,10 @@ def timed(fn, reps: int) -> list[float]:  # noqa: ANN001
 
 def model_and_input(client, run: str, png: bytes) -> tuple[nn.Module, torch.Tensor, int]:  # noqa: ANN001
     from convlens.data import images_to_tensor
-    from convlens.pipelines import to_model_input
-    from convlens.pipelines._images import decode_image
+    from convlens.views import decode_image, to_model_input
 
     insp = client.app.state.inspector
-    model, _ = insp.model(insp.run(run))
+    model, _ = insp.models.model(insp.run(run))
     c, s, _ = insp.input_shape(insp.run(run))
     x = images_to_tensor(to_model_input(decode_image(png), c, s)[None])
     with torch.no_grad():
@@ -589,7 +587,7 @@ def memory(runs_dir: Path, run: str) -> dict[str, dict]:
 PROFILED = (  # (function name, file part, what it is)
     ("decode_image", "convlens", "decode the uploaded PNG"),
     ("open", "store/_run", "Run.open: parse manifest.json"),
-    ("model", "_inspect", "Inspector.model (cached model)"),
+    ("get", "_models", "ModelCache.get (cached model)"),
     ("to_model_input", "convlens", "crop + LANCZOS resize to the model input"),
     ("leaf_layers", "convlens", "leaf_layers (a pass listing the layers)"),
     ("layer_outputs", "convlens", "layer_outputs (forward pass + output copies)"),
@@ -607,7 +605,7 @@ def profile_maps(client, run_id: str, png: bytes) -> None:  # noqa: ANN001
     import cProfile
     import pstats
 
-    from convlens.pipelines import views
+    from convlens import views
     from convlens.server._schemas import FeatureMaps, encode
 
     insp = client.app.state.inspector

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from convlens.analyze import ATTRIBUTIONS
 from convlens.pipelines import epoch_sentence
-from convlens.pipelines._explain_views import _KINDS, layer_text
 from convlens.server import create_app
+from convlens.views._explorer import _KINDS, layer_text
 
 MAX_GRADE = 9.0
 

@@ -219,8 +219,9 @@ def test_cached_models_carry_no_hooks_after_requests(client: TestClient) -> None
     client.get("/api/runs/fixture/featuremaps", params={"layer": "conv"})
     client.get("/api/runs/fixture/classgrads", params={"layer": "conv"})
     insp = client.app.state.inspector  # type: ignore[attr-defined]
-    assert insp._models
-    for model in insp._models.values():
+    models = [loaded.module for loaded in insp.models.loaded()]
+    assert models
+    for model in models:
         assert not model.training
         for m in model.modules():
             assert not m._forward_hooks and not m._forward_pre_hooks and not m._backward_hooks

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from convlens.pipelines import NotAnImageError, UploadTooLargeError, decode_image, to_model_input
 from convlens.server import create_app
+from convlens.views import NotAnImageError, UploadTooLargeError, decode_image, to_model_input
 
 BAD_RUN_IDS = ["nope", "..", "%2e%2e", "..%2f..%2fetc", "fixture%00", "a" * 300, "fixture.."]
 BAD_QUERIES = [

@@ -1,57 +1,99 @@
-"""Glue: read a run, call analyze/render, write results back."""
+"""Batch jobs: read a run, call analyze/render, write results back.
 
-from . import _views as views
-from ._demo import demo
-from ._embed import embed_layer, embed_run
-from ._explain import epoch_sentence, most_confused_pair
-from ._explain_views import upload_text
-from ._graph import (
-    GraphRun,
-    graph_comparison,
-    graph_drawing,
-    graph_path,
-    graph_run,
-    load_graph,
-)
-from ._images import (
-    MAX_UPLOAD_BYTES,
-    MAX_UPLOAD_PIXELS,
-    NotAnImageError,
-    UploadTooLargeError,
-    decode_image,
-    downsized_png,
-    to_model_input,
-)
-from ._importance import (
-    ImportanceRun,
-    PruningRun,
-    importance_run,
-    load_importance,
-    prune_run,
-    pruning_sentence,
-)
-from ._info import run_summary
-from ._inspect import Inspector, Upload
-from ._snapshot import read_probe_folder, snapshot
-from ._train import OPTIMIZERS, evaluate, train
-from ._video import build_video_data, make_video
+``train``, ``embed_run``, ``make_video``, ``importance_run`` / ``prune_run``, ``graph_run``,
+``demo`` and ``run_summary`` (the text of ``convlens info``). ``RunCatalogue`` (the runs of a
+folder, no torch) and ``ModelCache`` (models rebuilt from checkpoints) serve these jobs and the
+web's views (``convlens.views``).
+
+Names load on first use, so ``RunCatalogue`` or ``embed_layer`` do not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._catalogue import RunCatalogue
+    from ._demo import demo
+    from ._embed import embed_layer, embed_run
+    from ._explain import epoch_sentence, most_confused_pair
+    from ._graph import (
+        GraphRun,
+        graph_comparison,
+        graph_drawing,
+        graph_path,
+        graph_run,
+        load_graph,
+    )
+    from ._importance import (
+        ImportanceRun,
+        PruningRun,
+        importance_run,
+        load_importance,
+        prune_run,
+        pruning_sentence,
+    )
+    from ._info import run_summary
+    from ._models import LoadedModel, ModelCache, run_model
+    from ._snapshot import read_probe_folder, snapshot
+    from ._train import OPTIMIZERS, evaluate, train
+    from ._video import build_video_data, make_video
+
+_LAZY = {
+    "RunCatalogue": "._catalogue",
+    "demo": "._demo",
+    "embed_layer": "._embed",
+    "embed_run": "._embed",
+    "epoch_sentence": "._explain",
+    "most_confused_pair": "._explain",
+    "GraphRun": "._graph",
+    "graph_comparison": "._graph",
+    "graph_drawing": "._graph",
+    "graph_path": "._graph",
+    "graph_run": "._graph",
+    "load_graph": "._graph",
+    "ImportanceRun": "._importance",
+    "PruningRun": "._importance",
+    "importance_run": "._importance",
+    "load_importance": "._importance",
+    "prune_run": "._importance",
+    "pruning_sentence": "._importance",
+    "run_summary": "._info",
+    "LoadedModel": "._models",
+    "ModelCache": "._models",
+    "run_model": "._models",
+    "read_probe_folder": "._snapshot",
+    "snapshot": "._snapshot",
+    "OPTIMIZERS": "._train",
+    "evaluate": "._train",
+    "train": "._train",
+    "build_video_data": "._video",
+    "make_video": "._video",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
-    "MAX_UPLOAD_BYTES",
-    "MAX_UPLOAD_PIXELS",
     "OPTIMIZERS",
     "GraphRun",
     "ImportanceRun",
-    "Inspector",
+    "LoadedModel",
+    "ModelCache",
     "PruningRun",
-    "NotAnImageError",
-    "Upload",
-    "UploadTooLargeError",
-    "decode_image",
-    "downsized_png",
-    "to_model_input",
-    "upload_text",
-    "views",
+    "RunCatalogue",
     "build_video_data",
     "demo",
     "embed_layer",
@@ -70,6 +112,7 @@ __all__ = [
     "prune_run",
     "pruning_sentence",
     "read_probe_folder",
+    "run_model",
     "run_summary",
     "snapshot",
     "train",

@@ -43,8 +43,9 @@ from convlens.render import (
 )
 from convlens.store import Run, open_for_update
 
+from ._catalogue import checkpoint_epoch, input_shape
 from ._importance import importance_path, importance_run, load_importance
-from ._inspect import Inspector
+from ._models import run_model
 
 _NEUTRAL = (70, 70, 70)
 
@@ -199,9 +200,8 @@ def graph_run(
     t0 = time.perf_counter()
     run = Run.open(run_dir)
     cls = BUNDLERS.get(bundler)
-    insp = Inspector(run.path.parent)
-    model, epoch = insp.model(run, epoch)
-    x = torch.zeros((1, *insp.input_shape(run)))
+    model, epoch = run_model(run, epoch)
+    x = torch.zeros((1, *input_shape(run)))
     result, computed = _importance(run, model, epoch, method, x)
     graph = network_graph(model, x, result)
     layout = cls(options or BundleOptions()).fit(graph).layout_
@@ -228,7 +228,7 @@ def load_graph(
         UnavailableError: Not made yet; the message gives the command that makes it.
     """
     run = Run.open(run_dir)
-    epoch = Inspector(run.path.parent).epoch(run, epoch)
+    epoch = checkpoint_epoch(run, epoch)
     got = run.arrays(graph_path(epoch))
     if got is None:
         raise UnavailableError(

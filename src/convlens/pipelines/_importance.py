@@ -32,7 +32,8 @@ from convlens.data import images_to_tensor, load_dataset
 from convlens.render import Curve, curve_chart, curve_grid, encode_png
 from convlens.store import Run, open_for_update
 
-from ._inspect import Inspector
+from ._catalogue import checkpoint_epoch, class_index
+from ._models import run_model
 
 _BLUE, _ORANGE, _GREY, _GREEN = (0, 114, 178), (230, 159, 0), (120, 120, 120), (0, 158, 115)
 _LABELS = {
@@ -90,7 +91,7 @@ class PruningRun:
 
 
 def _model(run: Run, epoch: int | None) -> tuple[nn.Module, int]:
-    return Inspector(run.path.parent).model(run, epoch)
+    return run_model(run, epoch)
 
 
 def _run_data(run: Run, split: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -123,8 +124,7 @@ def class_indices(run: Run, classes: Sequence[int | str] | None) -> list[int] | 
     """Class names or indices checked against the run (an unknown one names the classes)."""
     if classes is None:
         return None
-    insp = Inspector(run.path.parent)
-    return [insp.class_index(run, c, 0) for c in classes]
+    return [class_index(run, c, 0) for c in classes]
 
 
 def _estimator_params(method: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -189,7 +189,7 @@ def load_importance(
     """
     run = Run.open(run_dir)
     IMPORTANCE.get(method)
-    epoch = Inspector(run.path.parent).epoch(run, epoch)
+    epoch = checkpoint_epoch(run, epoch)
     got = run.arrays(importance_path(method, epoch))
     if got is None:
         raise UnavailableError(

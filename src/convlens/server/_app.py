@@ -18,7 +18,7 @@ from convlens.core import (
     UnavailableError,
     UserInputError,
 )
-from convlens.pipelines import Inspector, NotAnImageError, UploadTooLargeError
+from convlens.views import Inspector, NotAnImageError, UploadTooLargeError
 
 from . import _attributions, _classgrads, _explorer, _graph, _projection, _runs, _timeline
 from ._security import COOKIE, allowed

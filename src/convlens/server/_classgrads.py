@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from convlens.pipelines import views
+from convlens import views
 
 from ._deps import InspectorDep, RunDep
 from ._schemas import ClassGradients

@@ -1,4 +1,5 @@
-"""Request dependencies: the app's :class:`Inspector` and the run a path names."""
+"""Request dependencies: the app's :class:`Inspector`, its run catalogue, and the run a path
+names."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from convlens.pipelines import Inspector
+from convlens.pipelines import RunCatalogue
 from convlens.store import Run
+from convlens.views import Inspector
 
 
 def get_inspector(request: Request) -> Inspector:
@@ -17,11 +19,19 @@ def get_inspector(request: Request) -> Inspector:
 InspectorDep = Annotated[Inspector, Depends(get_inspector)]
 
 
+def get_catalogue(request: Request) -> RunCatalogue:
+    """The runs and their probe sets, without models or uploads (never imports torch)."""
+    return request.app.state.inspector  # type: ignore[no-any-return]
+
+
+CatalogueDep = Annotated[RunCatalogue, Depends(get_catalogue)]
+
+
 def get_run(
-    insp: InspectorDep,
+    catalogue: CatalogueDep,
     run_id: Annotated[str, Path(alias="run", description="a run folder name")],
 ) -> Run:
-    return insp.run(run_id)
+    return catalogue.run(run_id)
 
 
 RunDep = Annotated[Run, Depends(get_run)]

@@ -6,13 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, UploadFile
 
-from convlens.pipelines import (
-    MAX_UPLOAD_BYTES,
-    UploadTooLargeError,
-    downsized_png,
-    upload_text,
-    views,
-)
+from convlens import views
+from convlens.views import MAX_UPLOAD_BYTES, UploadTooLargeError, downsized_png, upload_text
 
 from ._deps import InspectorDep, RunDep
 from ._schemas import FeatureMaps, Layers, TopProbes, UploadInfo, Weights, encode

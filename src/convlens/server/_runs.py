@@ -9,35 +9,36 @@ from pathlib import Path
 from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
-from convlens.pipelines import Inspector, downsized_png, views
+from convlens import views
+from convlens.pipelines import RunCatalogue
 
-from ._deps import InspectorDep, RunDep
+from ._deps import CatalogueDep, RunDep
 from ._schemas import RunDetail, RunSummary
 from ._security import websocket_allowed
 
 router = APIRouter(tags=["runs"])
 
 
-def list_summaries(insp: Inspector) -> list[dict]:
-    return [views.run_summary(insp, r) for r in insp.runs()]
+def list_summaries(catalogue: RunCatalogue) -> list[dict]:
+    return [views.run_card(catalogue, r) for r in catalogue.runs()]
 
 
 @router.get("/api/runs", response_model=list[RunSummary])
-def runs(insp: InspectorDep) -> list[dict]:
+def runs(catalogue: CatalogueDep) -> list[dict]:
     """Every run in the folder, newest first."""
-    return list_summaries(insp)
+    return list_summaries(catalogue)
 
 
 @router.get("/api/runs/{run}", response_model=RunDetail)
-def run_detail(insp: InspectorDep, run: RunDep) -> dict:
+def run_detail(catalogue: CatalogueDep, run: RunDep) -> dict:
     """One run: metrics per epoch, recorded layers, probe set, and a plain summary."""
-    return views.run_detail(insp, run)
+    return views.run_detail(catalogue, run)
 
 
 @router.get("/api/runs/{run}/probe/{index}.png", response_class=Response)
-def probe_png(insp: InspectorDep, run: RunDep, index: int) -> Response:
+def probe_png(catalogue: CatalogueDep, run: RunDep, index: int) -> Response:
     """Probe image ``index`` as a PNG."""
-    png = downsized_png(insp.probe_image(run, index))
+    png = views.downsized_png(catalogue.probe_image(run, index))
     return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
 
 
@@ -58,16 +59,16 @@ async def live(websocket: WebSocket) -> None:
     if not websocket_allowed(websocket):
         await websocket.close(code=1008)
         return
-    insp: Inspector = websocket.app.state.inspector
+    catalogue: RunCatalogue = websocket.app.state.inspector
     interval: float = websocket.app.state.settings.live_interval
     await websocket.accept()
     last: tuple | None = None
     try:
         while True:
-            sig = await run_in_threadpool(_signature, insp.runs_dir)
+            sig = await run_in_threadpool(_signature, catalogue.runs_dir)
             if sig != last:
                 last = sig
-                runs = await run_in_threadpool(list_summaries, insp)
+                runs = await run_in_threadpool(list_summaries, catalogue)
                 payload = [RunSummary(**r).model_dump() for r in runs]
                 await websocket.send_json({"type": "runs", "runs": payload})
             try:  # the server polls the disk between messages; clients only listen

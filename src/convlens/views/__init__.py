@@ -1,0 +1,107 @@
+"""The web's views as plain functions (no HTTP): one module per view, each holding its data
+function and the plain-language text shown beside it.
+
+``Inspector`` is what they work over: a :class:`~convlens.pipelines.RunCatalogue` (runs, probe
+sets; no torch) with a :class:`~convlens.pipelines.ModelCache` (models rebuilt from
+checkpoints, one lock per model) and an :class:`UploadStore` (uploaded images, their own lock).
+
+==================  ================================================================
+view                functions (module)
+==================  ================================================================
+runs                ``run_card``, ``run_detail`` (``_runs``)
+timeline            ``timeline``, ``point`` (``_timeline``)
+explorer            ``layers``, ``featuremaps``, ``weights``, ``top`` (``_explorer``)
+attributions        ``methods``, ``attributions`` (``_attributions``)
+class gradients     ``classgrads`` (``_classgrads``)
+projection          ``projection`` (``_projection``)
+network graph       ``graph_info``, ``graph_file``, ``graph_png`` (``_graph``)
+uploads             ``UploadStore``, ``upload_text``; decoding in ``_images``
+tour                ``tour`` (``_tour``)
+==================  ================================================================
+
+Every data function returns a dict of plain values and NumPy arrays; the server encodes the
+arrays and checks each answer against its pydantic model. The views that always run a model
+(explorer, attributions, class gradients) load on first use, so listing runs (``run_card``)
+never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._graph import graph_file, graph_info, graph_png
+from ._images import (
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_PIXELS,
+    NotAnImageError,
+    UploadTooLargeError,
+    decode_image,
+    downsized_png,
+    to_model_input,
+)
+from ._inspect import Inspector
+from ._projection import projection
+from ._runs import run_card, run_detail
+from ._timeline import point, timeline
+from ._tour import tour
+from ._uploads import Upload, UploadStore, upload_text
+
+if TYPE_CHECKING:
+    from ._attributions import attributions, methods
+    from ._classgrads import classgrads
+    from ._explorer import featuremaps, layers, top, weights
+
+_LAZY = {
+    "attributions": "._attributions",
+    "methods": "._attributions",
+    "classgrads": "._classgrads",
+    "featuremaps": "._explorer",
+    "layers": "._explorer",
+    "top": "._explorer",
+    "weights": "._explorer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_PIXELS",
+    "Inspector",
+    "NotAnImageError",
+    "Upload",
+    "UploadStore",
+    "UploadTooLargeError",
+    "attributions",
+    "classgrads",
+    "decode_image",
+    "downsized_png",
+    "featuremaps",
+    "graph_file",
+    "graph_info",
+    "graph_png",
+    "layers",
+    "methods",
+    "point",
+    "projection",
+    "run_card",
+    "run_detail",
+    "timeline",
+    "to_model_input",
+    "top",
+    "tour",
+    "upload_text",
+    "weights",
+]

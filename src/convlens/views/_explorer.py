@@ -1,0 +1,238 @@
+"""Layer-explorer view: the model's layers, feature maps, weights and top probe images."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from convlens.analyze import layer_outputs, leaf_layers, order_channels
+from convlens.core import NotFoundError
+from convlens.store import Run
+
+from ._common import check_layer, modules, pct, shape_words, softmax
+from ._inspect import Inspector
+
+MAX_WEIGHT_FILTERS = 64
+
+
+def layers(insp: Inspector, run: Run, epoch: int | None) -> dict[str, Any]:
+    """Every layer of the model in the order the forward pass runs them."""
+    loaded = insp.loaded_model(run, epoch)
+    c, s, _ = insp.input_shape(run)
+    with loaded.lock:
+        infos = leaf_layers(loaded.module, torch.zeros(1, c, s, s))
+    return {
+        "epoch": loaded.epoch,
+        "input_shape": [c, s, s],
+        "layers": [
+            {
+                "name": li.name,
+                "type": li.type,
+                "out_shape": list(li.out_shape),
+                "params": li.params,
+                "kernel": list(li.kernel) if li.kernel else None,
+                "stride": list(li.stride) if li.stride else None,
+                "explanation": layer_text(li),
+            }
+            for li in infos
+            if li.calls == 1  # a reused module has no single output to show
+        ],
+    }
+
+
+def featuremaps(
+    insp: Inspector,
+    run: Run,
+    *,
+    epoch: int | None,
+    layer: str,
+    image: str,
+    order: str = "natural",
+    clusters: int | None = None,
+) -> dict[str, Any]:
+    """All feature maps of ``layer`` for one image, in the chosen order."""
+    loaded = insp.loaded_model(run, epoch)
+    epoch = loaded.epoch
+    module = check_layer(loaded.module, layer)
+    out_t, logits = insp.forward(run, epoch, image, layer)
+    out = out_t[0].numpy().astype(np.float32)
+    maps = out if out.ndim == 3 else out.reshape(-1, 1, 1)
+    ordered = order_channels(maps, order, n_clusters=clusters, random_state=0)
+    probs = softmax(logits[0].numpy().astype(np.float64))
+    stats = {
+        "min": float(maps.min()),
+        "max": float(maps.max()),
+        "mean": float(maps.mean()),
+        "zero_fraction": float((maps == 0).mean()),
+    }
+    return {
+        "layer": layer,
+        "epoch": epoch,
+        "image": image,
+        "shape": list(maps.shape),
+        "maps": maps,
+        "order": [int(i) for i in ordered.order],
+        "cluster": None if ordered.cluster is None else [int(i) for i in ordered.cluster],
+        "pca": None if ordered.pca is None else [float(v) for v in ordered.pca],
+        "stats": stats,
+        "probabilities": [float(p) for p in probs],
+        "predicted": int(probs.argmax()),
+        "explanation": featuremaps_text(
+            run, layer, type(module).__name__, maps, stats, order, probs
+        ),
+    }
+
+
+def weights(insp: Inspector, run: Run, *, epoch: int | None, layer: str) -> dict[str, Any]:
+    """The weights (filters) of ``layer``, at most 64 × 64 filters of a conv layer."""
+    loaded = insp.loaded_model(run, epoch)
+    module = check_layer(loaded.module, layer)
+    w = getattr(module, "weight", None)
+    if not isinstance(w, torch.Tensor):
+        with_w = [
+            n
+            for n, m in modules(loaded.module).items()
+            if isinstance(getattr(m, "weight", None), torch.Tensor)
+        ]
+        raise NotFoundError(
+            f"layer '{layer}' ({type(module).__name__}) has no weights: layers with weights are "
+            f"{', '.join(with_w[:30])}"
+        )
+    arr = w.detach().cpu().float().numpy()
+    full = list(arr.shape)
+    truncated = False
+    if arr.ndim == 4 and (arr.shape[0] > MAX_WEIGHT_FILTERS or arr.shape[1] > MAX_WEIGHT_FILTERS):
+        arr = arr[:MAX_WEIGHT_FILTERS, :MAX_WEIGHT_FILTERS]
+        truncated = True
+    return {
+        "layer": layer,
+        "epoch": loaded.epoch,
+        "shape": full,
+        "weights": np.ascontiguousarray(arr),
+        "truncated": truncated,
+        "explanation": weights_text(layer, type(module).__name__, full, arr),
+    }
+
+
+def probe_features(insp: Inspector, run: Run, epoch: int | None, layer: str) -> np.ndarray:
+    """Per-probe activations of ``layer`` from the model: conv maps averaged over space."""
+    loaded = insp.loaded_model(run, epoch)
+    x = insp.probe_tensor(run)
+    chunks = []
+    with loaded.lock:
+        for i in range(0, len(x), 256):
+            outs, _ = layer_outputs(loaded.module, x[i : i + 256], [layer])
+            o = outs[layer]
+            chunks.append((o.mean(dim=(2, 3)) if o.ndim == 4 else o.flatten(1)).numpy())
+    return np.concatenate(chunks).astype(np.float32)
+
+
+def top(
+    insp: Inspector, run: Run, *, epoch: int | None, layer: str, channel: int, k: int = 9
+) -> dict[str, Any]:
+    """The probe images that make one channel of ``layer`` most active."""
+    loaded = insp.loaded_model(run, epoch)
+    check_layer(loaded.module, layer)
+    feats = probe_features(insp, run, loaded.epoch, layer)
+    if not 0 <= channel < feats.shape[1]:
+        raise NotFoundError(f"layer '{layer}' has channels 0..{feats.shape[1] - 1}, not {channel}")
+    k = max(1, min(int(k), 64, len(feats)))
+    col = feats[:, channel]
+    idx = np.argsort(-col, kind="stable")[:k]
+    labels = insp.probe(run)["labels"]
+    return {
+        "layer": layer,
+        "epoch": loaded.epoch,
+        "channel": channel,
+        "indices": [int(i) for i in idx],
+        "values": [float(col[i]) for i in idx],
+        "explanation": top_text(run, layer, channel, labels[idx]),
+    }
+
+
+# -- words ------------------------------------------------------------------------------------
+
+_KINDS = {
+    "Conv2d": (
+        "a filter layer. It slides {n} small {k} stencils over the picture. Each stencil looks "
+        "for one pattern, like an edge or a spot, and makes one map of where it found it."
+    ),
+    "Linear": (
+        "a fully connected layer. Each of its {n} units adds up everything from the layer "
+        "before, each part with its own weight."
+    ),
+    "ReLU": "a cut-off. It keeps positive numbers and turns negative ones into zero.",
+    "MaxPool2d": "a shrink step. It keeps only the strongest value in each small patch.",
+    "AvgPool2d": "a shrink step. It keeps the average of each small patch.",
+    "AdaptiveAvgPool2d": "a shrink step. It averages each map down to a few numbers.",
+    "BatchNorm2d": "a rescale step. It keeps the numbers in a steady range.",
+    "BatchNorm1d": "a rescale step. It keeps the numbers in a steady range.",
+    "Dropout": "a training trick. While it learns, it hides some numbers at random. It does "
+    "nothing when the network is used.",
+    "Dropout2d": "a training trick. It does nothing when the network is used.",
+    "Flatten": "a reshape step. It lays all the maps out in one long row of numbers.",
+}
+
+
+def layer_text(info: Any) -> str:
+    kind = _KINDS.get(info.type)
+    n = info.out_shape[0] if info.out_shape else 0
+    k = "×".join(str(v) for v in info.kernel) if info.kernel else "small"
+    body = (
+        kind.format(n=n, k=k)
+        if kind
+        else f"a {info.type} step, written for this model. It turns its input into new numbers."
+    )
+    return f"{info.name} is {body} It gives {shape_words(info.out_shape)}."
+
+
+def featuremaps_text(
+    run: Run,
+    layer: str,
+    kind: str,
+    maps: np.ndarray,
+    stats: dict[str, float],
+    order: str,
+    probs: np.ndarray,
+) -> str:
+    c = maps.shape[0]
+    dead = int((maps.reshape(c, -1).max(axis=1) <= 0).sum())
+    guess = run.classes[int(np.argmax(probs))]
+    how = {
+        "natural": "in the network's own order",
+        "kmeans": "in groups of maps that look alike",
+        "pca": "from one look to its opposite",
+    }.get(order, "")
+    s = (
+        f"These are the {c} maps that layer {layer} makes from this picture, {how}. "
+        "Bright means the layer found its pattern there."
+    )
+    if dead:
+        s += f" {dead} of them stay dark for this picture."
+    s += f" The network says: {guess}, {pct(float(np.max(probs)))} sure."
+    return s
+
+
+def weights_text(layer: str, kind: str, shape: Sequence[int], arr: np.ndarray) -> str:
+    if len(shape) == 4:
+        return (
+            f"These are the stencils of layer {layer}: {shape[0]} of them, each "
+            f"{shape[2]}×{shape[3]} over {shape[1]} input maps. Red is a plus weight, blue a "
+            "minus one. The network learned them from examples."
+        )
+    return (
+        f"These are the weights of layer {layer}: {shape[0]} rows, one per unit. Each number "
+        "says how much one input counts. Red is plus, blue is minus."
+    )
+
+
+def top_text(run: Run, layer: str, channel: int, labels: np.ndarray) -> str:
+    counts = np.bincount(labels, minlength=len(run.classes))
+    best = int(counts.argmax())
+    return (
+        f"These probe pictures excite map {channel} of layer {layer} the most. "
+        f"{int(counts[best])} of {len(labels)} show a {run.classes[best]}."
+    )

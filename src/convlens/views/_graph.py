@@ -1,0 +1,72 @@
+"""Network-graph view: the bundled 3-D graph of a run's model, laid out on first request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convlens.pipelines import RunCatalogue
+from convlens.store import Run
+
+
+def ensure_graph(
+    catalogue: RunCatalogue, run: Run, epoch: int | None
+) -> tuple[int, dict[str, Any]]:
+    """The stored graph's epoch and description, laying the graph out first when needed."""
+    from convlens.pipelines import graph_path, graph_run  # lays out a model: torch loads here
+
+    epoch = catalogue.epoch(run, epoch)
+    got = run.arrays(graph_path(epoch))
+    if got is None:
+        with catalogue.writing(run):
+            got = Run.open(run.path).arrays(graph_path(epoch))  # made while this one waited?
+            if got is None:
+                graph_run(run.path, epoch=epoch)
+                got = Run.open(run.path).arrays(graph_path(epoch))
+    if got is None:  # pragma: no cover - graph_run always writes it
+        raise RuntimeError("the graph was not stored")
+    return epoch, got[1]
+
+
+def graph_info(catalogue: RunCatalogue, run: Run, epoch: int | None) -> dict[str, Any]:
+    """The graph's description (made and stored on first use), with the addresses of its file
+    and picture."""
+    epoch, info = ensure_graph(catalogue, run, epoch)
+    return {
+        "epoch": epoch,
+        "url": f"/api/runs/{run.run_id}/graph.safetensors?epoch={epoch}",
+        "picture": f"/api/runs/{run.run_id}/graph.png?epoch={epoch}",
+        "description": info,
+        "explanation": graph_text(info),
+    }
+
+
+def graph_file(catalogue: RunCatalogue, run: Run, epoch: int | None) -> bytes:
+    """The graph file itself (safetensors; see docs/graph-format.md)."""
+    from convlens.pipelines import graph_path
+
+    epoch, _ = ensure_graph(catalogue, run, epoch)
+    return (run.path / graph_path(epoch)).read_bytes()
+
+
+def graph_png(catalogue: RunCatalogue, run: Run, epoch: int | None) -> bytes:
+    """The static picture of the graph (PNG)."""
+    epoch, _ = ensure_graph(catalogue, run, epoch)
+    return (run.media_dir() / f"graph-{epoch:04d}.png").read_bytes()
+
+
+def graph_text(info: dict[str, Any]) -> str:
+    counts = info.get("counts", {})
+    n_layers = len(info.get("layers", []))
+    method = (info.get("importance") or {}).get("method")
+    colour = (
+        "Colour shows which kind of picture a unit matters most for, and faint ones matter little."
+        if method in ("bn_gamma", "taylor")
+        else "Faint units matter little. This importance does not tell the kinds of picture "
+        "apart, so all share one colour; convlens importance with --method taylor adds them."
+    )
+    return (
+        f"Each dot is one unit of the network: a neuron or a filter. The {n_layers} slices are "
+        f"its layers, input first. The {counts.get('edges', 0)} lines show how the units feed "
+        f"each other; lines that go the same way are bundled. {colour} Click a dot to see its "
+        "numbers."
+    )

@@ -1,0 +1,92 @@
+"""Training-timeline view: the aligned embedding of a layer over all epochs, and one point."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+
+from convlens.core import EmbedOptions, NotFoundError, UnavailableError
+from convlens.pipelines import RunCatalogue, embed_layer
+from convlens.store import Run, open_for_update
+
+from ._common import finite, pct, softmax, to_unit
+
+
+def timeline(catalogue: RunCatalogue, run: Run, layer: str | None) -> dict[str, Any]:
+    """Every epoch's 2-D embedding of ``layer`` (default: the last recorded), made and stored
+    on first use, with labels, predictions and metrics."""
+    if not run.epochs:
+        raise UnavailableError(f"run {run.run_id} has no completed epoch yet: wait for one")
+    layer = run.check_layer(layer) if layer else run.layers[-1]
+    got = run.embedding(layer)
+    if got is None or got[1].get("epochs") != run.epochs:
+        with catalogue.writing(run):
+            coords, info = embed_layer(run, layer, EmbedOptions())
+            with contextlib.suppress(OSError):  # a read-only run folder is still viewable
+                open_for_update(run.path).write_embedding(layer, coords, info)
+    else:
+        coords, info = got
+    probe = catalogue.probe(run)
+    labels = probe["labels"].astype(np.int32)
+    split = probe.get("split", np.zeros(len(labels))).astype(np.int32)
+    predicted = np.stack([run.outputs(e)["logits"].argmax(1) for e in run.epochs]).astype(np.int32)
+    metrics = {k: finite(v) for k, v in run.metrics().items()}
+    return {
+        "layer": layer,
+        "epochs": run.epochs,
+        "n": len(labels),
+        "coords": to_unit(np.asarray(coords, np.float32)),
+        "labels": labels,
+        "predicted": predicted,
+        "split": split,
+        "metrics": metrics,
+        "method": str(info.get("method", "")),
+        "explanation": timeline_text(run, layer, labels, predicted, split),
+    }
+
+
+def point(catalogue: RunCatalogue, run: Run, index: int) -> dict[str, Any]:
+    """One probe image: its class and the predicted probabilities at every epoch."""
+    probe = catalogue.probe(run)
+    n = len(probe["labels"])
+    if not 0 <= index < n:
+        raise NotFoundError(f"run {run.run_id} has probe images 0..{n - 1}, not {index}")
+    probs = np.stack([softmax(run.outputs(e)["logits"][index]) for e in run.epochs])
+    label = int(probe["labels"][index])
+    sources = run.probe_sources()
+    split = int(probe["split"][index]) if "split" in probe else 0
+    return {
+        "index": index,
+        "label": label,
+        "label_name": run.classes[label],
+        "split": split,
+        "source": sources[index] if index < len(sources) else "",
+        "epochs": run.epochs,
+        "probabilities": probs.astype(np.float32),
+        "explanation": point_text(run, label, probs, split),
+    }
+
+
+def timeline_text(
+    run: Run, layer: str, labels: np.ndarray, predicted: np.ndarray, split: np.ndarray
+) -> str:
+    held = split == 0
+    first = float((predicted[0][held] == labels[held]).mean()) if held.any() else 0.0
+    last = float((predicted[-1][held] == labels[held]).mean()) if held.any() else 0.0
+    return (
+        f"Each dot is one picture. Dots sit close when layer {layer} sees the pictures as alike. "
+        f"Play the epochs to watch the network learn. At first it gets {pct(first)} right, and "
+        f"at the end {pct(last)}. Colour can show the true kind, the guess, or right and wrong."
+    )
+
+
+def point_text(run: Run, label: int, probs: np.ndarray, split: int) -> str:
+    name = run.classes[label]
+    right = int((probs.argmax(1) == label).sum())
+    where = "a training picture" if split == 1 else "a picture the network never learned from"
+    return (
+        f"This is {where}. It shows a {name}. The network called it right in {right} of "
+        f"{len(probs)} epochs. The lines show how sure it was of each answer over time."
+    )

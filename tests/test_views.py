@@ -1,0 +1,86 @@
+"""The web's view room: listing runs never imports torch, and each part of the Inspector keeps
+its own lock (one per model), so one request's model work does not hold up another's."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from convlens.testing import make_fixture_run
+from convlens.views import Inspector
+
+_CHILD = """
+import json, sys
+from fastapi.testclient import TestClient
+from convlens.server import create_app
+
+client = TestClient(create_app(sys.argv[1]), base_url="http://127.0.0.1")
+listed = client.get("/api/runs")
+detail = client.get("/api/runs/fixture")
+seen = {"status": [listed.status_code, detail.status_code],
+        "ids": [r["id"] for r in listed.json()], "torch": "torch" in sys.modules}
+layers = client.get("/api/runs/fixture/layers")  # runs the model: torch must load now
+seen["after_model"] = [layers.status_code, "torch" in sys.modules]
+print(json.dumps(seen))
+"""
+
+
+def test_serving_the_runs_list_never_imports_torch(tmp_path: Path) -> None:
+    make_fixture_run(tmp_path / "runs")
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(tmp_path / "runs")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["status"] == [200, 200] and seen["ids"] == ["fixture"]
+    assert seen["torch"] is False, "importing the server or listing runs imported torch"
+    assert seen["after_model"] == [200, True]  # the check above can see torch when it loads
+
+
+@pytest.fixture
+def insp(tmp_path: Path) -> Inspector:
+    make_fixture_run(tmp_path)
+    return Inspector(tmp_path, max_models=2)
+
+
+def test_models_are_cached_per_checkpoint_and_least_recent_goes(insp: Inspector) -> None:
+    run = insp.run("fixture")
+    first = insp.loaded_model(run, 1)
+    assert insp.loaded_model(run, 1) is first and first.epoch == 1
+    assert insp.loaded_model(run).epoch == 3  # default: the last checkpoint
+    insp.loaded_model(run, 2)
+    assert [m.epoch for m in insp.models.loaded()] == [3, 2]  # epoch 1 went first
+    assert insp.loaded_model(run, 1) is not first
+
+
+def test_a_busy_model_does_not_hold_up_another_model_or_the_uploads(insp: Inspector) -> None:
+    run = insp.run("fixture")
+    busy = insp.loaded_model(run, 1)
+    done: dict[str, object] = {}
+
+    def other_requests() -> None:
+        done["busy_free"] = busy.lock.acquire(blocking=False)
+        out, _ = insp.forward(run, 2, "probe:0", "conv")  # another model, its own lock
+        done["shape"] = tuple(out.shape)
+        buf = io.BytesIO()
+        Image.new("L", (8, 8)).save(buf, format="PNG")
+        done["upload"] = insp.upload(insp.add_upload(buf.getvalue()).id).width
+
+    with busy.lock:  # a long request on the epoch-1 model
+        worker = threading.Thread(target=other_requests)
+        worker.start()
+        worker.join(timeout=120)
+        assert not worker.is_alive(), "a request waited on another model's lock"
+    assert done["busy_free"] is False  # the epoch-1 model really was held
+    assert done["shape"][0] == 1 and done["upload"] == 8
