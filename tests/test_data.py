@@ -33,7 +33,10 @@ def test_public_surface():
         "Dataset",
         "ImageSet",
         "augment_batch",
+        "fit_picture",
         "images_to_tensor",
+        "normalize",
+        "prepare_image",
         "load_dataset",
         "stratified_probe",
     }

@@ -27,10 +27,13 @@ def test_public_surface():
     assert set(convlens.models.__all__) == {
         "MODELS",
         "PaperCNN",
+        "Pretrained",
         "TinyVGG",
         "build_model",
         "default_layers",
         "describe_model",
+        "imagenet_classes",
+        "load_pretrained",
         "load_weights",
     }
     assert MODELS.names() == ["paper", "tinyvgg"]
