@@ -8,7 +8,7 @@ from typing import Any
 from ._errors import UserInputError
 
 
-def _check_positive(**values: float) -> None:
+def _check_positive(**values: float | None) -> None:
     for name, v in values.items():
         if v is not None and v <= 0:
             raise UserInputError(f"--{name.replace('_', '-')} must be positive, got {v}")
