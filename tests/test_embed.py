@@ -17,7 +17,7 @@ import pytest
 import convlens.analyze as analyze
 from convlens.analyze import EMBEDDERS, embedding_quality, make_embedder
 from convlens.analyze.embed._umap_layout import rotate_onto
-from convlens.core import UserInputError
+from convlens.core import MissingExtraError, UserInputError
 
 
 @pytest.fixture(autouse=True)
@@ -140,6 +140,18 @@ def test_default_path_never_imports_umap_or_numba() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_umap_learn_is_an_extra_named_where_it_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both import sites of umap-learn (aligned-umap, the umap projection) name convlens[umap]."""
+    monkeypatch.setitem(sys.modules, "umap", None)  # `import umap` raises ImportError
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(20, 4)).astype(np.float32) for _ in range(2)]
+    with pytest.raises(MissingExtraError, match=r"pip install 'convlens\[umap\]'"):
+        make_embedder("aligned-umap", random_state=0).fit(X)
+    with pytest.raises(MissingExtraError, match=r"pip install 'convlens\[umap\]'"):
+        analyze.project(X[0], "umap")
+    assert make_embedder("aligned", random_state=0).fit(X).embedding_.shape == (2, 20, 2)
 
 
 # -- the aligned method ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Golden fixture: the run format (schema 1) stays readable, and writing still produces it."""
+"""Golden fixtures: the run format (schema 1) stays readable and writing still produces it;
+every derived format (embeddings, importance, pruning, graph) reads back exactly at its version."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
+from convlens.analyze import GraphLayout, ImportanceResult, PruningCurves
+from convlens.pipelines._graph import graph_path
+from convlens.pipelines._importance import importance_path, pruning_path
 from convlens.store import SCHEMA_VERSION, Run
+from convlens.store.formats import GRAPH_VERSION, IMPORTANCE_VERSION
 from convlens.testing import make_fixture_run
+from golden import formats as golden
 
 GOLDEN = Path(__file__).parent / "golden" / "golden-v1"
 
@@ -55,3 +62,83 @@ def test_writer_still_writes_the_golden_format(tmp_path: Path) -> None:
                 Run.open(GOLDEN).activations(e, layer),
                 rtol=1e-3,
             )
+
+
+# -- every derived format at its version 1 (tests/golden/formats-v1, values in formats.py) ------
+
+FORMATS = Path(__file__).parent / "golden" / "formats-v1"
+
+
+def _stored(rel: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    got = Run.open(FORMATS).arrays(rel)
+    assert got is not None, f"{rel} is not listed in the golden run's manifest"
+    return got
+
+
+def test_golden_formats_run_is_intact() -> None:
+    run = Run.open(FORMATS)
+    assert run.verify() == []
+    assert IMPORTANCE_VERSION == 1 and GRAPH_VERSION == 1, (
+        "a new format version needs a new golden file (make_golden.py) and a reader test"
+    )
+
+
+def test_golden_embedding_v1_reads_exactly() -> None:
+    got = Run.open(FORMATS).embedding("fc")
+    assert got is not None
+    arr, info = got
+    assert arr.dtype == np.float32 and arr.shape == (2, 6, 2)
+    np.testing.assert_array_equal(arr, golden.EMBEDDING)
+    assert arr[0, 0].tolist() == [-1.5, -1.375] and arr[1, 5].tolist() == [1.25, 1.375]
+    assert info == {"layer": "fc", **golden.EMBEDDING_INFO}
+
+
+def test_golden_importance_v1_reads_exactly() -> None:
+    arrays, info = _stored(importance_path("taylor", golden.EPOCH))
+    assert info["format"] == 1 and info["epoch"] == 2 and info["class_names"] == golden.CLASSES
+    got, want = ImportanceResult.from_arrays(arrays, info), golden.importance()
+    assert (got.method, got.classes, got.n_classes) == ("taylor", (0, 2), 3)
+    assert got.layer_names == ["conv", "fc"] and got.output_layer == "fc"
+    assert got.params == {"batch_size": 64} and got.notes == ("a note kept with the result",)
+    for g, w in zip(got.layers, want.layers, strict=True):
+        assert g.kind == w.kind
+        np.testing.assert_array_equal(g.per_class, w.per_class)
+        np.testing.assert_array_equal(g.overall, w.overall)
+    (edge,) = got.edges
+    assert (edge.source, edge.target) == ("conv", "fc") and edge.per_class is not None
+    np.testing.assert_array_equal(edge.per_class, want.edges[0].per_class)
+    assert edge.overall.tolist() == [[1.0, 0.5], [0.25, 0.125], [0.0, 0.75]]
+
+
+def test_golden_pruning_v1_reads_exactly() -> None:
+    arrays, info = _stored(pruning_path("taylor", golden.EPOCH))
+    assert info["chance"] == pytest.approx(1 / 3) and info["focus"] == {}
+    got, want = PruningCurves.from_arrays(arrays, info["all"], "all."), golden.pruning()
+    assert got.orders == ["importance", "random", "reverse"] and got.method == "taylor"
+    assert got.fractions.tolist() == [0.0, 0.5, 1.0] and got.seeds == (0, 1)
+    assert got.at(0.5, "importance") == 0.75 and got.at(0.5, "random") == 0.5
+    for order in got.orders:
+        np.testing.assert_array_equal(got.accuracy[order], want.accuracy[order])
+        np.testing.assert_array_equal(got.accuracy_std[order], want.accuracy_std[order])
+        np.testing.assert_array_equal(got.class_accuracy[order], want.class_accuracy[order])
+    assert np.isnan(got.class_accuracy["random"][:, 2]).all()
+
+
+def test_golden_graph_v1_reads_exactly() -> None:
+    arrays, info = _stored(graph_path(golden.EPOCH))
+    assert info["format"] == "convlens-graph" and info["version"] == 1
+    got, want = GraphLayout.from_arrays(arrays, info), golden.graph()
+    g = got.graph
+    assert [(x.name, x.kind, x.n_units, x.first) for x in g.layers] == [
+        ("input", "input", 2, 0),
+        ("fc", "linear", 2, 2),
+    ]
+    assert g.classes == (0, 1) and g.method == "taylor" and g.notes == ("input is drawn as a grid",)
+    assert g.edge_kind.tolist() == [0, 0, 0, 1] and g.edge_importance.tolist() == [1, 0.5, 0.25, 0]
+    np.testing.assert_array_equal(g.node_importance, want.graph.node_importance)
+    np.testing.assert_array_equal(got.node_position, want.node_position)
+    assert got.edge_index.tolist() == [0, 1, 2] and got.sample_offsets.tolist() == [0, 3, 6, 9]
+    np.testing.assert_array_equal(got.sample_position, want.sample_position)
+    assert got.sample_position[1].tolist() == [-0.25, 0.25, 0.25]
+    assert got.options.seed == 3 and got.bundler == "kde"
+    assert got.iterations == {"nodes": 4, "edges": 2} and got.seconds == 0.5

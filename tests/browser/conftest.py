@@ -54,7 +54,7 @@ def _missing() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "playwright is not installed: pip install -e '.[dev]'"
+        return "playwright is not installed: pip install -e . --group dev"
     return None
 
 

@@ -39,7 +39,7 @@ def option(
     return field(default=default, metadata=meta)
 
 
-def _check_positive(**values: float) -> None:
+def _check_positive(**values: float | None) -> None:
     for name, v in values.items():
         if v is not None and v <= 0:
             raise UserInputError(f"--{name.replace('_', '-')} must be positive, got {v}")

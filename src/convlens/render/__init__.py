@@ -1,8 +1,10 @@
 """Frames and video of the training timeline: NumPy in, uint8 frames / PNG / MP4 / GIF out.
 
 Never imports torch. ``FrameRenderer`` draws one frame per time step (points glide between
-epochs); ``write_mp4``, ``write_gif`` and ``encode_png`` turn frames into files.
-``curve_chart`` and ``curve_grid`` draw static line charts of ``Curve`` s (pruning curves).
+epochs) with its own fast NumPy/Pillow rasteriser; ``write_mp4``, ``write_gif`` and
+``encode_png`` turn frames into files. The pictures drawn once use matplotlib (Agg, a
+``Figure`` each, never pyplot): ``curve_chart`` and ``curve_grid`` draw static line charts of
+``Curve`` s (pruning curves).
 ``draw_graph`` draws a network graph laid out in 3-D (``GraphDrawing``, ``GraphStyle``),
 ``graph_panels`` several side by side in one scale, ``graph_ink`` measures the ink its edges
 use, ``mix_class_colors`` colours rows of class weights.

@@ -74,7 +74,7 @@ class AccuracyChart:
         p = self.plot
         if hi <= lo:
             return np.full(np.shape(epoch), (p.x0 + p.x1 - 1) / 2)
-        return p.x0 + (np.asarray(epoch, np.float64) - lo) / (hi - lo) * (p.w - 1)
+        return np.asarray(p.x0 + (np.asarray(epoch, np.float64) - lo) / (hi - lo) * (p.w - 1))
 
     def y_of(self, v: np.ndarray | float) -> np.ndarray:
         p = self.plot

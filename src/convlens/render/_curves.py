@@ -2,8 +2,7 @@
 
 Used for pruning curves: accuracy as units are removed, one line per order, a shaded band for
 the spread of the random orders, a dotted reference line for chance. NumPy in, an RGB frame out
-(``encode_png`` makes the file). Drawn at ``SUPERSAMPLE`` times the size and scaled down, so
-lines are smooth.
+(``encode_png`` makes the file). Drawn with matplotlib (``_figure``), once per picture.
 """
 
 from __future__ import annotations
@@ -12,15 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import PercentFormatter
 
-from ._layout import Rect
-from ._text import ellipsize, font
+from ._figure import GRID, INK, MUTED, figure, px, rgb
 
-SUPERSAMPLE = 2
 _INK = (30, 30, 30)
-_MUTED = (110, 110, 110)
-_GRID = (226, 226, 226)
+_REFERENCE = "#969696"
 
 
 @dataclass(frozen=True)
@@ -52,131 +52,89 @@ def _check(x: np.ndarray, curves: Sequence[Curve]) -> np.ndarray:
     return xs
 
 
-def _light(color: tuple[int, int, int], amount: float = 0.78) -> tuple[int, int, int]:
-    r, g, b = (int(round(v + (255 - v) * amount)) for v in color)
-    return (r, g, b)
-
-
-def _segments(px: np.ndarray, py: np.ndarray) -> list[list[tuple[float, float]]]:
-    """Runs of finite points as polylines."""
-    runs: list[list[tuple[float, float]]] = []
-    current: list[tuple[float, float]] = []
-    for a, b in zip(px, py, strict=True):
-        if np.isfinite(b):
-            current.append((float(a), float(b)))
-        elif current:
-            runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
-    return runs
-
-
-def _dashed(draw: ImageDraw.ImageDraw, pts: list[tuple[float, float]], color, width, dash):
-    """A polyline drawn as dashes of ``dash`` pixels."""
-    on, left = True, dash
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
-        length = float(np.hypot(x1 - x0, y1 - y0))
-        pos = 0.0
-        while pos < length:
-            step = min(left, length - pos)
-            if on:
-                t0, t1 = pos / length, (pos + step) / length
-                seg = [(x0 + (x1 - x0) * t0, y0 + (y1 - y0) * t0)]
-                seg.append((x0 + (x1 - x0) * t1, y0 + (y1 - y0) * t1))
-                draw.line(seg, fill=color, width=width)
-            pos += step
-            left -= step
-            if left <= 0:
-                on, left = not on, dash
+def _color(c: tuple[int, int, int], alpha: float = 1.0) -> tuple[float, float, float, float]:
+    return (c[0] / 255, c[1] / 255, c[2] / 255, alpha)
 
 
 def _panel(
-    draw: ImageDraw.ImageDraw,
-    rect: Rect,
+    ax: Axes,
     x: np.ndarray,
     curves: Sequence[Curve],
-    s: float,
     *,
     title: str,
     x_label: str,
+    y_label: str,
     reference: float | None,
+    font: float,
 ) -> None:
-    """One chart: title, grid, axis labels in percent, bands, lines."""
-    small = font(11 * s)
-    draw.text((rect.x0, rect.y0), title, font=font(13 * s, True), fill=_INK)
-    plot = Rect(
-        rect.x0 + round(40 * s),
-        rect.y0 + round(24 * s),
-        rect.x1 - round(8 * s),
-        rect.y1 - round(34 * s),
-    )
-
-    def px(v: np.ndarray) -> np.ndarray:
-        return plot.x0 + (v - x[0]) / (x[-1] - x[0]) * (plot.w - 1)
-
-    def py(v: np.ndarray) -> np.ndarray:
-        return plot.y1 - 1 - np.clip(v, 0, 1) * (plot.h - 1)
-
-    for v in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = float(py(np.array(v)))
-        draw.line([(plot.x0, y), (plot.x1 - 1, y)], fill=_GRID if v else (170, 170, 170))
-        draw.text((plot.x0 - 5 * s, y), f"{v:.0%}", font=small, fill=_MUTED, anchor="rm")
-    for v in (x[0], (x[0] + x[-1]) / 2, x[-1]):
-        xx = float(px(np.array(v)))
-        draw.line([(xx, plot.y1), (xx, plot.y1 + 4 * s)], fill=(170, 170, 170))
-        draw.text((xx, plot.y1 + 6 * s), f"{v:.0%}", font=small, fill=_MUTED, anchor="mt")
-    draw.text(((plot.x0 + plot.x1) / 2, rect.y1), x_label, font=small, fill=_MUTED, anchor="md")
-    xs = px(x)
+    """One chart: title, grid, axes named and in percent, bands, lines, the reference."""
+    ax.set_title(title, loc="left", fontsize=font * 1.1, fontweight="bold", color=INK, pad=font)
     for c in curves:
-        if c.spread is None:
-            continue
-        lo, hi = py(np.asarray(c.y) - c.spread), py(np.asarray(c.y) + c.spread)
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        if ok.sum() >= 2:
-            poly = (
-                list(zip(xs[ok], hi[ok], strict=True))
-                + list(zip(xs[ok], lo[ok], strict=True))[::-1]
-            )
-            draw.polygon([(float(a), float(b)) for a, b in poly], fill=_light(c.color))
-    if reference is not None:
-        y = float(py(np.array(reference)))
-        _dashed(draw, [(plot.x0, y), (plot.x1 - 1, y)], (150, 150, 150), max(1, round(s)), 3 * s)
-    width = max(1, round(2.2 * s))
-    for c in curves:
-        for run in _segments(xs, py(np.asarray(c.y, np.float64))):
-            if len(run) == 1:
-                r = 2 * s
-                draw.ellipse(
-                    [run[0][0] - r, run[0][1] - r, run[0][0] + r, run[0][1] + r], fill=c.color
-                )
-            elif c.dashed:
-                _dashed(draw, run, c.color, width, 7 * s)
-            else:
-                draw.line(run, fill=c.color, width=width, joint="curve")
-
-
-def _legend(draw: ImageDraw.ImageDraw, x0: float, y0: float, x1: float, curves, s: float) -> None:
-    f = font(12 * s)
-    x = x0
-    sw = 22 * s
-    for c in curves:
-        label = ellipsize(draw, c.label, f, max(x1 - x - sw - 8 * s, 10 * s))
-        yc = y0 + 8 * s
+        y = np.asarray(c.y, np.float64)
         if c.spread is not None:
-            draw.rectangle([x, yc - 5 * s, x + sw, yc + 5 * s], fill=_light(c.color))
-        if c.dashed:
-            _dashed(draw, [(x, yc), (x + sw, yc)], c.color, max(1, round(2.2 * s)), 5 * s)
-        else:
-            draw.line([(x, yc), (x + sw, yc)], fill=c.color, width=max(1, round(2.2 * s)))
-        draw.text((x + sw + 5 * s, yc), label, font=f, fill=_INK, anchor="lm")
-        x += sw + 18 * s + draw.textlength(label, font=f)
-        if x > x1:
-            break
+            s = np.asarray(c.spread, np.float64)
+            ax.fill_between(x, y - s, y + s, color=_color(c.color, 0.22), linewidth=0)
+        ax.plot(
+            x,
+            y,
+            color=_color(c.color),
+            linewidth=font * 0.2,
+            linestyle=(0, (4, 2)) if c.dashed else "-",
+            marker="o" if np.isfinite(y).sum() == 1 else None,
+            markersize=font * 0.4,
+        )
+    if reference is not None:
+        ax.axhline(reference, color=_REFERENCE, linewidth=font * 0.09, linestyle=(0, (2, 2)))
+        ax.annotate(
+            "chance",
+            (x[0], reference),
+            xytext=(2, 2),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=font * 0.85,
+            color=MUTED,
+        )
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_xticks([x[0], (x[0] + x[-1]) / 2, x[-1]])
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(x_label, fontsize=font, color=MUTED)
+    ax.set_ylabel(y_label, fontsize=font, color=MUTED)
+    ax.tick_params(labelsize=font * 0.9, colors=MUTED, length=font * 0.3)
+    ax.grid(axis="y", color=GRID, linewidth=font * 0.08)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("#aaaaaa")
 
 
-def _finish(img: Image.Image, width: int, height: int) -> np.ndarray:
-    return np.asarray(img.resize((width, height), Image.Resampling.LANCZOS).convert("RGB")).copy()
+def _legend(fig: Figure, curves: Sequence[Curve], top: float, font: float) -> None:
+    """The curves' legend in one row (more when it does not fit), left-aligned at ``top``."""
+    handles: list[Line2D | Patch | tuple[Patch, Line2D]] = []
+    for c in curves:
+        line = Line2D(
+            [], [], color=_color(c.color), linewidth=font * 0.2, linestyle="--" if c.dashed else "-"
+        )
+        band = Patch(facecolor=_color(c.color, 0.22), linewidth=0)
+        handles.append((band, line) if c.spread is not None else line)
+    width_px = fig.get_figwidth() * 100
+    per_row = max(1, min(len(curves), int(width_px // 260)))
+    fig.legend(  # type: ignore[call-overload]  # a (band, line) tuple is a legend handle
+        handles,
+        [c.label for c in curves],
+        loc="upper left",
+        bbox_to_anchor=(0.0, top),
+        ncol=per_row,
+        frameon=False,
+        fontsize=font,
+        handlelength=2.2,
+        columnspacing=1.6,
+        borderaxespad=0.6,
+    )
 
 
 def curve_chart(
@@ -193,10 +151,10 @@ def curve_chart(
 
     Args:
         x: ``[S]`` increasing values, shown in percent (fractions 0 to 1).
-        curves: The lines; values in [0, 1], shown in percent.
+        curves: The lines; values in [0, 1], shown in percent (the y axis: accuracy).
         title: Heading.
         x_label: Text under the x axis.
-        reference: A value drawn as a dotted line (e.g. chance accuracy).
+        reference: A value drawn as a dotted line labelled "chance" (e.g. chance accuracy).
         width: Width of the picture in pixels.
         height: Height in pixels.
 
@@ -204,14 +162,27 @@ def curve_chart(
         ``uint8 [height, width, 3]``.
     """
     xs = _check(x, curves)
-    s = float(SUPERSAMPLE)
-    img = Image.new("RGB", (int(width * s), int(height * s)), (255, 255, 255))
-    draw = ImageDraw.Draw(img)
-    pad = 16 * s
-    _legend(draw, pad, pad, width * s - pad, curves, s)
-    rect = Rect(int(pad), int(pad + 26 * s), int(width * s - pad), int(height * s - pad))
-    _panel(draw, rect, xs, curves, s, title=title, x_label=x_label, reference=reference)
-    return _finish(img, width, height)
+    fig = figure(width, height)
+    font = px(12 if width >= 500 else 9)
+    legend_rows = int(np.ceil(len(curves) / max(1, min(len(curves), width // 260))))
+    scale = 1.0 if width >= 500 else 0.75
+    top = min(0.5 * height, (22 * legend_rows + 40) * scale)  # legend, then the title
+    left, bottom, right = 70 * scale, 46 * scale, 20 * scale
+    ax = fig.add_axes(
+        (left / width, bottom / height, 1 - (left + right) / width, 1 - (top + bottom) / height)
+    )
+    _panel(
+        ax,
+        xs,
+        curves,
+        title=title,
+        x_label=x_label,
+        y_label="accuracy",
+        reference=reference,
+        font=font,
+    )
+    _legend(fig, curves, 1.0, font)
+    return rgb(fig, width, height)
 
 
 def curve_grid(
@@ -235,23 +206,43 @@ def curve_grid(
     """
     if not panels:
         raise ValueError("give at least one panel")
-    xs = x
+    xs = np.asarray(x, np.float64)
     for _, curves in panels:
         xs = _check(x, curves)
+    explained = panels[0][1] if legend is None else legend
     cols = columns or int(np.ceil(np.sqrt(len(panels))))
     rows = int(np.ceil(len(panels) / cols))
-    s = float(SUPERSAMPLE)
-    head = 58
-    width, height = cols * panel_width + 24, rows * panel_height + head + 12
-    img = Image.new("RGB", (int(width * s), int(height * s)), (255, 255, 255))
-    draw = ImageDraw.Draw(img)
-    draw.text((12 * s, 10 * s), title, font=font(15 * s, True), fill=_INK)
-    _legend(draw, 12 * s, 34 * s, (width - 12) * s, panels[0][1] if legend is None else legend, s)
+    font = px(10)
+    width = cols * panel_width + 24
+    per_row = max(1, min(len(explained), width // 260))
+    head = 40 + 20 * int(np.ceil(len(explained) / per_row))
+    height = rows * panel_height + head + 12
+    fig = figure(width, height)
+    fig.text(
+        12 / width, 1 - 8 / height, title, fontsize=px(15), fontweight="bold", color=INK, va="top"
+    )
+    _legend(fig, explained, 1 - 24 / height, font)
+    grid = fig.add_gridspec(
+        rows,
+        cols,
+        left=50 / width,
+        right=1 - 12 / width,
+        top=1 - (head + 4) / height,
+        bottom=40 / height,
+        hspace=0.75,
+        wspace=0.3,
+    )
     for i, (name, curves) in enumerate(panels):
         r, c = divmod(i, cols)
-        x0, y0 = (12 + c * panel_width) * s, (head + r * panel_height) * s
-        rect = Rect(
-            int(x0), int(y0), int(x0 + (panel_width - 10) * s), int(y0 + (panel_height - 8) * s)
+        ax = fig.add_subplot(grid[r, c])
+        _panel(
+            ax,
+            xs,
+            curves,
+            title=name,
+            x_label=x_label if r == rows - 1 or i + cols >= len(panels) else "",
+            y_label="accuracy" if c == 0 else "",
+            reference=reference,
+            font=font,
         )
-        _panel(draw, rect, xs, curves, s, title=name, x_label=x_label, reference=reference)
-    return _finish(img, width, height)
+    return rgb(fig, width, height)

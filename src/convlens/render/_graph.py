@@ -4,23 +4,26 @@ The layout is turned (``azimuth`` about the vertical axis, ``elevation`` towards
 and projected orthographically, the layer axis running left to right. Edges are translucent
 polylines blended in any order (see ``_lines``), their opacity following nn_vis's rendering
 parameters: ``edge_opacity * clip(base_opacity + importance_opacity * importance, 0, 1)``,
-hidden below ``importance_threshold``. Nodes are discs on top, least important first. The
-picture is drawn at ``supersample`` times its size and averaged down, so lines are smooth.
+hidden below ``importance_threshold``. Nodes are discs on top, least important first. Drawn
+with matplotlib (``_figure``: Agg, no pyplot) at ``supersample`` times the size and averaged
+down. Translucent edges blend by Agg's "over": where ``n`` edges of opacity ``a`` cross, the
+coverage is ``1 - (1 - a) ** n`` whatever their order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
-from PIL import Image, ImageDraw
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from ._lines import composite, downsample, line_layers
-from ._text import ellipsize, font
+from ._figure import DPI, INK, MUTED, figure, px, rgba
 
-_INK = (30, 30, 30)
-_MUTED = (110, 110, 110)
 Color = tuple[int, int, int]
 
 
@@ -39,7 +42,7 @@ class GraphStyle:
         importance_threshold: Edges and nodes less important than this are not drawn.
         node_size: Node diameter in layout units (a slice is ``layer_width`` wide).
         line_width: Edge width in pixels.
-        supersample: Drawing scale before averaging down (anti-aliasing).
+        supersample: Drawing scale before averaging down (on top of Agg's anti-aliasing).
         background: RGB.
     """
 
@@ -144,90 +147,145 @@ def edge_alpha(importance: np.ndarray, style: GraphStyle) -> np.ndarray:
     return np.where(imp >= style.importance_threshold, a, 0.0)
 
 
-def _frame(style: GraphStyle, bounds: np.ndarray, top: int, s: int) -> tuple[float, np.ndarray]:
-    """Scale and offset that fit ``bounds`` into the picture below ``top`` pixels."""
+def _frame(style: GraphStyle, bounds: np.ndarray, top: int) -> tuple[float, np.ndarray]:
+    """Scale and offset (pixels) that fit ``bounds`` into the picture below ``top`` pixels."""
     pad = 14
-    w, h = (style.width - 2 * pad) * s, (style.height - top - 2 * pad) * s
+    w, h = style.width - 2 * pad, style.height - top - 2 * pad
     span = np.maximum(bounds[1] - bounds[0], 1e-9)
     scale = float(min(w / span[0], h / span[1]))
     centre = (bounds[0] + bounds[1]) / 2
-    origin = np.array([style.width * s / 2, (top + pad) * s + h / 2]) - centre * scale
+    origin = np.array([style.width / 2, top + pad + h / 2]) - centre * scale
     return scale, origin
 
 
-def _heading(img: Image.Image, drawing: GraphDrawing, width: int) -> None:
-    draw = ImageDraw.Draw(img)
-    draw.text(
-        (12, 8),
-        ellipsize(draw, drawing.title, font(15, True), width - 24),
-        fill=_INK,
-        font=font(15, True),
+def _canvas(style: GraphStyle, *, transparent: bool) -> tuple[Figure, Axes]:
+    """Axes over the whole figure in pixel units (y down) with ``bounds`` fitted below ``top``."""
+    fig = figure(style.width, style.height, style.supersample, transparent=transparent)
+    if not transparent:
+        fig.patch.set_facecolor(_rgb(style.background))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.set_xlim(0, style.width)
+    ax.set_ylim(style.height, 0)
+    return fig, ax
+
+
+def _edges(
+    ax: Axes, drawing: GraphDrawing, style: GraphStyle, scale: float, origin: np.ndarray
+) -> None:
+    """Every visible polyline, a segment at a time (colours blend along it), one collection."""
+    alpha = edge_alpha(drawing.edge_importance, style)
+    off = np.asarray(drawing.sample_offsets)
+    if len(off) < 2 or not np.any(alpha > 0):
+        return
+    xy = project(drawing.sample_position, style) * scale + origin
+    edge = np.repeat(np.arange(len(off) - 1), np.diff(off))
+    seg = np.ones(len(xy), bool)
+    seg[off[1:] - 1] = False
+    seg &= alpha[edge] > 0
+    i = np.flatnonzero(seg)
+    col = np.asarray(drawing.sample_color, np.float64)
+    colors = np.empty((len(i), 4))
+    colors[:, :3] = (col[i] + col[i + 1]) / 510
+    colors[:, 3] = alpha[edge[i]]
+    lines = LineCollection(
+        cast("Sequence[np.ndarray]", np.stack([xy[i], xy[i + 1]], axis=1)),
+        colors=colors,
+        linewidths=px(style.line_width),
+        capstyle="butt",
+        antialiaseds=True,
     )
-    x = 12
-    f = font(12)
-    for name, color in drawing.legend:
-        label = ellipsize(draw, name, f, 140 if len(drawing.legend) > 1 else width - 60)
-        draw.ellipse([x, 34, x + 10, 44], fill=tuple(int(c) for c in color))
-        draw.text((x + 14, 39), label, font=f, fill=_INK, anchor="lm")
-        x += 30 + int(draw.textlength(label, font=f))
-        if x > width - 60:
-            break
+    ax.add_collection(lines)
 
 
 def _slices(
-    img: Image.Image, drawing: GraphDrawing, style: GraphStyle, scale: float, origin: np.ndarray
+    ax: Axes, drawing: GraphDrawing, style: GraphStyle, scale: float, origin: np.ndarray
 ) -> None:
-    """Faint outlines of the layers under the edges' ink, each labelled below."""
-    if not drawing.slices:
-        return
-    s = style.supersample
-    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    f = font(11 * s)
+    """Faint outlines of the layers under the edges, each labelled below."""
     for (label, _), sq in zip(drawing.slices, _corners(drawing), strict=True):
         pts = project(sq, style) * scale + origin
-        draw.line([(float(x), float(y)) for x, y in pts], fill=(150, 150, 150, 90), width=s)
+        ax.plot(pts[:, 0], pts[:, 1], color=(0.59, 0.59, 0.59, 0.35), linewidth=px(1), zorder=0)
         low = pts[np.argmax(pts[:, 1])]
-        draw.text(
-            (float(low[0]), float(low[1]) + 4 * s), label, font=f, fill=(*_MUTED, 255), anchor="mt"
+        ax.annotate(
+            label,
+            (float(low[0]), float(low[1])),
+            xytext=(0, -px(4)),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=px(11),
+            color=MUTED,
         )
-    img.alpha_composite(layer)
 
 
-def _render(
-    drawing: GraphDrawing, style: GraphStyle, bounds: np.ndarray, top: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Picture ``[H, W, 3]`` uint8 (without heading) and edge coverage ``[H, W]``."""
-    s = style.supersample
-    H, W = style.height * s, style.width * s
-    scale, origin = _frame(style, bounds, top, s)
-    xy = project(drawing.sample_position, style) * scale + origin
-    alpha = edge_alpha(drawing.edge_importance, style)
-    depth, rgb = line_layers(
-        xy,
-        np.asarray(drawing.sample_offsets),
-        np.asarray(drawing.sample_color),
-        alpha,
-        (H, W),
-        style.line_width * s,
-    )
-    pic, cover = composite(depth, rgb, style.background)
-    img = Image.fromarray(np.clip(pic, 0, 255).astype(np.uint8)).convert("RGBA")
-    _slices(img, drawing, style, scale, origin)
+def _nodes(
+    ax: Axes, drawing: GraphDrawing, style: GraphStyle, scale: float, origin: np.ndarray
+) -> None:
+    """Discs on top of the edges, least important first; opacity from importance."""
     imp = np.asarray(drawing.node_importance, np.float64)
-    nodes = project(drawing.node_position, style) * scale + origin
-    r = max(style.node_size * scale / 2, 1.2 * s)
-    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    for i in np.argsort(imp, kind="stable"):
-        if imp[i] < style.importance_threshold:
-            continue
-        a = int(round(255 * min(1.0, 0.35 + 0.65 * imp[i])))
-        (x, y), c = nodes[i], drawing.node_color[i]
-        draw.ellipse([x - r, y - r, x + r, y + r], fill=(int(c[0]), int(c[1]), int(c[2]), a))
-    img = Image.alpha_composite(img, layer).convert("RGB")
-    small = np.asarray(img.resize((style.width, style.height), Image.Resampling.BOX))
-    return small.copy(), downsample(cover, s)
+    order = [int(i) for i in np.argsort(imp, kind="stable") if imp[i] >= style.importance_threshold]
+    if not order:
+        return
+    xy = project(drawing.node_position, style)[order] * scale + origin
+    colors = np.empty((len(order), 4))
+    colors[:, :3] = np.asarray(drawing.node_color, np.float64)[order] / 255
+    colors[:, 3] = np.minimum(1.0, 0.35 + 0.65 * imp[order])
+    diameter = 2 * max(style.node_size * scale / 2, 1.2)
+    ax.scatter(xy[:, 0], xy[:, 1], s=px(diameter) ** 2, c=colors, linewidths=0, zorder=3)
+
+
+def _legend_rows(drawing: GraphDrawing, width: int) -> list[tuple[str, Color]]:
+    """The legend entries that fit one row of ``width`` pixels, long names shortened."""
+    one = len(drawing.legend) == 1
+    keep = drawing.legend[: max(1, (width - 24) // 120)]
+    return [(n if one or len(n) <= 15 else n[:14] + "…", c) for n, c in keep]
+
+
+def _heading(fig: Figure, title: str, legend: Sequence[tuple[str, Color]]) -> None:
+    """The title and the class colours under it, in the top 52 pixels."""
+    w, h = fig.get_figwidth() * DPI, fig.get_figheight() * DPI
+    fig.text(12 / w, 1 - 8 / h, title, fontsize=px(15), fontweight="bold", color=INK, va="top")
+    if not legend:
+        return
+    handles = [
+        Line2D([], [], marker="o", linestyle="", markersize=px(10), color=_rgb(c), label=name)
+        for name, c in legend
+    ]
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(4 / w, 1 - 26 / h),
+        ncol=len(handles),
+        frameon=False,
+        fontsize=px(12),
+        handletextpad=0.2,
+        columnspacing=1.2,
+        borderaxespad=0,
+    )
+
+
+def _rgb(c: Sequence[int] | np.ndarray) -> tuple[float, float, float]:
+    return (int(c[0]) / 255, int(c[1]) / 255, int(c[2]) / 255)
+
+
+def _picture(
+    drawing: GraphDrawing, style: GraphStyle, bounds: np.ndarray, top: int
+) -> tuple[Figure, Axes]:
+    """Slices, edges and nodes of ``drawing`` fitted below ``top`` pixels (no heading)."""
+    fig, ax = _canvas(style, transparent=False)
+    scale, origin = _frame(style, bounds, top)
+    _slices(ax, drawing, style, scale, origin)
+    _edges(ax, drawing, style, scale, origin)
+    _nodes(ax, drawing, style, scale, origin)
+    return fig, ax
+
+
+def _finish(fig: Figure, style: GraphStyle) -> np.ndarray:
+    """``uint8 [height, width, 3]``: drawn at ``supersample`` times the size, averaged down."""
+    s = style.supersample
+    big = rgba(fig, style.width, style.height, s)[..., :3]
+    small = big.reshape(style.height, s, style.width, s, 3).mean(axis=(1, 3))
+    return np.asarray(np.rint(small), np.uint8)
 
 
 def draw_graph(
@@ -245,10 +303,10 @@ def draw_graph(
     """
     style = style or GraphStyle()
     top = 52 if (drawing.title or drawing.legend) else 0
-    pic, _ = _render(drawing, style, bounds_of([drawing], style) if bounds is None else bounds, top)
-    img = Image.fromarray(pic)
-    _heading(img, drawing, style.width)
-    return np.asarray(img).copy()
+    box = bounds_of([drawing], style) if bounds is None else bounds
+    fig, _ = _picture(drawing, style, box, top)
+    _heading(fig, drawing.title, _legend_rows(drawing, style.width))
+    return _finish(fig, style)
 
 
 def graph_ink(
@@ -260,8 +318,13 @@ def graph_ink(
     the same graph in the same ``bounds``.
     """
     style = style or GraphStyle()
-    _, cover = _render(drawing, style, bounds_of([drawing], style) if bounds is None else bounds, 0)
-    return float(cover.sum())
+    box = bounds_of([drawing], style) if bounds is None else bounds
+    fig, ax = _canvas(style, transparent=True)
+    scale, origin = _frame(style, box, 0)
+    _edges(ax, drawing, style, scale, origin)
+    s = style.supersample
+    alpha = rgba(fig, style.width, style.height, s)[..., 3] / 255.0
+    return float(alpha.sum() / (s * s))
 
 
 def graph_panels(
@@ -280,34 +343,24 @@ def graph_panels(
     bounds = bounds_of(drawings, style)
     panels = []
     for d in drawings:
-        pic, _ = _render(d, style, bounds, 30)
-        img = Image.fromarray(pic)
-        draw = ImageDraw.Draw(img)
-        draw.text(
-            (style.width / 2, 10),
-            ellipsize(draw, d.title, font(14, True), style.width - 20),
-            font=font(14, True),
-            fill=_INK,
-            anchor="mt",
+        fig, ax = _picture(d, style, bounds, 30)
+        ax.text(
+            style.width / 2,
+            10,
+            d.title,
+            fontsize=px(14),
+            fontweight="bold",
+            color=INK,
+            ha="center",
+            va="top",
         )
-        panels.append(np.asarray(img))
-    head = Image.new("RGB", (style.width * len(drawings), 52), style.background)
-    _heading(
-        head,
-        GraphDrawing(
-            np.zeros((0, 3)),
-            np.zeros((0, 3)),
-            np.zeros(0),
-            np.zeros((0, 3)),
-            np.zeros(1, np.int64),
-            np.zeros((0, 3)),
-            np.zeros(0),
-            title,
-            drawings[0].legend,
-        ),
-        head.width,
-    )
-    return np.concatenate([np.asarray(head), np.concatenate(panels, axis=1)], axis=0)
+        panels.append(_finish(fig, style))
+    width = style.width * len(drawings)
+    fig = figure(width, 52)
+    fig.patch.set_facecolor(_rgb(style.background))
+    _heading(fig, title, _legend_rows(drawings[0], width))
+    head = rgba(fig, width, 52)[..., :3]
+    return np.concatenate([head, np.concatenate(panels, axis=1)], axis=0)
 
 
 def mix_class_colors(weights: np.ndarray, colors: np.ndarray, sharpness: float = 4.0) -> np.ndarray:
@@ -330,4 +383,4 @@ def mix_class_colors(weights: np.ndarray, colors: np.ndarray, sharpness: float =
     mix = np.divide(
         p @ np.asarray(colors, np.float64), total, out=np.full((len(w), 3), 150.0), where=total > 0
     )
-    return np.clip(np.rint(mix), 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(np.rint(mix), 0, 255), np.uint8)

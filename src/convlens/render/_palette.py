@@ -54,7 +54,7 @@ def relative_luminance(rgb: np.ndarray) -> np.ndarray:
     """WCAG relative luminance in 0..1 of sRGB colours ``[..., 3]`` in 0..255."""
     c = np.asarray(rgb, dtype=np.float64) / 255.0
     lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return lin @ np.array([0.2126, 0.7152, 0.0722])
+    return np.asarray(lin @ np.array([0.2126, 0.7152, 0.0722]))
 
 
 @lru_cache(maxsize=1)

@@ -138,7 +138,7 @@ class FrameRenderer:
         """``[N, 2]`` integer pixel ``(x, y)`` of every probe point of ``panel`` at time ``t``."""
         a, b, w, _ = self._split(t)
         px = self._px[panel]
-        return np.rint(px[a] * (1 - w) + px[b] * w).astype(np.int64)
+        return np.asarray(np.rint(px[a] * (1 - w) + px[b] * w), np.int64)
 
     def thumbnail_indices(self, t: float, panel: int = 0) -> np.ndarray:
         """Indices of the probe points drawn as thumbnails in ``panel`` at time ``t``."""

@@ -93,7 +93,7 @@ class AlignedUMAPEmbedder(EpochEmbedder):
     def _run(self, epochs: list[np.ndarray]) -> np.ndarray:
         try:
             import umap
-        except ImportError:  # pragma: no cover - umap-learn is a core dependency
+        except ImportError:  # umap-learn is the optional extra convlens[umap]
             raise missing_extra("umap", "umap") from None
         common = {
             "n_neighbors": int(self.n_neighbors),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from convlens.core import Registry, UserInputError
+from convlens.core import Registry, UserInputError, missing_extra
 
 PROJECTIONS = Registry("projection")
 
@@ -32,7 +32,10 @@ def _tsne(X: np.ndarray, random_state: int) -> np.ndarray:
 
 @PROJECTIONS.register("umap", help="UMAP (umap-learn): neighbourhoods and some global shape")
 def _umap(X: np.ndarray, random_state: int) -> np.ndarray:
-    import umap
+    try:
+        import umap
+    except ImportError:  # umap-learn is the optional extra convlens[umap]
+        raise missing_extra("umap", "umap") from None
 
     n_neighbors = int(min(15, max(2, len(X) - 1)))
     est = umap.UMAP(n_neighbors=n_neighbors, random_state=random_state, n_jobs=1)
