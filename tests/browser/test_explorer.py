@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qsl, urlsplit
 
@@ -17,6 +18,15 @@ def _channels(page) -> list[int]:
     return page.get_by_test_id("fmap-cell").evaluate_all(
         "cells => cells.map(c => Number(c.dataset.channel))"
     )
+
+
+def _fields(body: bytes) -> dict:
+    """The non-array fields of the page's binary feature-map answer (docs/api.md)."""
+    assert body[8:9] == b"{", "the page asked for JSON, not the binary answer"
+    n = int.from_bytes(body[:8], "little")
+    meta = json.loads(json.loads(body[8 : 8 + n])["__metadata__"]["convlens"])
+    assert meta["arrays"]["maps"]["encoding"] == "u8"
+    return dict(meta["fields"])
 
 
 def _is_featuremaps(order: str):
@@ -38,7 +48,7 @@ def test_explorer_shows_every_channel_and_reorders(page, served, api):
 
     with page.expect_response(_is_featuremaps("kmeans")) as answer:
         page.get_by_test_id("order-select").select_option("kmeans")
-    answered = answer.value.json()
+    answered = _fields(answer.value.body())
     kmeans = answered["order"]
     asked = dict(parse_qsl(urlsplit(answer.value.url).query))
     assert json_of(api, urlsplit(answer.value.url).path.lstrip("/"), **asked)["order"] == kmeans

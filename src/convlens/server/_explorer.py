@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, UploadFile
 
 from convlens import views
 from convlens.views import MAX_UPLOAD_BYTES, UploadTooLargeError, downsized_png, upload_text
 
+from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
 from ._deps import InspectorDep, RunDep
 from ._schemas import FeatureMaps, Layers, TopProbes, UploadInfo, Weights, encode
 
@@ -54,22 +55,26 @@ def layers(insp: InspectorDep, run: RunDep, epoch: Epoch = None) -> dict:
     return views.layers(insp, run, epoch)
 
 
-@router.get("/api/runs/{run}/featuremaps", response_model=FeatureMaps)
+@router.get("/api/runs/{run}/featuremaps", response_model=FeatureMaps, responses=BINARY_RESPONSE)
 def featuremaps(
     insp: InspectorDep,
     run: RunDep,
+    binary: WantsBinary,
     layer: Layer,
     image: ImageRef = "probe:0",
     epoch: Epoch = None,
     order: Annotated[str, Query(pattern="^(natural|kmeans|pca)$")] = "natural",
     clusters: Annotated[int | None, Query(ge=2, le=64)] = None,
-) -> dict:
-    """All feature maps of ``layer`` for one image, in the chosen order."""
-    return encode(
-        views.featuremaps(
-            insp, run, epoch=epoch, layer=layer, image=image, order=order, clusters=clusters
-        )
+) -> Any:
+    """All feature maps of ``layer`` for one image, in the chosen order.
+
+    Binary answer: ``maps`` in 8 bits per map (its own min and step: 1/255 of its range)."""
+    answer = views.featuremaps(
+        insp, run, epoch=epoch, layer=layer, image=image, order=order, clusters=clusters
     )
+    if binary:
+        return binary_response(answer, {"maps": Quant(bits=8, per_row=True)})
+    return encode(answer)
 
 
 @router.get("/api/runs/{run}/weights", response_model=Weights)

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from convlens import views
 
+from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
 from ._deps import InspectorDep, RunDep
 from ._schemas import PointDetail, Timeline, encode
 
 router = APIRouter(tags=["timeline"])
 
 
-@router.get("/api/runs/{run}/timeline", response_model=Timeline)
+@router.get("/api/runs/{run}/timeline", response_model=Timeline, responses=BINARY_RESPONSE)
 def timeline(
     insp: InspectorDep,
     run: RunDep,
+    binary: WantsBinary,
     layer: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict:
-    """Every epoch's 2-D embedding of ``layer`` (made and stored on first use)."""
-    return encode(views.timeline(insp, run, layer))
+) -> Any:
+    """Every epoch's 2-D embedding of ``layer`` (made and stored on first use).
+
+    Binary answer: ``coords`` in 16 bits over the shared frame (1/65535 of its width)."""
+    answer = views.timeline(insp, run, layer)
+    if binary:
+        return binary_response(answer, {"coords": Quant(bits=16)})
+    return encode(answer)
 
 
 @router.get("/api/runs/{run}/points/{index}", response_model=PointDetail)

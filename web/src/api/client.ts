@@ -1,5 +1,6 @@
-// Small fetch wrapper for the ConvLens API: JSON in/out, errors as ApiError with the server's
-// `detail` text, and decoding of the base64 `Array` payloads.
+// Small fetch wrapper for the ConvLens API: JSON in/out (or binary answers, `binary: true`),
+// errors as ApiError with the server's `detail` text, and decoding of the base64 `Array` payloads.
+import { BINARY_TYPE, readBinaryAnswer } from "./binary";
 import type { NDArray, WireArray } from "./types";
 
 export class ApiError extends Error {
@@ -33,6 +34,14 @@ function detailMessage(status: number, body: unknown, fallback: string): string 
 }
 
 async function handle<T>(res: Response): Promise<T> {
+  if (res.ok && (res.headers.get("content-type") ?? "").startsWith(BINARY_TYPE)) {
+    try {
+      return readBinaryAnswer<T>(await res.arrayBuffer());
+    } catch (e) {
+      if ((e as Error).name === "AbortError") throw e;
+      throw new ApiError(res.status, `The server's binary answer could not be read: ${(e as Error).message}`);
+    }
+  }
   const text = await res.text();
   let body: unknown = undefined;
   try {
@@ -63,14 +72,21 @@ export function apiUrl(path: string, query: Query = {}): string {
 const cache = new Map<string, Promise<unknown>>();
 const CACHE_MAX = 48;
 
-/** GET a JSON endpoint. `cached` keeps the answer for identical URLs (heavy, immutable answers). */
-export async function getJSON<T>(path: string, query: Query = {}, opts: { signal?: AbortSignal; cached?: boolean } = {}): Promise<T> {
+/** GET a JSON endpoint. `cached` keeps the answer for identical URLs (heavy, immutable answers);
+ * `binary` asks for the binary answer (arrays as safetensors) where the endpoint has one. */
+export async function getJSON<T>(
+  path: string,
+  query: Query = {},
+  opts: { signal?: AbortSignal; cached?: boolean; binary?: boolean } = {},
+): Promise<T> {
   const url = apiUrl(path, query);
-  if (opts.cached && cache.has(url)) return cache.get(url) as Promise<T>;
+  const key = opts.binary ? `${url}#binary` : url;
+  if (opts.cached && cache.has(key)) return cache.get(key) as Promise<T>;
+  const accept = opts.binary ? `${BINARY_TYPE}, application/json;q=0.9` : "application/json";
   let res: Response;
   const p = (async () => {
     try {
-      res = await fetch(url, { signal: opts.signal, headers: { Accept: "application/json" }, credentials: "same-origin" });
+      res = await fetch(url, { signal: opts.signal, headers: { Accept: accept }, credentials: "same-origin" });
     } catch (e) {
       if ((e as Error).name === "AbortError") throw e;
       throw new ApiError(0, "Cannot reach the ConvLens server. Is `convlens serve` still running?");
@@ -78,9 +94,9 @@ export async function getJSON<T>(path: string, query: Query = {}, opts: { signal
     return handle<T>(res);
   })();
   if (opts.cached) {
-    cache.set(url, p);
+    cache.set(key, p);
     if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
-    p.catch(() => cache.delete(url));
+    p.catch(() => cache.delete(key));
   }
   return p;
 }
@@ -109,21 +125,28 @@ function base64Bytes(b64: string): Uint8Array {
   return out;
 }
 
-export function decodeFloat(a: WireArray): NDArray<Float32Array> {
+function isDecoded(a: WireArray | NDArray): a is NDArray {
+  return typeof (a as WireArray).data !== "string";
+}
+
+export function decodeFloat(a: WireArray | NDArray): NDArray<Float32Array> {
+  if (isDecoded(a)) return a.data instanceof Float32Array ? (a as NDArray<Float32Array>) : { shape: a.shape, data: Float32Array.from(a.data) };
   const bytes = base64Bytes(a.data);
   if (a.dtype === "float32") return { shape: a.shape, data: new Float32Array(bytes.buffer, 0, bytes.byteLength / 4) };
   const ints = decodeAny(a).data;
   return { shape: a.shape, data: Float32Array.from(ints) };
 }
 
-export function decodeInt(a: WireArray): NDArray<Int32Array> {
+export function decodeInt(a: WireArray | NDArray): NDArray<Int32Array> {
+  if (isDecoded(a)) return a.data instanceof Int32Array ? (a as NDArray<Int32Array>) : { shape: a.shape, data: Int32Array.from(a.data, (v) => Math.round(v)) };
   const bytes = base64Bytes(a.data);
   if (a.dtype === "int32") return { shape: a.shape, data: new Int32Array(bytes.buffer, 0, bytes.byteLength / 4) };
   const other = decodeAny(a).data;
   return { shape: a.shape, data: Int32Array.from(other, (v) => Math.round(v)) };
 }
 
-export function decodeAny(a: WireArray): NDArray {
+export function decodeAny(a: WireArray | NDArray): NDArray {
+  if (isDecoded(a)) return a;
   const bytes = base64Bytes(a.data);
   switch (a.dtype) {
     case "float32":

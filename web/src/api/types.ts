@@ -1,186 +1,43 @@
-// Types of the HTTP API (docs/api.md; the server's /openapi.json is authoritative).
+// Types of the HTTP API: aliases of the schemas generated from the server's OpenAPI document
+// (`npm run gen:api` writes schema.d.ts from web/openapi.json; never edit schema.d.ts by hand).
+import type { components } from "./schema";
 
-export interface WireArray {
-  dtype: "float32" | "int32" | "uint8";
-  shape: number[];
-  data: string; // base64, little-endian, C order
-}
+type S = components["schemas"];
 
+/** An array as JSON carries it: base64 of the little-endian bytes, C order. */
+export type WireArray = S["ArrayData"];
+
+/** A decoded array (what the binary answers carry, and what `decodeFloat`/`decodeInt` return). */
 export interface NDArray<T extends Float32Array | Int32Array | Uint8Array = Float32Array | Int32Array | Uint8Array> {
   shape: number[];
   data: T;
 }
 
-export interface RunSummary {
-  id: string;
-  status: string;
-  created: string;
-  dataset: string;
-  model: string;
-  classes: string[];
-  layers: string[];
-  epochs: number[];
-  checkpoints: number[];
-  test_accuracy: number | null;
-  has_model: boolean;
-}
+/** A response whose arrays came either as JSON (`WireArray`) or binary (already `NDArray`). */
+export type WithArrays<T> = { [K in keyof T]: T[K] extends WireArray ? WireArray | NDArray : T[K] };
 
-export interface LayerInfo {
-  name: string;
-  shape: number[];
-  dim: number;
-}
+export type RunSummary = S["RunSummary"];
+export type LayerInfo = S["LayerRecord"];
+export type Metrics = S["RunDetail"]["metrics"];
+export type RunDetail = S["RunDetail"];
+export type TimelineResponse = WithArrays<S["Timeline"]>;
+export type PointResponse = WithArrays<S["PointDetail"]>;
+export type UploadResponse = S["UploadInfo"];
+export type ModelLayer = S["LayerDescription"];
+export type LayersResponse = S["Layers"];
+export type FeatureMapsResponse = WithArrays<S["FeatureMaps"]>;
+export type WeightsResponse = WithArrays<S["Weights"]>;
+export type TopResponse = S["TopProbes"];
+export type MethodInfo = S["Method"];
+export type AttributionResponse = WithArrays<S["Attribution"]>;
+export type ClassGradGroup = S["GradientGroup"];
+export type ClassGradsResponse = S["ClassGradients"];
+export type ProjectionResponse = WithArrays<S["Projection"]>;
+export type TourStep = S["TourStep"];
+export type TourResponse = S["Tour"];
+export type GraphInfo = S["GraphInfo"];
 
-export type Metrics = Record<string, (number | null)[]>;
-
-export interface RunDetail extends RunSummary {
-  metrics: Metrics;
-  layer_info: LayerInfo[];
-  probe: { n: number; n_test: number; n_train: number };
-  explanation: string;
-}
-
-export interface TimelineResponse {
-  layer: string;
-  epochs: number[];
-  n: number;
-  coords: WireArray;
-  labels: WireArray;
-  predicted: WireArray;
-  split: WireArray;
-  metrics: Metrics;
-  method: string;
-  explanation: string;
-}
-
-export interface PointResponse {
-  index: number;
-  label: number;
-  label_name: string;
-  split: number;
-  source: string;
-  epochs: number[];
-  probabilities: WireArray;
-  explanation: string;
-}
-
-export interface UploadResponse {
-  id: string;
-  width: number;
-  height: number;
-  channels: number;
-  explanation: string;
-}
-
-export interface ModelLayer {
-  name: string;
-  type: string;
-  out_shape: number[];
-  params: number;
-  kernel: number[] | null;
-  stride: number[] | null;
-  explanation: string;
-}
-
-export interface LayersResponse {
-  epoch: number;
-  input_shape: number[];
-  layers: ModelLayer[];
-}
-
-export interface FeatureMapsResponse {
-  layer: string;
-  epoch: number;
-  image: string;
-  shape: number[];
-  maps: WireArray;
-  order: number[];
-  cluster: number[] | null;
-  pca: number[] | null;
-  stats: { min: number; max: number; mean: number; zero_fraction: number };
-  probabilities: number[];
-  predicted: number;
-  explanation: string;
-}
-
-export interface WeightsResponse {
-  layer: string;
-  shape: number[];
-  weights: WireArray;
-  truncated: boolean;
-  explanation: string;
-}
-
-export interface TopResponse {
-  layer: string;
-  channel: number;
-  indices: number[];
-  values: number[];
-  explanation: string;
-}
-
-export interface MethodInfo {
-  name: string;
-  help: string;
-}
-
-export interface AttributionResponse {
-  method: string;
-  target: number;
-  target_name: string;
-  layer: string | null;
-  heatmap: WireArray;
-  signed: WireArray;
-  probabilities: number[];
-  predicted: number;
-  deletion: number;
-  insertion: number;
-  deletion_curve: number[];
-  insertion_curve: number[];
-  seconds: number;
-  explanation: string;
-}
-
-export interface ClassGradGroup {
-  role: "reference" | "similar" | "dissimilar";
-  class: number;
-  name: string;
-  n_images: number;
-  norms: number[];
-}
-
-export interface ClassGradsResponse {
-  layer: string;
-  epoch: number;
-  groups: ClassGradGroup[];
-  explanation: string;
-}
-
-export interface ProjectionResponse {
-  layer: string;
-  epoch: number;
-  method: string;
-  coords: WireArray;
-  indices: number[];
-  labels: number[];
-  n_total: number;
-  n_shown: number;
-  sampled: boolean;
-  explanation: string;
-}
-
-export interface TourStep {
-  id: string;
-  title: string;
-  text: string;
-  route: string;
-}
-
-export interface TourResponse {
-  run: string | null;
-  steps: TourStep[];
-}
-
+/** A message of the `/api/live` WebSocket (not in the OpenAPI document). */
 export interface LiveMessage {
   type: string;
   runs?: RunSummary[];

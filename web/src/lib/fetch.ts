@@ -7,6 +7,8 @@ export interface Request {
   path: string;
   query?: Query;
   cached?: boolean;
+  /** Ask for the binary answer (arrays as safetensors; docs/api.md). */
+  binary?: boolean;
 }
 
 export interface Fetched<T> {
@@ -38,7 +40,7 @@ export function useFetch<T>(request: () => Request | null, opts: { keepData?: bo
     error.value = null;
     if (!opts.keepData) data.value = null;
     try {
-      const out = await getJSON<T>(req.path, req.query ?? {}, { signal: ctl.signal, cached: req.cached && !fresh });
+      const out = await getJSON<T>(req.path, req.query ?? {}, { signal: ctl.signal, cached: req.cached && !fresh, binary: req.binary });
       if (my !== seq) return;
       data.value = out;
     } catch (e) {

@@ -1,4 +1,5 @@
 // Reader of the `convlens-graph` safetensors file (docs/graph-format.md) and its colour rules.
+import { parseSafetensors } from "./safetensors";
 
 export interface GraphLayer {
   name: string;
@@ -43,29 +44,22 @@ export interface GraphData {
   classBlind: boolean;
 }
 
-type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> & {
-  __metadata__?: Record<string, string>;
-};
-
 export function parseGraph(buf: ArrayBuffer): GraphData {
-  const n = Number(new DataView(buf).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n))) as Header;
-  const meta = header.__metadata__?.convlens;
+  const st = parseSafetensors(buf);
+  const meta = st.metadata.convlens;
   if (!meta) throw new Error("This file is not a ConvLens graph (no description).");
   const info = JSON.parse(meta) as GraphDescription;
   if (info.format !== "convlens-graph") throw new Error("This file is not a ConvLens graph.");
   if (info.version > 1) throw new Error(`The graph file is version ${info.version}; this page reads version 1. Upgrade ConvLens.`);
-  const base = 8 + n;
   const T = { F32: Float32Array, I32: Int32Array, U8: Uint8Array } as const;
   function arr<K extends keyof typeof T>(name: string, dtype: K, optional = false): InstanceType<(typeof T)[K]> {
-    const h = (header as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>)[name];
+    const h = st.tensors[name];
     if (!h) {
       if (optional) return new T[dtype](0) as InstanceType<(typeof T)[K]>;
       throw new Error(`The graph file has no array "${name}".`);
     }
     if (h.dtype !== dtype) throw new Error(`Array "${name}" is ${h.dtype}, expected ${dtype}.`);
-    const [a, b] = h.data_offsets;
-    return new T[dtype](buf.slice(base + a, base + b)) as InstanceType<(typeof T)[K]>;
+    return st.get(name) as InstanceType<(typeof T)[K]>;
   }
   const nodePos = arr("nodes.position", "F32");
   const nodeImp = arr("nodes.importance", "F32");
