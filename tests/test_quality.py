@@ -27,6 +27,16 @@ def test_ruff_lint() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_ruff_format() -> None:
+    out = subprocess.run(
+        [_tool("ruff"), "format", "--check", "src", "tests", "bench", "web/dev"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, "run: ruff format src tests bench web/dev\n" + out.stdout
+
+
 def test_import_contracts() -> None:
     out = subprocess.run([_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
