@@ -15,6 +15,7 @@ from ._errors import (
 )
 from ._hooks import HookSet
 from ._input import INPUT_PRESETS, RESIZE_POLICIES, InputContract, input_contract
+from ._lazy import lazy_exports
 from ._options import (
     DataOptions,
     EmbedOptions,
@@ -32,6 +33,7 @@ __all__ = [
     "RESIZE_POLICIES",
     "InputContract",
     "input_contract",
+    "lazy_exports",
     "ConvLensError",
     "ConvLensWarning",
     "DataOptions",
