@@ -12,8 +12,8 @@ from convlens.core import RunFormatError, UserInputError
 from convlens.store import SCHEMA_VERSION, Run, RunWriter, list_runs, parse_manifest
 
 
-def _writer(tmp_path: Path, run_id: str = "r1") -> RunWriter:
-    return RunWriter.create(
+def _writer(tmp_path: Path, run_id: str = "r1", *, probe: bool = True) -> RunWriter:
+    w = RunWriter.create(
         tmp_path,
         run_id=run_id,
         config={"a": 1},
@@ -22,6 +22,9 @@ def _writer(tmp_path: Path, run_id: str = "r1") -> RunWriter:
         classes=["x", "y"],
         layers={"fc": {"dim": 4}},
     )
+    if probe:
+        w.write_probe(labels=np.array([0, 1, 0, 1, 0]), indices=np.arange(5))
+    return w
 
 
 def _epoch(w: RunWriter, epoch: int, value: float) -> None:
