@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+import convlens.store._atomic as store_atomic
+import convlens.store._writer as store_writer
+from convlens.core import RunFormatError
 from convlens.record import Recorder
-from convlens.store import Run
+from convlens.store import Run, list_runs, open_for_update
 from convlens.testing import TinyConvNet, probe_images
 
 CHILD = r"""
@@ -84,3 +91,156 @@ def test_sigkill_at_random_moments_keeps_runs_readable_and_resumable(tmp_path: P
         assert resumed.verify() == []
         assert not list(resumed.path.rglob(".tmp-*"))
     assert len(set(seen_epochs)) > 1, "kills all landed on the same epoch: not random enough"
+
+
+# -- a kill between every file write and the manifest update it belongs to ---------------------
+
+
+class _Killed(BaseException):
+    """The process 'dies': raised after the chosen file landed, and by every later write."""
+
+
+@contextlib.contextmanager
+def _kill_after_write(k: int | None) -> Iterator[list[str]]:
+    """Let file writes 0..k land, then 'kill' (raise); no file is written after write k.
+
+    Manifest updates are file writes too, so k walks every gap between a file and its listing.
+    Yields the paths written, in order (with ``k=None`` nothing is killed: a census).
+    """
+    real = store_atomic.write_bytes_atomic
+    written: list[str] = []
+
+    def write(path: Path, data: bytes, *, fsync: bool = False) -> str:
+        if k is not None and len(written) > k:
+            raise _Killed
+        sha = real(path, data, fsync=fsync)
+        written.append(Path(path).name)
+        if k is not None and len(written) > k:
+            raise _Killed
+        return sha
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store_atomic, "write_bytes_atomic", write)
+        mp.setattr(store_writer, "write_bytes_atomic", write)
+        yield written
+
+
+def _record(out: Path | None, resume: Path | None, epochs: int) -> None:
+    x, y = probe_images(12)
+    model = TinyConvNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with Recorder(
+        model, x, y, layers="conv,fc", out=out, resume=resume, run_id="victim", reducer="none"
+    ) as rec:
+        for epoch in range(rec.epoch + 1, epochs + 1):
+            with torch.no_grad():
+                model.set_weights(1 + epoch / 100)
+            rec.record_epoch({"train_loss": 1 / epoch}, epoch=epoch, optimizer=opt)
+
+
+def _intact_but_probe(run: Run) -> list[str]:
+    return [str(p) for p in run.problems() if p.path != "probe/probe.safetensors"]
+
+
+def test_a_kill_after_any_write_of_a_recorder_leaves_a_readable_resumable_run(
+    tmp_path: Path,
+) -> None:
+    with _kill_after_write(None) as census:
+        _record(tmp_path / "ref", None, 2)
+    reference = Run.open(tmp_path / "ref" / "victim")
+    assert len(census) >= 12 and "manifest.json" in census
+    for k in range(len(census)):
+        out = tmp_path / f"k{k}"
+        with _kill_after_write(k), pytest.raises(_Killed):
+            _record(out, None, 2)
+        if not (out / "victim").exists():  # killed while the run was being created
+            assert list_runs(out) == []
+            continue
+        run = Run.open(out / "victim")  # readable
+        assert _intact_but_probe(run) == [], f"kill after write {k} ({census[k]})"
+        assert run.manifest.status in ("recording", "complete")
+        has_probe = run.verify() == []
+        if not has_probe:  # killed before the probe set was listed: never called complete
+            with pytest.raises(RunFormatError, match="probe set"):
+                _record(None, run.path, 2)
+            assert Run.open(run.path).manifest.status == "recording"
+            continue
+        _record(None, run.path, 2)  # resumable
+        resumed = Run.open(run.path)
+        assert resumed.epochs == [1, 2] and resumed.manifest.status == "complete"
+        assert resumed.verify() == [], f"kill after write {k}: {resumed.verify()}"
+        np.testing.assert_array_equal(resumed.activations(2, "fc"), reference.activations(2, "fc"))
+        assert not list(resumed.path.rglob(".tmp-*"))
+
+
+def test_resume_rewrites_a_damaged_epoch_and_drops_damaged_derived_results(
+    tmp_path: Path,
+) -> None:
+    _record(tmp_path, None, 2)
+    run_dir = tmp_path / "victim"
+    reference = (run_dir / "epochs" / "0002" / "activations.safetensors").read_bytes()
+    open_for_update(run_dir).write_arrays("importance/x-0002.safetensors", {"a": np.ones(2)}, {})
+    (run_dir / "epochs" / "0002" / "activations.safetensors").write_bytes(b"damaged")
+    (run_dir / "importance" / "x-0002.safetensors").write_bytes(b"damaged")
+    assert len(Run.open(run_dir).verify()) == 2
+    _record(None, run_dir, 2)
+    run = Run.open(run_dir)
+    assert run.epochs == [1, 2] and run.verify() == []
+    assert (run_dir / "epochs" / "0002" / "activations.safetensors").read_bytes() == reference
+    assert run.arrays("importance/x-0002.safetensors") is None  # computed again on demand
+
+
+TRAIN_ARGS = dict(
+    data="digits",
+    image_size=16,
+    train_per_class=6,
+    test_per_class=3,
+    probe_size=10,
+    train_probe_size=5,
+)
+
+
+def _train_run(out: Path | None = None, resume: Path | None = None, epochs: int = 2) -> Path:
+    from convlens.core import DataOptions, RecordOptions, TrainOptions
+    from convlens.pipelines import train
+
+    return train(
+        DataOptions(**TRAIN_ARGS),
+        TrainOptions(epochs=epochs, batch_size=16, lr=3e-3),
+        RecordOptions(layers=("conv2", "fc1")),
+        out=out,
+        resume=resume,
+        run_id=None if out is None else "victim",
+    )
+
+
+@pytest.mark.slow
+def test_train_killed_at_any_write_of_its_first_epoch_resumes_to_the_same_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose first epoch never completed is resumable (not removed): its options are in
+    the first manifest, and resuming draws and writes the same probe set again."""
+    from convlens.pipelines import _train
+
+    with _kill_after_write(None) as census:
+        ref = Run.open(_train_run(tmp_path / "ref", epochs=1))
+    first_epoch = len(census) - 1  # every write but the final "complete" manifest
+    # a kill runs no clean-up: train() must not get to remove the half-made run
+    monkeypatch.setattr(_train, "shutil", types.SimpleNamespace(rmtree=lambda *a, **k: None))
+    for k in range(first_epoch):
+        out = tmp_path / f"k{k}"
+        with _kill_after_write(k), pytest.raises(_Killed):
+            _train_run(out, epochs=1)
+        if not (out / "victim").exists():
+            continue
+        run = Run.open(out / "victim")
+        assert _intact_but_probe(run) == [], f"kill after write {k} ({census[k]})"
+        target = 1 if not run.epochs else 2  # killed after epoch 1 was listed: train one more
+        _train_run(resume=run.path, epochs=target)
+        resumed = Run.open(run.path)
+        assert (
+            resumed.epochs == list(range(1, target + 1)) and resumed.manifest.status == "complete"
+        ), k
+        assert resumed.verify() == [], f"kill after write {k}: {resumed.verify()}"
+        for rel in ("probe/probe.safetensors", "checkpoints/0001.safetensors"):
+            assert (resumed.path / rel).read_bytes() == (ref.path / rel).read_bytes(), (k, rel)

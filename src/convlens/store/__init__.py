@@ -8,6 +8,7 @@ from ._atomic import (
     DiskFullError,
     atomic_path,
     remove_stale_temporaries,
+    stale_temporaries,
     write_bytes_atomic,
     write_json_atomic,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "open_for_update",
     "parse_manifest",
     "remove_stale_temporaries",
+    "stale_temporaries",
     "write_bytes_atomic",
     "formats",
     "write_json_atomic",

@@ -134,18 +134,25 @@ def is_stale_temporary(path: Path, *, now: float | None = None) -> bool:
     return age > _ABANDONED_S or not _alive(int(m.group(1)))
 
 
-def remove_stale_temporaries(folder: Path) -> int:
-    """Delete what killed writers left under ``folder`` (files and staging folders).
+def stale_temporaries(folder: Path) -> list[Path]:
+    """What killed writers left under ``folder`` (files and staging folders), deepest first.
 
-    Temporaries of writers that still run are kept. Returns how many were removed.
+    Temporaries of writers that still run are not included.
     """
-    n = 0
     folder = Path(folder)
     if not folder.is_dir():
-        return 0
-    for p in sorted(folder.rglob(TMP_PREFIX + "*"), key=lambda q: len(q.parts), reverse=True):
-        if not is_stale_temporary(p):
-            continue
+        return []
+    found = sorted(folder.rglob(TMP_PREFIX + "*"), key=lambda q: len(q.parts), reverse=True)
+    return [p for p in found if is_stale_temporary(p)]
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete what killed writers left under ``folder``; returns how many were removed.
+
+    Temporaries of writers that still run are kept.
+    """
+    n = 0
+    for p in stale_temporaries(folder):
         with contextlib.suppress(FileNotFoundError):
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)

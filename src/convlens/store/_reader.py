@@ -280,6 +280,8 @@ def list_runs(runs_dir: str | os.PathLike[str]) -> list[Run]:
     root = Path(runs_dir)
     runs = []
     for mf in sorted(root.glob(f"*/{MANIFEST}")):
+        if mf.parent.name.startswith("."):  # a run still being created (or its leftover)
+            continue
         try:
             runs.append(Run.open(mf.parent))
         except RunFormatError:
