@@ -244,3 +244,94 @@ def test_train_killed_at_any_write_of_its_first_epoch_resumes_to_the_same_run(
         assert resumed.verify() == [], f"kill after write {k}: {resumed.verify()}"
         for rel in ("probe/probe.safetensors", "checkpoints/0001.safetensors"):
             assert (resumed.path / rel).read_bytes() == (ref.path / rel).read_bytes(), (k, rel)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_killed_embed_is_repaired_by_running_embed_again(tmp_path: Path) -> None:
+    from convlens.core import EmbedOptions
+    from convlens.pipelines import embed_run
+
+    _record(tmp_path, None, 2)
+    run_dir = tmp_path / "victim"
+    options = EmbedOptions(method="pca")
+    embed_run(run_dir, options, ["fc"])
+    with _kill_after_write(None) as census:
+        embed_run(run_dir, options, ["fc"], force=True)
+    assert census == ["fc.safetensors", "manifest.json"]
+    for k in range(len(census)):
+        # the stored embedding covers other epochs, so the listing must change with the file
+        (run_dir / "embeddings" / "fc.safetensors").write_bytes(b"x")
+        open_for_update(run_dir).register_media(run_dir / "embeddings" / "fc.safetensors")
+        with _kill_after_write(k), contextlib.suppress(_Killed):
+            embed_run(run_dir, options, ["fc"], force=True)
+        assert Run.open(run_dir).verify() in ([], ["embeddings/fc.safetensors: checksum differs"])
+        embed_run(run_dir, options, ["fc"])  # no --force: the mismatch alone makes it again
+        assert Run.open(run_dir).verify() == [], k
+
+
+def test_a_killed_video_leaves_nothing_the_next_command_keeps(tmp_path: Path) -> None:
+    from convlens.core import EmbedOptions, VideoOptions
+    from convlens.pipelines import _video, make_video
+
+    _record(tmp_path, None, 2)
+    run_dir = tmp_path / "victim"
+    options = VideoOptions(width=640, height=360, fps=4, tween_frames=1, hold_frames=1)
+    (run_dir / "media").mkdir(exist_ok=True)
+    leftover = run_dir / "media" / f".tmp-p{_dead_pid()}-video.mp4.abc123.mp4"
+    leftover.write_bytes(b"half a video")
+    mine = run_dir / "media" / f".tmp-p{os.getpid()}-video.mp4.live.mp4"  # a live writer's
+    mine.write_bytes(b"being written")
+
+    def killed(*_a: object) -> None:
+        raise _Killed
+
+    with pytest.MonkeyPatch.context() as mp, pytest.raises(_Killed):
+        mp.setattr(_video, "open_for_update", killed)  # the video landed, its listing did not
+        make_video(run_dir, options, embed=EmbedOptions(method="pca"))
+    assert not leftover.exists() and mine.exists()
+    assert (run_dir / "media" / "video.mp4").is_file()
+    assert Run.open(run_dir).verify() == []  # an unlisted file is not a lie
+    make_video(run_dir, options, embed=EmbedOptions(method="pca"))
+    run = Run.open(run_dir)
+    assert run.verify() == [] and run.intact("media/video.mp4")
+    mine.unlink()
+
+
+def test_verify_reports_every_mismatch_and_repairs_what_can_be_recomputed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from convlens.cli import main
+    from convlens.core import EmbedOptions
+    from convlens.pipelines import embed_run
+
+    _record(tmp_path, None, 2)
+    run_dir = tmp_path / "victim"
+    embed_run(run_dir, EmbedOptions(method="pca"), ["fc"])
+    assert main(["verify", str(run_dir)]) == 0
+    assert "every file is intact" in capsys.readouterr().out
+    (run_dir / "embeddings" / "fc.safetensors").write_bytes(b"damaged")
+    open_for_update(run_dir).write_media("chart.png", b"png")
+    (run_dir / "media" / "chart.png").unlink()
+    (run_dir / "media" / f".tmp-p{_dead_pid()}-video.mp4.x").write_bytes(b"")
+    assert main(["verify", str(run_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "embeddings/fc.safetensors: checksum differs" in out
+    assert "media/chart.png: missing" in out and "left by a killed command" in out
+    assert main(["verify", str(run_dir), "--repair"]) == 0
+    out = capsys.readouterr().out
+    assert "embeddings/fc.safetensors: made again" in out
+    assert "media/chart.png: removed" in out
+    # a damaged file does not say how it was made: it is made again with the defaults
+    emb, info = Run.open(run_dir).embedding("fc")
+    assert emb.shape == (2, 36, 2) and info["method"] == EmbedOptions().method
+    assert Run.open(run_dir).verify() == [] and not list(run_dir.rglob(".tmp-*"))
+    # what training wrote cannot be recomputed: reported, with what to do, and exit 1
+    (run_dir / "checkpoints" / "0001.safetensors").write_bytes(b"damaged")
+    assert main(["verify", str(run_dir), "--repair"]) == 1
+    out = capsys.readouterr().out
+    assert "checkpoints/0001.safetensors: checksum differs" in out and "--resume" in out

@@ -63,7 +63,7 @@ def _recompute(run: Run, rel: str) -> Callable[[], object] | None:
                 method, seed = EmbedOptions().method, EmbedOptions().seed
                 try:
                     got = run.embedding(layer)
-                except (OSError, ValueError):
+                except ConvLensError:  # damaged: the defaults make it again
                     got = None
                 if got is not None:
                     method = str(got[1].get("method", method))

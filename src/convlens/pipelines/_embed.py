@@ -53,8 +53,10 @@ def is_current(run: Run, layer: str, options: EmbedOptions) -> bool:
     An embedding the manifest does not list, or lists with another sha256 (a command killed
     between writing the file and updating the manifest), is not current: it is made again.
     """
+    if not run.intact(embedding_path(layer)):
+        return False
     got = run.embedding(layer)
-    if got is None or not run.intact(embedding_path(layer)):
+    if got is None:
         return False
     _, info = got
     return (

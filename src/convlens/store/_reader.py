@@ -216,10 +216,13 @@ class Run:
             return None
         from safetensors import safe_open
 
-        with safe_open(str(p), framework="numpy") as f:
-            meta = f.metadata() or {}
-            arr = f.get_tensor("embedding")
-        info = json.loads(meta.get("convlens", "{}"))
+        try:
+            with safe_open(str(p), framework="numpy") as f:
+                meta = f.metadata() or {}
+                arr = f.get_tensor("embedding")
+            info = json.loads(meta.get("convlens", "{}"))
+        except Exception as exc:  # SafetensorError is no ValueError on every version
+            raise RunFormatError(f"{p} cannot be read: {exc}") from exc
         return arr, info
 
     def arrays(self, rel: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
