@@ -219,7 +219,12 @@ def test_train_killed_at_any_write_of_its_first_epoch_resumes_to_the_same_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run whose first epoch never completed is resumable (not removed): its options are in
-    the first manifest, and resuming draws and writes the same probe set again."""
+    the first manifest, and resuming draws and writes the same probe set again.
+
+    No margins: the resumed run's probe set and checkpoint equal the uninterrupted run's byte
+    for byte. Both train in this process with the same torch thread count, which is what makes
+    them equal; checked with OMP_NUM_THREADS=1 and =2.
+    """
     from convlens.pipelines import _train
 
     with _kill_after_write(None) as census:
