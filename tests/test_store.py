@@ -12,8 +12,8 @@ from convlens.core import RunFormatError, UserInputError
 from convlens.store import SCHEMA_VERSION, Run, RunWriter, list_runs, parse_manifest
 
 
-def _writer(tmp_path: Path, run_id: str = "r1") -> RunWriter:
-    return RunWriter.create(
+def _writer(tmp_path: Path, run_id: str = "r1", *, probe: bool = True) -> RunWriter:
+    w = RunWriter.create(
         tmp_path,
         run_id=run_id,
         config={"a": 1},
@@ -22,6 +22,9 @@ def _writer(tmp_path: Path, run_id: str = "r1") -> RunWriter:
         classes=["x", "y"],
         layers={"fc": {"dim": 4}},
     )
+    if probe:
+        w.write_probe(labels=np.array([0, 1, 0, 1, 0]), indices=np.arange(5))
+    return w
 
 
 def _epoch(w: RunWriter, epoch: int, value: float) -> None:
@@ -187,3 +190,27 @@ def test_disk_full_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(DiskFullError, match="disk is full"):
         write_bytes_atomic(target, b"data")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stale_writer_never_undoes_a_newer_listing(tmp_path: Path) -> None:
+    from convlens.store import open_for_update
+
+    open_for_update(_writer(tmp_path).path).write_embedding("fc", np.zeros((1, 5, 2)), {})
+    trainer = RunWriter.resume(tmp_path / "r1")  # holds the first embedding's listing
+    open_for_update(trainer.path).write_embedding("fc", np.ones((1, 5, 2)), {})
+    _epoch(trainer, 1, 0.1)
+    assert Run.open(trainer.path).verify() == []
+
+
+def test_a_run_appears_only_once_its_manifest_is_written(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".tmp-p{dead.pid}-r0.ab12"  # a create() that was killed
+    left.mkdir()
+    (left / "manifest.json").write_text("{}")
+    assert list_runs(tmp_path) == []
+    _writer(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["r1"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,19 @@ def embed_layer(run: Run, layer: str, options: EmbedOptions) -> tuple[np.ndarray
     return Y, info
 
 
+def embedding_path(layer: str) -> str:
+    """``embeddings/<layer>.safetensors`` inside the run (as the store names it)."""
+    return f"embeddings/{re.sub(r'[^A-Za-z0-9._-]', '_', layer)}.safetensors"
+
+
 def is_current(run: Run, layer: str, options: EmbedOptions) -> bool:
-    """Whether the stored embedding of ``layer`` covers every epoch with the same method."""
+    """Whether the stored embedding of ``layer`` covers every epoch with the same method.
+
+    An embedding the manifest does not list, or lists with another sha256 (a command killed
+    between writing the file and updating the manifest), is not current: it is made again.
+    """
+    if not run.intact(embedding_path(layer)):
+        return False
     got = run.embedding(layer)
     if got is None:
         return False

@@ -132,6 +132,24 @@ def _probe(ds: Dataset, data: DataOptions, seed: int) -> dict[str, Any]:
     }
 
 
+def _restore_probe(run_dir: str | Path, pr: dict[str, Any]) -> None:
+    """Write the probe set of a resumed run again if it is missing or damaged.
+
+    The probe set is drawn from the run's options (data and seed), so it comes out byte for
+    byte as first written. This is what makes a run killed before its first epoch completed
+    resumable (a run killed while its probe set was being written has none yet).
+    """
+    writer = RunWriter.resume(run_dir)
+    if writer.needs_probe:
+        writer.write_probe(
+            labels=np.asarray(pr["y"], dtype=np.int64),
+            indices=pr["indices"],
+            thumbnails=pr["thumbnails"],
+            sources=pr["sources"],
+            split=pr["split"],
+        )
+
+
 def train(
     data: DataOptions,
     options: TrainOptions,
@@ -188,6 +206,8 @@ def train(
     x_test = images_to_tensor(ds.test.images)
     y_test = torch.as_tensor(ds.test.labels)
     pr = _probe(ds, data, options.seed)
+    if resume is not None:
+        _restore_probe(resume, pr)
     model.to(device)
     opt = OPTIMIZERS.get(options.optimizer)(
         model.parameters(), lr=options.lr, weight_decay=options.weight_decay

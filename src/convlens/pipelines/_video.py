@@ -16,7 +16,7 @@ from convlens.render import (
     write_gif,
     write_mp4,
 )
-from convlens.store import Run, open_for_update
+from convlens.store import Run, open_for_update, remove_stale_temporaries
 
 from ._embed import embed_run
 from ._explain import epoch_sentence, most_confused_pair, video_title
@@ -107,6 +107,7 @@ def make_video(
         embed: How to embed layers that are not embedded yet.
     """
     run = Run.open(run_dir)
+    remove_stale_temporaries(run.path)  # what a killed video or embed left (e.g. media/.tmp-*)
     chosen = layers or run.layers[-1:]
     if len(chosen) > MAX_PANELS:
         raise UserInputError(f"at most {MAX_PANELS} layers fit side by side, got {len(chosen)}")

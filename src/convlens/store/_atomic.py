@@ -7,7 +7,10 @@ import errno
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,16 @@ from typing import Any
 from convlens.core import ConvLensError
 
 TMP_PREFIX = ".tmp-"
+# Temporary names carry the writer's process id (``.tmp-p1234-video.mp4.x8f2``), so the next
+# command on a run removes what a killed writer left and never what a live one is writing.
+_OWNER = re.compile(r"^\.tmp-p(\d+)-")
+# a temporary of a writer that may live on another machine counts as abandoned after this long
+_ABANDONED_S = 24 * 3600.0
+
+
+def temporary_prefix(name: str) -> str:
+    """The prefix of this process's temporary files for ``name``."""
+    return f"{TMP_PREFIX}p{os.getpid()}-{name}."
 
 
 def _current_umask() -> int:
@@ -50,7 +63,7 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str = "") -> Iterator[P
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", suffix=suffix, dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=temporary_prefix(path.name), suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -89,14 +102,61 @@ def write_json_atomic(path: Path, obj: Any, *, fsync: bool = False) -> str:
     return write_bytes_atomic(path, data, fsync=fsync)
 
 
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # no harmless liveness probe: trust the age instead
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def is_stale_temporary(path: Path, *, now: float | None = None) -> bool:
+    """Whether ``path`` is a temporary whose writer is gone (killed, or an old ConvLens).
+
+    A temporary of a live process on this machine is kept, so a command never removes what
+    another command on the same run is writing at that moment.
+    """
+    if not path.name.startswith(TMP_PREFIX):
+        return False
+    m = _OWNER.match(path.name)
+    if m is None:
+        return True  # written before temporaries carried their owner: no live writer uses it
+    try:
+        age = (time.time() if now is None else now) - path.lstat().st_mtime
+    except FileNotFoundError:
+        return False
+    return age > _ABANDONED_S or not _alive(int(m.group(1)))
+
+
+def stale_temporaries(folder: Path) -> list[Path]:
+    """What killed writers left under ``folder`` (files and staging folders), deepest first.
+
+    Temporaries of writers that still run are not included.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = sorted(folder.rglob(TMP_PREFIX + "*"), key=lambda q: len(q.parts), reverse=True)
+    return [p for p in found if is_stale_temporary(p)]
+
+
 def remove_stale_temporaries(folder: Path) -> int:
-    """Delete temporary files a killed writer left under ``folder``; returns how many."""
+    """Delete what killed writers left under ``folder``; returns how many were removed.
+
+    Temporaries of writers that still run are kept.
+    """
     n = 0
-    if not folder.exists():
-        return 0
-    for p in folder.rglob(TMP_PREFIX + "*"):
-        if p.is_file():
-            with contextlib.suppress(FileNotFoundError):
+    for p in stale_temporaries(folder):
+        with contextlib.suppress(FileNotFoundError):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
                 p.unlink()
-                n += 1
+            n += 1
     return n
