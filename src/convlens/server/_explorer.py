@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 
 from convlens import views
-from convlens.views import MAX_UPLOAD_BYTES, UploadTooLargeError, downsized_png, upload_text
+from convlens.views import downsized_png
 
 from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
 from ._deps import InspectorDep, RunDep
+from ._errors import errors
 from ._schemas import FeatureMaps, Layers, TopProbes, UploadInfo, Weights, encode
+from ._uploads import UPLOAD_BODY, receive_upload
 
 router = APIRouter(tags=["explorer"])
 
@@ -20,27 +22,17 @@ Layer = Annotated[str, Query(max_length=200)]
 ImageRef = Annotated[str, Query(max_length=100, description="probe:N or upload:ID")]
 
 
-@router.post("/api/uploads", response_model=UploadInfo)
-async def upload(insp: InspectorDep, request: Request, file: UploadFile | None = None) -> dict:
-    """Upload an image (multipart field ``file``); refer to it later as ``upload:<id>``."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise UploadTooLargeError(
-            f"the upload has {int(length) / 2**20:.1f} MB; the limit is "
-            f"{MAX_UPLOAD_BYTES // 2**20} MB: resize the image and try again"
-        )
-    if file is None:
-        raise HTTPException(400, "send the image as a multipart form field named 'file'")
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    up = insp.add_upload(data)  # decoding is quick: sizes are checked before any pixel
-    ch = int(up.image.shape[2])
-    return {
-        "id": up.id,
-        "width": up.width,
-        "height": up.height,
-        "channels": ch,
-        "explanation": upload_text(up.width, up.height, ch),
-    }
+@router.post(
+    "/api/uploads",
+    response_model=UploadInfo,
+    responses=errors(400, 413, 415),
+    openapi_extra={"requestBody": UPLOAD_BODY},
+)
+async def upload(insp: InspectorDep, request: Request) -> dict:
+    """Upload an image (multipart field ``file``); refer to it later as ``upload:<id>``.
+
+    The size limit applies while the bytes arrive: nothing past it is read."""
+    return await receive_upload(insp, request)
 
 
 @router.get("/api/uploads/{upload_id}.png", response_class=Response)
