@@ -5,7 +5,7 @@ the form is then parsed and the image decoded in a worker thread."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from fastapi import Request
@@ -59,7 +59,7 @@ async def _file_of(request: Request, body: bytes) -> bytes:
     if content_type != b"multipart/form-data":
         raise UserInputError("send the image as a multipart form field named 'file'")
 
-    async def replay() -> AsyncIterator[bytes]:
+    async def replay() -> AsyncGenerator[bytes, None]:
         yield body
 
     try:
