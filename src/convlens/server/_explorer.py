@@ -11,7 +11,7 @@ from convlens.views import downsized_png
 
 from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
 from ._deps import InspectorDep, RunDep
-from ._errors import errors
+from ._errors import PNG, errors
 from ._schemas import FeatureMaps, Layers, TopProbes, UploadInfo, Weights, encode
 from ._uploads import UPLOAD_BODY, receive_upload
 
@@ -35,19 +35,25 @@ async def upload(insp: InspectorDep, request: Request) -> dict:
     return await receive_upload(insp, request)
 
 
-@router.get("/api/uploads/{upload_id}.png", response_class=Response)
+@router.get(
+    "/api/uploads/{upload_id}.png", response_class=Response, responses={**errors(404), **PNG}
+)
 def upload_png(insp: InspectorDep, upload_id: str) -> Response:
     """An uploaded image as PNG, at most 512 pixels a side."""
     return Response(downsized_png(insp.upload(upload_id).image), media_type="image/png")
 
 
-@router.get("/api/runs/{run}/layers", response_model=Layers)
+@router.get("/api/runs/{run}/layers", response_model=Layers, responses=errors(400, 404, 409))
 def layers(insp: InspectorDep, run: RunDep, epoch: Epoch = None) -> dict:
     """Every layer of the model in the order the forward pass runs them."""
     return views.layers(insp, run, epoch)
 
 
-@router.get("/api/runs/{run}/featuremaps", response_model=FeatureMaps, responses=BINARY_RESPONSE)
+@router.get(
+    "/api/runs/{run}/featuremaps",
+    response_model=FeatureMaps,
+    responses={**errors(400, 404, 409), **BINARY_RESPONSE},
+)
 def featuremaps(
     insp: InspectorDep,
     run: RunDep,
@@ -69,13 +75,13 @@ def featuremaps(
     return encode(answer)
 
 
-@router.get("/api/runs/{run}/weights", response_model=Weights)
+@router.get("/api/runs/{run}/weights", response_model=Weights, responses=errors(400, 404, 409))
 def weights(insp: InspectorDep, run: RunDep, layer: Layer, epoch: Epoch = None) -> dict:
     """The weights (filters) of ``layer``."""
     return encode(views.weights(insp, run, epoch=epoch, layer=layer))
 
 
-@router.get("/api/runs/{run}/top", response_model=TopProbes)
+@router.get("/api/runs/{run}/top", response_model=TopProbes, responses=errors(400, 404, 409))
 def top(
     insp: InspectorDep,
     run: RunDep,
