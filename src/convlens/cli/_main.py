@@ -126,7 +126,11 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
         "requires a token",
     )
     p.add_argument("--port", type=int, default=0, help="port (default: 0, any free port)")
-    p.add_argument("--token", help="token for a non-local host (default: a random one)")
+    p.add_argument(
+        "--token",
+        help="token for a non-local host, at least 16 characters (default: $CONVLENS_TOKEN, else "
+        "a random one); prefer CONVLENS_TOKEN: a command line is visible to others in ps",
+    )
     p.add_argument("--open", action="store_true", help="open the page in a browser")
 
 

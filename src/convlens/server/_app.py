@@ -21,8 +21,18 @@ from convlens.core import (
 )
 from convlens.views import Inspector, NotAnImageError, UploadTooLargeError
 
-from . import _attributions, _classgrads, _explorer, _graph, _projection, _runs, _timeline
-from ._security import COOKIE, allowed
+from . import (
+    _attributions,
+    _classgrads,
+    _explorer,
+    _graph,
+    _jobs_api,
+    _projection,
+    _runs,
+    _timeline,
+)
+from ._jobs import JobRegistry
+from ._security import COOKIE, FOREIGN_ORIGIN, allowed, needs_origin_check, origin_allowed
 
 STATIC = Path(__file__).parent / "static"
 
@@ -53,11 +63,21 @@ class Settings:
         token: Required from every request when not ``None`` (set for any non-loopback host).
         live_interval: Seconds between checks of the runs folder for the live WebSocket.
         static_dir: The built UI (default: the package's ``static`` folder).
+        allowed_origins: Origins (``https://host:port``) besides the server's own whose pages
+            may POST, DELETE or open the live WebSocket.
+        job_workers: Background jobs (graph, projection) run at once.
     """
 
     token: str | None = None
     live_interval: float = 0.5
     static_dir: Path | None = None
+    allowed_origins: tuple[str, ...] = ()
+    job_workers: int = 2
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status of an exception a view raises (500 for anything unexpected)."""
+    return next((status for t, status in _STATUS if isinstance(exc, t)), 500)
 
 
 def create_app(
@@ -78,6 +98,8 @@ def create_app(
     )
     app.state.inspector = insp
     app.state.settings = settings
+    app.state.jobs = JobRegistry(workers=settings.job_workers, status_of=status_of)
+    app.router.add_event_handler("shutdown", app.state.jobs.shutdown)
 
     def _error(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
         async def handler(request: Request, exc: Exception) -> JSONResponse:
@@ -98,12 +120,24 @@ def create_app(
                 else "ConvLens answers only requests to 127.0.0.1 or localhost"
             )
             return JSONResponse({"detail": msg}, status_code=403)
+        if needs_origin_check(request.method) and not origin_allowed(request):
+            return JSONResponse({"detail": FOREIGN_ORIGIN}, status_code=403)
         response: Response = await call_next(request)
         if settings.token and request.query_params.get("token") == settings.token:
             response.set_cookie(COOKIE, settings.token, httponly=True, samesite="strict")
         return response
 
-    for module in (_runs, _timeline, _explorer, _attributions, _classgrads, _projection, _graph):
+    modules = (
+        _runs,
+        _timeline,
+        _explorer,
+        _attributions,
+        _classgrads,
+        _projection,
+        _graph,
+        _jobs_api,
+    )
+    for module in modules:
         app.include_router(module.router)
     app.include_router(_projection.tour_router)
 

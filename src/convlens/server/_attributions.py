@@ -9,18 +9,21 @@ from fastapi import APIRouter, Query
 from convlens import views
 
 from ._deps import InspectorDep, RunDep
+from ._errors import errors
 from ._schemas import Attribution, Method, encode
 
 router = APIRouter(tags=["attributions"])
 
 
-@router.get("/api/methods", response_model=list[Method])
+@router.get("/api/methods", response_model=list[Method], responses=errors())
 def methods() -> list[dict]:
     """The attribution methods there are."""
     return views.methods()
 
 
-@router.get("/api/runs/{run}/attributions", response_model=Attribution)
+@router.get(
+    "/api/runs/{run}/attributions", response_model=Attribution, responses=errors(400, 404, 409, 415)
+)
 def attributions(
     insp: InspectorDep,
     run: RunDep,

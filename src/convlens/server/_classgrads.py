@@ -9,12 +9,15 @@ from fastapi import APIRouter, Query
 from convlens import views
 
 from ._deps import InspectorDep, RunDep
+from ._errors import errors
 from ._schemas import ClassGradients
 
 router = APIRouter(tags=["classgrads"])
 
 
-@router.get("/api/runs/{run}/classgrads", response_model=ClassGradients)
+@router.get(
+    "/api/runs/{run}/classgrads", response_model=ClassGradients, responses=errors(400, 404, 409)
+)
 def classgrads(
     insp: InspectorDep,
     run: RunDep,

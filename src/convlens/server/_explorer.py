@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 
 from convlens import views
-from convlens.views import MAX_UPLOAD_BYTES, UploadTooLargeError, downsized_png, upload_text
+from convlens.views import downsized_png
 
 from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
 from ._deps import InspectorDep, RunDep
+from ._errors import PNG, errors
 from ._schemas import FeatureMaps, Layers, TopProbes, UploadInfo, Weights, encode
+from ._uploads import UPLOAD_BODY, receive_upload
 
 router = APIRouter(tags=["explorer"])
 
@@ -20,42 +22,38 @@ Layer = Annotated[str, Query(max_length=200)]
 ImageRef = Annotated[str, Query(max_length=100, description="probe:N or upload:ID")]
 
 
-@router.post("/api/uploads", response_model=UploadInfo)
-async def upload(insp: InspectorDep, request: Request, file: UploadFile | None = None) -> dict:
-    """Upload an image (multipart field ``file``); refer to it later as ``upload:<id>``."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise UploadTooLargeError(
-            f"the upload has {int(length) / 2**20:.1f} MB; the limit is "
-            f"{MAX_UPLOAD_BYTES // 2**20} MB: resize the image and try again"
-        )
-    if file is None:
-        raise HTTPException(400, "send the image as a multipart form field named 'file'")
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    up = insp.add_upload(data)  # decoding is quick: sizes are checked before any pixel
-    ch = int(up.image.shape[2])
-    return {
-        "id": up.id,
-        "width": up.width,
-        "height": up.height,
-        "channels": ch,
-        "explanation": upload_text(up.width, up.height, ch),
-    }
+@router.post(
+    "/api/uploads",
+    response_model=UploadInfo,
+    responses=errors(400, 413, 415),
+    openapi_extra={"requestBody": UPLOAD_BODY},
+)
+async def upload(insp: InspectorDep, request: Request) -> dict:
+    """Upload an image (multipart field ``file``); refer to it later as ``upload:<id>``.
+
+    The size limit applies while the bytes arrive: nothing past it is read."""
+    return await receive_upload(insp, request)
 
 
-@router.get("/api/uploads/{upload_id}.png", response_class=Response)
+@router.get(
+    "/api/uploads/{upload_id}.png", response_class=Response, responses={**errors(404), **PNG}
+)
 def upload_png(insp: InspectorDep, upload_id: str) -> Response:
     """An uploaded image as PNG, at most 512 pixels a side."""
     return Response(downsized_png(insp.upload(upload_id).image), media_type="image/png")
 
 
-@router.get("/api/runs/{run}/layers", response_model=Layers)
+@router.get("/api/runs/{run}/layers", response_model=Layers, responses=errors(400, 404, 409))
 def layers(insp: InspectorDep, run: RunDep, epoch: Epoch = None) -> dict:
     """Every layer of the model in the order the forward pass runs them."""
     return views.layers(insp, run, epoch)
 
 
-@router.get("/api/runs/{run}/featuremaps", response_model=FeatureMaps, responses=BINARY_RESPONSE)
+@router.get(
+    "/api/runs/{run}/featuremaps",
+    response_model=FeatureMaps,
+    responses={**errors(400, 404, 409), **BINARY_RESPONSE},
+)
 def featuremaps(
     insp: InspectorDep,
     run: RunDep,
@@ -77,13 +75,13 @@ def featuremaps(
     return encode(answer)
 
 
-@router.get("/api/runs/{run}/weights", response_model=Weights)
+@router.get("/api/runs/{run}/weights", response_model=Weights, responses=errors(400, 404, 409))
 def weights(insp: InspectorDep, run: RunDep, layer: Layer, epoch: Epoch = None) -> dict:
     """The weights (filters) of ``layer``."""
     return encode(views.weights(insp, run, epoch=epoch, layer=layer))
 
 
-@router.get("/api/runs/{run}/top", response_model=TopProbes)
+@router.get("/api/runs/{run}/top", response_model=TopProbes, responses=errors(400, 404, 409))
 def top(
     insp: InspectorDep,
     run: RunDep,

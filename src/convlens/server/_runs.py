@@ -13,6 +13,7 @@ from convlens import views
 from convlens.pipelines import RunCatalogue
 
 from ._deps import CatalogueDep, RunDep
+from ._errors import PNG, errors
 from ._schemas import RunDetail, RunSummary
 from ._security import websocket_allowed
 
@@ -23,19 +24,23 @@ def list_summaries(catalogue: RunCatalogue) -> list[dict]:
     return [views.run_card(catalogue, r) for r in catalogue.runs()]
 
 
-@router.get("/api/runs", response_model=list[RunSummary])
+@router.get("/api/runs", response_model=list[RunSummary], responses=errors())
 def runs(catalogue: CatalogueDep) -> list[dict]:
     """Every run in the folder, newest first."""
     return list_summaries(catalogue)
 
 
-@router.get("/api/runs/{run}", response_model=RunDetail)
+@router.get("/api/runs/{run}", response_model=RunDetail, responses=errors(404, 409))
 def run_detail(catalogue: CatalogueDep, run: RunDep) -> dict:
     """One run: metrics per epoch, recorded layers, probe set, and a plain summary."""
     return views.run_detail(catalogue, run)
 
 
-@router.get("/api/runs/{run}/probe/{index}.png", response_class=Response)
+@router.get(
+    "/api/runs/{run}/probe/{index}.png",
+    response_class=Response,
+    responses={**errors(404, 409), **PNG},
+)
 def probe_png(catalogue: CatalogueDep, run: RunDep, index: int) -> Response:
     """Probe image ``index`` as a PNG."""
     png = views.downsized_png(catalogue.probe_image(run, index))

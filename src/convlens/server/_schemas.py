@@ -104,9 +104,10 @@ class PointDetail(_Model):
 
 class UploadInfo(_Model):
     id: str
-    width: int
-    height: int
+    width: int = Field(description="width of the picture as uploaded, in pixels")
+    height: int = Field(description="height of the picture as uploaded, in pixels")
     channels: int
+    bytes: int = Field(description="size of the file as uploaded")
     explanation: str
 
 
@@ -237,3 +238,22 @@ class GraphInfo(_Model):
     picture: str
     description: dict[str, Any]
     explanation: str
+
+
+class ErrorBody(_Model):
+    """Every refusal: one line saying what is wrong and what to do."""
+
+    detail: str | list[dict[str, Any]]
+
+
+class JobStatus(_Model):
+    """A background job (``/api/jobs/{id}``)."""
+
+    id: str
+    kind: Literal["graph", "projection"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    progress: float = Field(ge=0, le=1, description="0 to 1")
+    message: str = Field(description="what it is doing now, or why it failed or stopped")
+    error_status: int | None = Field(
+        description="when failed: the status the request itself would have answered"
+    )

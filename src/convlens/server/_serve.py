@@ -13,7 +13,7 @@ from pathlib import Path
 from convlens.core import UserInputError
 
 from ._app import Settings, create_app
-from ._security import is_loopback
+from ._security import TOKEN_ENV, is_loopback, resolve_token
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -46,7 +46,12 @@ def serve(
 ) -> None:
     """Serve the runs in ``runs_dir`` until interrupted; prints the address to open.
 
-    Any host other than the loopback requires a token (one is made up when none is given).
+    Any host other than the loopback requires a token: ``token``, else the ``CONVLENS_TOKEN``
+    environment variable (not visible in ``ps``), else one made up. A token needs at least 16
+    characters.
+
+    Raises:
+        UserInputError: ``runs_dir`` is not a folder, a token is too short, or the port is taken.
     """
     import uvicorn
 
@@ -56,6 +61,8 @@ def serve(
             f"{runs} is not a folder: give the folder that holds runs (for example the --out "
             "of convlens demo)"
         )
+    given = bool(token)
+    token = resolve_token(token)
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(18)
     settings = Settings(token=token if not is_loopback(host) or token else None)
@@ -65,6 +72,13 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{actual}/" + (f"?token={settings.token}" if settings.token else "")
     print(f"ConvLens is serving {runs} at {url}", file=sys.stderr, flush=True)
+    if given:
+        print(
+            f"  note: --token is visible to other users of this machine (ps); set {TOKEN_ENV} "
+            "instead",
+            file=sys.stderr,
+            flush=True,
+        )
     if not is_loopback(host):
         print(
             "  exposed beyond this machine: anyone with the address above can read these runs",

@@ -10,12 +10,17 @@ from convlens import views
 
 from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
 from ._deps import InspectorDep, RunDep
+from ._errors import errors
 from ._schemas import PointDetail, Timeline, encode
 
 router = APIRouter(tags=["timeline"])
 
 
-@router.get("/api/runs/{run}/timeline", response_model=Timeline, responses=BINARY_RESPONSE)
+@router.get(
+    "/api/runs/{run}/timeline",
+    response_model=Timeline,
+    responses={**errors(400, 404, 409), **BINARY_RESPONSE},
+)
 def timeline(
     insp: InspectorDep,
     run: RunDep,
@@ -31,7 +36,9 @@ def timeline(
     return encode(answer)
 
 
-@router.get("/api/runs/{run}/points/{index}", response_model=PointDetail)
+@router.get(
+    "/api/runs/{run}/points/{index}", response_model=PointDetail, responses=errors(404, 409)
+)
 def point(insp: InspectorDep, run: RunDep, index: int) -> dict:
     """One probe image: its class and the predicted probabilities at every epoch."""
     return encode(views.point(insp, run, index))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from convlens.pipelines import RunCatalogue
@@ -9,17 +10,27 @@ from convlens.store import Run
 
 
 def ensure_graph(
-    catalogue: RunCatalogue, run: Run, epoch: int | None
+    catalogue: RunCatalogue,
+    run: Run,
+    epoch: int | None,
+    report: Callable[[float, str], None] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The stored graph's epoch and description, laying the graph out first when needed."""
+    """The stored graph's epoch and description, laying the graph out first when needed.
+
+    ``report(progress, message)`` hears how far it is; it may raise to stop the work before
+    anything is written (the graph file and its picture are written together at the end).
+    """
     from convlens.pipelines import graph_path, graph_run  # lays out a model: torch loads here
 
+    say = report or (lambda progress, message: None)
     epoch = catalogue.epoch(run, epoch)
     got = run.arrays(graph_path(epoch))
     if got is None:
+        say(0.02, "waiting for other work on this run")
         with catalogue.writing(run):
             got = Run.open(run.path).arrays(graph_path(epoch))  # made while this one waited?
             if got is None:
+                say(0.05, "measuring importance, laying out and bundling the graph")
                 graph_run(run.path, epoch=epoch)
                 got = Run.open(run.path).arrays(graph_path(epoch))
     if got is None:  # pragma: no cover - graph_run always writes it
@@ -27,10 +38,15 @@ def ensure_graph(
     return epoch, got[1]
 
 
-def graph_info(catalogue: RunCatalogue, run: Run, epoch: int | None) -> dict[str, Any]:
+def graph_info(
+    catalogue: RunCatalogue,
+    run: Run,
+    epoch: int | None,
+    report: Callable[[float, str], None] | None = None,
+) -> dict[str, Any]:
     """The graph's description (made and stored on first use), with the addresses of its file
-    and picture."""
-    epoch, info = ensure_graph(catalogue, run, epoch)
+    and picture. ``report`` as for :func:`ensure_graph`."""
+    epoch, info = ensure_graph(catalogue, run, epoch, report)
     return {
         "epoch": epoch,
         "url": f"/api/runs/{run.run_id}/graph.safetensors?epoch={epoch}",

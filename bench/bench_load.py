@@ -1,0 +1,169 @@
+"""Load: concurrent clients mixing the views' requests and uploads against a real uvicorn.
+
+    python bench/bench_load.py [--clients 32] [--seconds 60] [--runs DIR] [--json FILE]
+
+Starts ``convlens serve`` on a free loopback port (a separate process, as a user runs it) over
+``--runs`` (default: a fixture run written for the bench), then ``--clients`` threads, each with
+its own keep-alive connection, send a fixed mix (cheap: runs list, run detail, methods, job
+status; model: feature maps, attributions, class gradients, top probes, projection; uploads)
+for ``--seconds``. Reports req/s, p50/p95/p99 per endpoint, errors (any status >= 500, or a
+refused connection) and the server's RSS each minute (growth between the second and the third
+minute is the leak signal). Targets (issue 12): 0 errors, RSS growth < 10 %, cheap p99 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+CHEAP = ("runs", "run", "methods")
+
+
+def _png(seed: int) -> bytes:
+    from PIL import Image
+
+    arr = np.random.default_rng(seed).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _requests(run: str, layer: str) -> list[tuple[str, str, str]]:
+    r = f"/api/runs/{run}"
+    return [
+        ("runs", "GET", "/api/runs"),
+        ("run", "GET", r),
+        ("methods", "GET", "/api/methods"),
+        ("featuremaps", "GET", f"{r}/featuremaps?layer={layer}&image=probe:3"),
+        ("attributions", "GET", f"{r}/attributions?method=gradcam&image=probe:5"),
+        ("classgrads", "GET", f"{r}/classgrads?layer={layer}"),
+        ("top", "GET", f"{r}/top?layer={layer}&channel=0"),
+        ("projection", "GET", f"{r}/projection?layer={layer}&method=pca"),
+        ("upload", "POST", "/api/uploads"),
+    ]
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def client(port: int, mix: list, until: float, seed: int, out: dict, errors: list) -> None:
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    png = _png(seed)
+    b = "benchb0undary"
+    body = (
+        (
+            f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + png
+        + f"\r\n--{b}--\r\n".encode()
+    )
+    while time.monotonic() < until:
+        name, method, path = rng.choice(mix)
+        headers = {"Content-Type": f"multipart/form-data; boundary={b}"} if method == "POST" else {}
+        t0 = time.perf_counter()
+        try:
+            conn.request(method, path, body=body if method == "POST" else None, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            status = resp.status
+        except OSError as err:
+            errors.append(f"{name}: {err!r}")
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            continue
+        out[name].append(time.perf_counter() - t0)
+        if status >= 500:
+            errors.append(f"{name}: {status}")
+    conn.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--runs", type=Path)
+    ap.add_argument("--layer", default="conv")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    if args.runs is None:
+        from convlens.testing import make_fixture_run
+
+        args.runs = make_fixture_run(Path(tempfile.mkdtemp()) / "runs", epochs=3).parent
+    run = sorted(p.parent.name for p in args.runs.glob("*/manifest.json"))[0]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONVLENS_QUIET": "1"}
+    env.pop("CONVLENS_TOKEN", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "convlens.cli", "serve", str(args.runs)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert server.stderr is not None
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stderr.readline())
+        assert m, "the server printed no address"
+        port = int(m.group(1))
+        mix = _requests(run, args.layer)
+        out: dict[str, list[float]] = defaultdict(list)
+        errors: list[str] = []
+        until = time.monotonic() + args.seconds
+        threads = [
+            threading.Thread(target=client, args=(port, mix, until, i, out, errors), daemon=True)
+            for i in range(args.clients)
+        ]
+        rss = [(0.0, _rss_kb(server.pid))]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        alive = threads
+        while alive:  # one RSS sample per minute (or per third of a short run)
+            alive[0].join(timeout=min(60.0, args.seconds / 3))
+            alive = [t for t in alive if t.is_alive()]
+            rss.append((time.monotonic() - t0, _rss_kb(server.pid)))
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    total = sum(len(v) for v in out.values())
+    rate = total / elapsed
+    print(f"{args.clients} clients, {elapsed:.0f} s: {rate:.1f} req/s, {len(errors)} errors")
+    rows = {}
+    for name, ts in sorted(out.items()):
+        q = np.percentile(np.array(ts) * 1000, [50, 95, 99])
+        rows[name] = {"n": len(ts), "p50_ms": q[0], "p95_ms": q[1], "p99_ms": q[2]}
+        tag = " (cheap)" if name in CHEAP else ""
+        stats = f"p50 {q[0]:7.1f}  p95 {q[1]:7.1f}  p99 {q[2]:7.1f} ms"
+        print(f"  {name + tag:<22} n={len(ts):>5}  {stats}")
+    print("  server RSS (MB): " + ", ".join(f"{s:.0f}s {kb / 1024:.0f}" for s, kb in rss))
+    for e in errors[:10]:
+        print("  error:", e)
+    if args.json:
+        args.json.write_text(
+            json.dumps({"rps": total / elapsed, "errors": errors, "endpoints": rows, "rss_kb": rss})
+        )
+
+
+if __name__ == "__main__":
+    main()

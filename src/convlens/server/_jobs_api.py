@@ -1,0 +1,160 @@
+"""Background jobs over HTTP: start the network graph or a projection, watch, cancel.
+
+``POST /api/runs/{run}/graph/job`` and ``POST /api/runs/{run}/projection/job`` start the work (or
+join the same work already going) and answer ``202`` with the job; ``GET /api/jobs/{id}`` says
+``{state, progress, message}``; ``DELETE /api/jobs/{id}`` cancels. Once ``done``, the ordinary
+``GET`` of the view answers at once (the graph is stored; a projection is kept by its job).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from convlens import views
+from convlens.pipelines import RunCatalogue
+from convlens.store import Run
+
+from ._deps import CatalogueDep, InspectorDep, RunDep
+from ._errors import errors
+from ._jobs import Job, JobRegistry
+from ._params import DEFAULT_PROJECTION, LayerName, MaxPoints, ProjectionMethod
+from ._schemas import JobStatus, encode
+
+router = APIRouter(tags=["jobs"])
+
+JobId = Annotated[str, Path(pattern="^[0-9a-f]{16}$", description="a job's id")]
+
+
+def get_jobs(request: Request) -> JobRegistry:
+    return request.app.state.jobs  # type: ignore[no-any-return]
+
+
+def _stamp(run: Run) -> int:
+    """Changes whenever the run's manifest does (a new epoch, a new artifact)."""
+    return (run.path / "manifest.json").stat().st_mtime_ns
+
+
+@contextmanager
+def ticking(job: Job, seconds: float, start: float, end: float) -> Iterator[None]:
+    """While a step that cannot report runs, move ``job.progress`` from ``start`` towards
+    ``end`` as time passes (about two thirds of the way after ``seconds``)."""
+    stop = threading.Event()
+
+    def tick() -> None:
+        t0 = time.monotonic()
+        while not stop.wait(0.25):
+            frac = 1 - math.exp(-(time.monotonic() - t0) / seconds)
+            job.progress = max(job.progress, start + (end - start) * frac)
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def projection_key(
+    run: Run, layer: str, method: str, max_points: int, epoch: int | None
+) -> Hashable:
+    return ("projection", str(run.path), _stamp(run), layer, method, max_points, epoch)
+
+
+def graph_key(run: Run, epoch: int) -> Hashable:
+    return ("graph", str(run.path), epoch)
+
+
+def start_projection(
+    jobs: JobRegistry,
+    insp: Any,
+    run: Run,
+    layer: str,
+    method: str,
+    max_points: int,
+    epoch: int | None,
+) -> Job:
+    def work(job: Job) -> dict[str, Any]:
+        def report(progress: float, message: str) -> None:
+            job.report(progress, message)
+
+        with ticking(job, 5.0 if method == "pca" else 20.0, 0.4, 0.95):
+            answer = views.projection(
+                insp,
+                run,
+                epoch=epoch,
+                layer=layer,
+                method=method,
+                max_points=max_points,
+                report=report,
+            )
+        job.report(1.0, "done")
+        return encode(answer)
+
+    return jobs.start("projection", projection_key(run, layer, method, max_points, epoch), work)
+
+
+def start_graph(jobs: JobRegistry, catalogue: RunCatalogue, run: Run, epoch: int | None) -> Job:
+    epoch = catalogue.epoch(run, epoch)
+
+    def work(job: Job) -> int:
+        with ticking(job, 20.0, 0.05, 0.95):
+            views.graph_info(catalogue, run, epoch, report=job.report)
+        return epoch
+
+    return jobs.start("graph", graph_key(run, epoch), work)
+
+
+JobsDep = Annotated[JobRegistry, Depends(get_jobs)]
+Epoch = Annotated[int | None, Query(ge=0, description="default: the last checkpoint")]
+
+
+@router.post(
+    "/api/runs/{run}/graph/job",
+    response_model=JobStatus,
+    status_code=202,
+    responses=errors(400, 403, 404, 409),
+)
+def graph_job(jobs: JobsDep, catalogue: CatalogueDep, run: RunDep, epoch: Epoch = None) -> dict:
+    """Start laying out the network graph (or join the job already doing it); when the job is
+    ``done``, ``GET /api/runs/{run}/graph`` answers at once."""
+    return start_graph(jobs, catalogue, run, epoch).status()
+
+
+@router.post(
+    "/api/runs/{run}/projection/job",
+    response_model=JobStatus,
+    status_code=202,
+    responses=errors(400, 403, 404, 409),
+)
+def projection_job(
+    jobs: JobsDep,
+    insp: InspectorDep,
+    run: RunDep,
+    layer: LayerName,
+    method: ProjectionMethod = DEFAULT_PROJECTION,
+    max_points: MaxPoints = 2000,
+    epoch: Epoch = None,
+) -> dict:
+    """Start a projection (or join the same one already going); when the job is ``done``,
+    ``GET /api/runs/{run}/projection`` with the same parameters answers at once."""
+    return start_projection(jobs, insp, run, layer, method.value, max_points, epoch).status()
+
+
+@router.get("/api/jobs/{job_id}", response_model=JobStatus, responses=errors(403, 404))
+async def job_status(jobs: JobsDep, job_id: JobId) -> dict:
+    """How far a job is: ``state``, ``progress`` (0-1) and what it is doing."""
+    return jobs.get(job_id).status()
+
+
+@router.delete("/api/jobs/{job_id}", response_model=JobStatus, responses=errors(403, 404))
+async def cancel_job(jobs: JobsDep, job_id: JobId) -> dict:
+    """Cancel a job: it stops at its next step and stores nothing (a finished job stays)."""
+    return jobs.cancel(job_id).status()
