@@ -147,32 +147,40 @@ def test_imagenet_contract_de_normalises_the_thumbnails(tmp_path: Path) -> None:
 
 def test_preprocess_that_does_not_fit_is_one_line(tmp_path: Path) -> None:
     x = torch.rand(2, 1, 8, 8)
-    with pytest.raises(UserInputError, match="3-channel pictures, but the probes have 1"):
-        with Recorder(TinyConvNet(), x, layers="fc", out=tmp_path, preprocess="imagenet"):
-            pass
-    with pytest.raises(UserInputError, match="but the probes are 1×8×8"):
-        with Recorder(
+    with (
+        pytest.raises(UserInputError, match="3-channel pictures, but the probes have 1"),
+        Recorder(TinyConvNet(), x, layers="fc", out=tmp_path, preprocess="imagenet"),
+    ):
+        pass
+    with (
+        pytest.raises(UserInputError, match="but the probes are 1×8×8"),
+        Recorder(
             TinyConvNet(), x, layers="fc", out=tmp_path, preprocess=InputContract(size=(9, 9))
-        ):
-            pass
+        ),
+    ):
+        pass
     assert list(tmp_path.iterdir()) == []
 
 
 def test_normalised_probes_without_preprocess_say_how_to_give_it(tmp_path: Path) -> None:
     x = torch.rand(2, 3, 16, 16) * 4 - 2
-    with pytest.warns(ConvLensWarning, match="preprocess='imagenet'"):
-        with Recorder(MobileStyle(), x, out=tmp_path, run_id="r") as rec:
-            rec.record_epoch()
+    with (
+        pytest.warns(ConvLensWarning, match="preprocess='imagenet'"),
+        Recorder(MobileStyle(), x, out=tmp_path, run_id="r") as rec,
+    ):
+        rec.record_epoch()
     run = Run.open(tmp_path / "r")
     assert "input" not in run.manifest.model
 
 
 def test_a_model_that_cannot_be_rebuilt_gets_one_message_with_the_fix(tmp_path: Path) -> None:
     x = torch.rand(2, 1, 8, 8)
-    with pytest.warns(ConvLensWarning, match=r"spec='package.module:factory'") as got:
-        with Recorder(NeedsArgs(2), x, layers="fc", out=tmp_path, run_id="a") as rec:
-            rec.record_epoch()
-            rec.record_epoch()
+    with (
+        pytest.warns(ConvLensWarning, match=r"spec='package.module:factory'") as got,
+        Recorder(NeedsArgs(2), x, layers="fc", out=tmp_path, run_id="a") as rec,
+    ):
+        rec.record_epoch()
+        rec.record_epoch()
     assert len(got) == 1
     assert "spec" not in Run.open(tmp_path / "a").manifest.model
     with Recorder(
@@ -184,22 +192,28 @@ def test_a_model_that_cannot_be_rebuilt_gets_one_message_with_the_fix(tmp_path: 
 
 def test_class_names_of_the_wrong_count_are_refused(tmp_path: Path) -> None:
     x = torch.rand(2, 1, 8, 8)
-    with pytest.raises(UserInputError, match="2 class names for a model with 3 outputs"):
-        with Recorder(TinyConvNet(), x, layers="fc", out=tmp_path, class_names=["a", "b"]):
-            pass
+    with (
+        pytest.raises(UserInputError, match="2 class names for a model with 3 outputs"),
+        Recorder(TinyConvNet(), x, layers="fc", out=tmp_path, class_names=["a", "b"]),
+    ):
+        pass
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_run_whose_first_epoch_failed_leaves_no_folder(tmp_path: Path) -> None:
     x = torch.rand(2, 1, 8, 8)
-    with pytest.raises(RuntimeError, match="boom"):
-        with Recorder(TinyConvNet(), x, layers="fc", out=tmp_path, run_id="r"):
-            raise RuntimeError("boom")
+    with (
+        pytest.raises(RuntimeError, match="boom"),
+        Recorder(TinyConvNet(), x, layers="fc", out=tmp_path, run_id="r"),
+    ):
+        raise RuntimeError("boom")
     assert not (tmp_path / "r").exists()
-    with pytest.raises(RuntimeError, match="boom"):
-        with Recorder(TinyConvNet(), x, layers="fc", out=tmp_path, run_id="s") as rec:
-            rec.record_epoch()
-            raise RuntimeError("boom")
+    with (
+        pytest.raises(RuntimeError, match="boom"),
+        Recorder(TinyConvNet(), x, layers="fc", out=tmp_path, run_id="s") as rec,
+    ):
+        rec.record_epoch()
+        raise RuntimeError("boom")
     assert Run.open(tmp_path / "s").manifest.status == "interrupted"
 
 

@@ -63,6 +63,8 @@ def importance(args: argparse.Namespace) -> int:
         args.run, epoch=args.checkpoint, method=args.method, classes=args.classes, params=params
     )
     res = done.result
+    if done.data_note:
+        print(f"note: {done.data_note}")
     print(f"{res.method} importance of epoch {done.epoch} ({done.seconds:.1f} s):")
     for layer in res.layers:
         unit = "channels" if layer.kind == "conv" else "neurons"

@@ -24,6 +24,7 @@ from convlens.core import (
 
 from ._analysis import add_graph, add_importance, graph, importance
 from ._options import add_options, options_from_args
+from ._snapshot import add_snapshot, snapshot
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     add_importance(sub)
     add_graph(sub)
+    add_snapshot(sub)
     return parser
 
 
@@ -193,6 +195,8 @@ def _run(args: argparse.Namespace) -> int:
         return importance(args)
     if args.command == "graph":
         return graph(args)
+    if args.command == "snapshot":
+        return snapshot(args)
     if args.command == "info":
         print(pipelines.run_summary(args.run))
         return 0
