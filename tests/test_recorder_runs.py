@@ -237,6 +237,11 @@ def test_tuple_and_dict_outputs_take_an_output_choice(tmp_path: Path) -> None:
     with Recorder(PairOut(), x, layers="fc", output=0, out=tmp_path, run_id="r") as rec:
         rec.record_epoch()
     assert Run.open(tmp_path / "r").manifest.model["output"] == "0"
+    # the views' rebuilt model gives the class scores too
+    from convlens.pipelines import run_model
+
+    rebuilt, _ = run_model(Run.open(tmp_path / "r"))
+    np.testing.assert_allclose(rebuilt(x).detach().numpy(), want, rtol=1e-5)
 
 
 # -- memory ----------------------------------------------------------------------------------------
