@@ -10,9 +10,9 @@ What lands where (``E`` is the checkpoint's epoch, four digits)::
 
 Importance is fitted on the run's *training* images and pruning is measured on its *test*
 images, both reloaded from ``config.json`` (runs made by ``convlens train`` / ``demo``). A run
-that does not say how to reload its data (a Recorder or snapshot run) falls back to its labelled
-probe set, prepared with the run's input contract, and says so; or pass ``data=(images,
-labels)``.
+that does not say how to reload its data (a Recorder or snapshot run) takes ``data=(images,
+labels)``, or ``probe_fallback=True`` (what ``convlens importance`` does): its labelled probe
+set, prepared with the run's input contract, with a note that says so.
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ def _run_data(run: Run, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         raise UnavailableError(
             f"run {run.run_id} does not say which data it was trained on (no 'data' in "
             "config.json), so its images cannot be reloaded: runs made by convlens train or "
-            "convlens demo can; from Python, pass data=(images, labels)"
+            "convlens demo can; from Python, pass data=(images, labels) or probe_fallback=True "
+            "(the run's labelled probe set)"
         )
     opts = options_from_json(DataOptions, cfg["data"])
     ds = load_dataset(
@@ -180,6 +181,7 @@ def importance_run(
     classes: Sequence[int | str] | None = None,
     layers: Sequence[str] | None = None,
     params: Mapping[str, Any] | None = None,
+    probe_fallback: bool = False,
 ) -> ImportanceRun:
     """Compute the importance of every unit of a run's model and store it in the run.
 
@@ -191,6 +193,8 @@ def importance_run(
         classes: Class names or indices to compute (default: all).
         layers: Linear/Conv2d layers to measure (default: all).
         params: The estimator's own parameters, e.g. ``{"epochs": 5}`` for ``bn_gamma``.
+        probe_fallback: A run that does not say how to reload its training data is measured
+            on its labelled probe set (``ImportanceRun.data_note`` says so).
 
     Raises:
         UserInputError: A run without checkpoints (says how to make one), an epoch without a
@@ -205,7 +209,7 @@ def importance_run(
     note = None
     if data is not None:
         x, y = data
-    elif "data" in run.config:
+    elif "data" in run.config or not probe_fallback:
         x, y = _run_data(run, "train")
     else:
         x, y, note = probe_data(run)
@@ -247,6 +251,7 @@ def prune_run(
     seeds: int = 5,
     focus: Sequence[int | str] | None = None,
     batch_size: int = 256,
+    probe_fallback: bool = False,
 ) -> PruningRun:
     """Validate stored importance by pruning; store the curves and their plots in the run.
 
@@ -259,6 +264,7 @@ def prune_run(
         seeds: Random orders to average.
         focus: Classes (names or indices) also pruned by their own importance.
         batch_size: Images per forward pass.
+        probe_fallback: A run without reloadable test data is measured on its probe set.
 
     Raises:
         UnavailableError: No stored importance (the message gives the command), no checkpoint.
@@ -272,7 +278,7 @@ def prune_run(
         result.row(c)
     if data is not None:
         x, y = data
-    elif "data" in run.config:
+    elif "data" in run.config or not probe_fallback:
         x, y = _run_data(run, "test")
     else:
         x, y, _ = probe_data(run)

@@ -6,7 +6,7 @@ import os
 import shutil
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +24,7 @@ from ._layers import LayerSpec, resolve_layers
 from ._reducers import REDUCERS
 from ._runinfo import (
     class_names,
+    options_with,
     probe_contract,
     probe_thumbnails,
     run_dataset,
@@ -55,34 +56,6 @@ def _model_device(model: nn.Module) -> torch.device:
     for b in model.buffers():
         return b.device
     return torch.device("cpu")
-
-
-def _options(
-    options: RecordOptions | None,
-    layers: Sequence[LayerSpec] | str | None,
-    reducer: str | None,
-    checkpoints: bool | None,
-    output: int | str | None = None,
-) -> RecordOptions:
-    """``options`` with the keywords that mean an option filled in (a keyword wins)."""
-    if options is not None and not isinstance(options, RecordOptions):
-        raise UserInputError(
-            f"options must be a convlens.core.RecordOptions, got {type(options).__name__}"
-        )
-    given: dict[str, Any] = {}
-    if layers is not None:
-        given["layers"] = (
-            tuple(s.strip() for s in layers.split(",") if s.strip())
-            if isinstance(layers, str)
-            else tuple(layers)
-        )
-    if reducer is not None:
-        given["reducer"] = reducer
-    if checkpoints is not None:
-        given["checkpoints"] = bool(checkpoints)
-    if output is not None:
-        given["output"] = str(output)
-    return replace(options or RecordOptions(), **given)
 
 
 class Recorder:
@@ -185,7 +158,7 @@ class Recorder:
             raise UserInputError(
                 f"{len(self.probe_labels)} probe labels for {len(probe_inputs)} probe inputs"
             )
-        self.options = _options(options, layers, reducer, checkpoints, output)
+        self.options = options_with(options, layers, reducer, checkpoints, output)
         self.layers = resolve_layers(
             model, self.options.layers or default_layers(model, self._example())
         )
@@ -312,7 +285,13 @@ class Recorder:
             config=self._run_args["config"],
             dataset=run_dataset(self._run_args["dataset"], self.probe_inputs),
             model=run_model_info(
-                self.model, self.probe_inputs, given, self.options.output, self.n_outputs, contract
+                self.model,
+                self.probe_inputs,
+                given,
+                self.options.output,
+                self.n_outputs,
+                # unasked, the contract is the none preset: what a run without one is read as
+                contract if self._preprocess is not None or given.get("input") else None,
             ),
             classes=class_names(self._class_names, self.n_outputs),
             layers={

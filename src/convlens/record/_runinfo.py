@@ -12,16 +12,54 @@ from __future__ import annotations
 import importlib
 import inspect
 import warnings
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from convlens.core import ConvLensWarning, InputContract, UserInputError, input_contract
+from convlens.core import (
+    ConvLensWarning,
+    InputContract,
+    RecordOptions,
+    UserInputError,
+    input_contract,
+)
+
+from ._layers import LayerSpec
 
 SIZE_ARGS = ("num_classes", "in_channels", "image_size")
 """The arguments a model factory may take (``convlens.models.build_model`` passes them)."""
+
+
+def options_with(
+    options: RecordOptions | None,
+    layers: Sequence[LayerSpec] | str | None,
+    reducer: str | None,
+    checkpoints: bool | None,
+    output: int | str | None = None,
+) -> RecordOptions:
+    """``options`` with the keywords that mean an option filled in (a keyword wins)."""
+    if options is not None and not isinstance(options, RecordOptions):
+        raise UserInputError(
+            f"options must be a convlens.core.RecordOptions, got {type(options).__name__}"
+        )
+    given: dict[str, Any] = {}
+    if layers is not None:
+        given["layers"] = (
+            tuple(s.strip() for s in layers.split(",") if s.strip())
+            if isinstance(layers, str)
+            else tuple(layers)
+        )
+    if reducer is not None:
+        given["reducer"] = reducer
+    if checkpoints is not None:
+        given["checkpoints"] = bool(checkpoints)
+    if output is not None:
+        given["output"] = str(output)
+    return replace(options or RecordOptions(), **given)
 
 
 def image_shape(x: torch.Tensor) -> tuple[int, int, int] | None:
