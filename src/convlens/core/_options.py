@@ -63,8 +63,7 @@ class DataOptions:
     augment: bool = option(True, "no random shifts while training", flag="--no-augment")
     preprocess: str = option(
         "none",
-        "how pictures become model input ({described}); recorded in the run, applied by every "
-        "view",
+        "how pictures become model input ({described}); recorded in the run, applied by every view",
         registry="input_presets",
     )
 
