@@ -189,7 +189,8 @@ _FLAGS = {
         "--data", "--model", "--weights", "--epochs", "--out", "--resume", "--run-id", "--layers",
         "--reducer", "--seed", "--batch-size", "--lr", "--optimizer", "--weight-decay",
         "--device", "--image-size", "--train-per-class", "--test-per-class", "--probe-size",
-        "--train-probe-size", "--no-augment", "--no-checkpoints",
+        "--train-probe-size", "--no-augment", "--no-checkpoints", "--preprocess",
+        "--model-output",
     },
     "embed": {"--layer", "--method", "--n-neighbors", "--min-dist", "--seed", "--force"},
     "video": {

@@ -205,7 +205,9 @@ def test_folder_cache_follows_changes_and_env(tmp_path, monkeypatch):
 
     calls = []
     real = _folder._decode_image
-    monkeypatch.setattr(_folder, "_decode_image", lambda p, s: calls.append(p) or real(p, s))
+    monkeypatch.setattr(
+        _folder, "_decode_image", lambda p, s, *a: calls.append(p) or real(p, s, *a)
+    )
     _write(root / "test" / "cat" / "h.png", (30, 30))
     ds = load_dataset(str(root), image_size=16)
     assert len(ds.test) == 3 and len(calls) == 8

@@ -360,6 +360,5 @@ def test_command_line_errors_are_one_line(fixture_run: Path, capsys) -> None:
     assert "epochs with one are 1, 2, 3" in _error(capsys, ["importance", run, "--checkpoint", "9"])
     err = _error(capsys, ["importance", run, "--class", "zebra"])
     assert "classes are vertical, horizontal, blank" in err
-    assert "runs made by convlens train" in _error(capsys, ["importance", run])
     err = _error(capsys, ["importance", run, "--method", "weight", "--bn-epochs", "3"])
     assert "--method bn_gamma only" in err

@@ -60,9 +60,16 @@ def importance(args: argparse.Namespace) -> int:
     if params and args.method != "bn_gamma":
         raise ConvLensError("--bn-epochs applies to --method bn_gamma only")
     done = pipelines.importance_run(
-        args.run, epoch=args.checkpoint, method=args.method, classes=args.classes, params=params
+        args.run,
+        epoch=args.checkpoint,
+        method=args.method,
+        classes=args.classes,
+        params=params,
+        probe_fallback=True,
     )
     res = done.result
+    if done.data_note:
+        print(f"note: {done.data_note}")
     print(f"{res.method} importance of epoch {done.epoch} ({done.seconds:.1f} s):")
     for layer in res.layers:
         unit = "channels" if layer.kind == "conv" else "neurons"
@@ -79,6 +86,7 @@ def importance(args: argparse.Namespace) -> int:
             steps=args.steps,
             seeds=args.seeds,
             focus=args.focus,
+            probe_fallback=True,
         )
         print(pipelines.pruning_sentence(pr))
         print(f"curves: {pr.path}\nplots:  {pr.plots['all']}\n        {pr.plots['classes']}")

@@ -25,6 +25,7 @@ from convlens.core import (
 from ._analysis import add_graph, add_importance, graph, importance
 from ._options import add_options, options_from_args
 from ._verify import add_verify, verify
+from ._snapshot import add_snapshot, snapshot
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_importance(sub)
     add_graph(sub)
     add_verify(sub)
+    add_snapshot(sub)
     return parser
 
 
@@ -201,6 +203,8 @@ def _run(args: argparse.Namespace) -> int:
         return graph(args)
     if args.command == "verify":
         return verify(args)
+    if args.command == "snapshot":
+        return snapshot(args)
     if args.command == "info":
         print(pipelines.run_summary(args.run))
         return 0

@@ -25,6 +25,7 @@ REGISTRIES: dict[str, tuple[str, str]] = {
     "datasets": ("convlens.data", "DATASETS"),
     "embedders": ("convlens.analyze", "EMBEDDERS"),
     "importance": ("convlens.analyze", "IMPORTANCE"),
+    "input_presets": ("convlens.core", "INPUT_PRESETS"),
     "bundlers": ("convlens.analyze", "BUNDLERS"),
     "models": ("convlens.models", "MODELS"),
     "optimizers": ("convlens.pipelines", "OPTIMIZERS"),

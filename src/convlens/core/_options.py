@@ -61,6 +61,11 @@ class DataOptions:
     probe_size: int = option(200, "held-out images to watch, class-stratified")
     train_probe_size: int = option(200, "training images to watch as well; 0 for none")
     augment: bool = option(True, "no random shifts while training", flag="--no-augment")
+    preprocess: str = option(
+        "none",
+        "how pictures become model input ({described}); recorded in the run, applied by every view",
+        registry="input_presets",
+    )
 
     def __post_init__(self) -> None:
         _check_positive(
@@ -110,6 +115,12 @@ class RecordOptions:
     )
     reducer: str = option("auto", "how conv maps become vectors ({described})", registry="reducers")
     checkpoints: bool = option(True, "keep no per-epoch weights", flag="--no-checkpoints")
+    output: str | None = option(
+        None,
+        "for a model whose forward() returns a tuple/list or a dict: the index (0) or key "
+        "(logits) of the class scores in it",
+        flag="--model-output",
+    )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from convlens.core import UserInputError, progress
 
 from ._cache import default_cache_dir, files_key, read_npz, write_npz
 from ._ops import take_per_class
+from ._preprocess import PAD_VALUE
 from ._types import Dataset, ImageSet
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -88,8 +89,9 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     return im
 
 
-def _decode_image(path: Path, size: int) -> tuple[np.ndarray, bool]:
-    """Decode one file to ``uint8 [size, size, 3]`` (centre-cropped to a square, then resized).
+def _decode_image(path: Path, size: int, resize: str = "crop") -> tuple[np.ndarray, bool]:
+    """Decode one file to ``uint8 [size, size, 3]``: centre-cropped to a square, then resized
+    (``resize="crop"``), fitted whole with grey around it (``"pad"``), or ``"stretch"``-ed.
 
     Returns:
         The pixels and whether the image is grayscale.
@@ -99,16 +101,21 @@ def _decode_image(path: Path, size: int) -> tuple[np.ndarray, bool]:
         im = ImageOps.exif_transpose(im)
         gray = im.mode in _GRAY_MODES
         im = _to_8bit(im).convert("RGB")
-        im = ImageOps.fit(im, (size, size), method=Image.Resampling.LANCZOS)
+        if resize == "pad":
+            im = ImageOps.pad(im, (size, size), Image.Resampling.LANCZOS, (PAD_VALUE,) * 3)
+        elif resize == "stretch":
+            im = im.resize((size, size), Image.Resampling.LANCZOS)
+        else:
+            im = ImageOps.fit(im, (size, size), method=Image.Resampling.LANCZOS)
         arr = np.asarray(im, dtype=np.uint8)
     if not gray:
         gray = bool((arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all())
     return arr, gray
 
 
-def _decode_one(path: Path, size: int) -> tuple[np.ndarray, bool] | Exception:
+def _decode_one(path: Path, size: int, resize: str) -> tuple[np.ndarray, bool] | Exception:
     try:
-        return _decode_image(path, size)
+        return _decode_image(path, size, resize)
     except Exception as err:  # any failure means "unreadable"; reported together
         return err
 
@@ -126,7 +133,7 @@ def _workers(n_files: int) -> int:
     return min(8, cpus) if cpus >= 4 and n_files >= 64 else 1
 
 
-def _decode_all(paths: list[Path], size: int) -> tuple[np.ndarray, int]:
+def _decode_all(paths: list[Path], size: int, resize: str = "crop") -> tuple[np.ndarray, int]:
     """Decode every file; return ``uint8 [N, size, size, C]`` and ``C``."""
     workers = _workers(len(paths))
     bar = progress(total=len(paths), desc="decoding images", unit="img")
@@ -134,12 +141,12 @@ def _decode_all(paths: list[Path], size: int) -> tuple[np.ndarray, int]:
     try:
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                for r in pool.map(lambda p: _decode_one(p, size), paths, chunksize=8):
+                for r in pool.map(lambda p: _decode_one(p, size, resize), paths, chunksize=8):
                     results.append(r)
                     bar.update()
         else:
             for p in paths:
-                results.append(_decode_one(p, size))
+                results.append(_decode_one(p, size, resize))
                 bar.update()
     finally:
         bar.close()
@@ -166,11 +173,13 @@ def load_image_folder(
     cache_dir: Path | None = None,
     train_per_class: int | None = None,
     test_per_class: int | None = None,
+    resize: str = "crop",
 ) -> Dataset:
     """Load ``root/train/<class>/*`` and ``root/test/<class>/*`` as a dataset.
 
     Class indices follow the sorted train folder names. Every image is centre-cropped to a
-    square and resized to ``image_size`` (default 64); transparency is flattened onto white.
+    square and resized to ``image_size`` (default 64; ``resize="pad"`` fits it whole with grey
+    around, ``"stretch"`` stretches it); transparency is flattened onto white.
     The dataset is grayscale (1 channel) when every image is, else RGB (3 channels).
 
     Raises:
@@ -193,7 +202,10 @@ def load_image_folder(
         )
     cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
     key = files_key(
-        files["train"] + files["test"], image_size=size, crop="centre", resample="lanczos"
+        files["train"] + files["test"],
+        image_size=size,
+        crop="centre" if resize == "crop" else resize,
+        resample="lanczos",
     )
     cache_path = cache_dir / f"folder-{key}.npz"
 
@@ -204,7 +216,7 @@ def load_image_folder(
 
     arrays = read_npz(cache_path, valid)
     if arrays is None:
-        pixels, _ = _decode_all(files["train"] + files["test"], size)
+        pixels, _ = _decode_all(files["train"] + files["test"], size, resize)
         n_train = len(files["train"])
         arrays = {"train": pixels[:n_train], "test": pixels[n_train:]}
         write_npz(cache_path, arrays)

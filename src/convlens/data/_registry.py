@@ -41,6 +41,7 @@ def load_dataset(
     cache_dir: Path | None = None,
     train_per_class: int | None = None,
     test_per_class: int | None = None,
+    resize: str = "crop",
 ) -> Dataset:
     """Load a dataset by name or from an image folder.
 
@@ -57,6 +58,8 @@ def load_dataset(
         train_per_class: Keep at most this many training images per class (stratified,
             chosen with ``seed``); for sketches, how many to draw (default 100).
         test_per_class: The same for the test split (sketches default 20).
+        resize: How a folder's pictures become squares: ``crop`` (the centre), ``pad`` (whole,
+            grey around) or ``stretch``; built-in datasets are square already.
 
     Raises:
         UserInputError: Unknown name, missing folder, bad layout or bad argument.
@@ -80,7 +83,7 @@ def load_dataset(
     if spec in DATASETS:
         return DATASETS.get(spec)(**kwargs)
     if _looks_like_path(spec):
-        return load_image_folder(spec, **kwargs)
+        return load_image_folder(spec, resize=resize, **kwargs)
     raise UserInputError(
         f"unknown dataset '{spec}': choose one of {', '.join(DATASETS.names())}, or give the path "
         f"of an image folder laid out as DIR/train/<class>/* and DIR/test/<class>/*"

@@ -6,8 +6,10 @@ Shared by ``record``, ``analyze``, ``models`` and ``pipelines`` (STYLE rules 2-3
   ``training`` flag, every parameter's ``requires_grad`` and ``.grad`` and the grad mode, sets
   what the body needs and restores everything on exit, also when the body raises;
   ``guarded(model, grad=)`` is its setting for analyses (eval mode, parameters frozen).
-- ``leaf_layers(model, x)`` summarises every leaf module as it ran (``LayerInfo``);
-  ``default_layers(model)`` names the layers worth recording when the user names none.
+- ``leaf_layers(model, x)`` summarises every layer module as it ran (``LayerInfo``; with
+  ``every=True`` containers too); ``default_layers(model, x)`` names the layers worth recording
+  when the user names none; ``reused_message`` is the one refusal of a reused module;
+  ``type_matches`` matches a type name with its subclasses.
 - ``find_module``, ``model_device_dtype``, ``check_images``, ``logits_of``, ``check_target``,
   ``short_list``: look-ups and input checks with one-line errors.
 """
@@ -20,7 +22,16 @@ from ._checks import (
     model_device_dtype,
     short_list,
 )
-from ._layers import LayerInfo, default_layers, first_tensor, leaf_layers
+from ._layers import (
+    LayerInfo,
+    default_layers,
+    first_tensor,
+    is_layer,
+    leaf_layers,
+    reused_message,
+    select_output,
+    type_matches,
+)
 from ._state import guarded, preserve_model_state
 
 __all__ = [
@@ -31,9 +42,13 @@ __all__ = [
     "find_module",
     "first_tensor",
     "guarded",
+    "is_layer",
     "leaf_layers",
     "logits_of",
     "model_device_dtype",
     "preserve_model_state",
+    "reused_message",
+    "select_output",
     "short_list",
+    "type_matches",
 ]

@@ -9,8 +9,10 @@ What lands where (``E`` is the checkpoint's epoch, four digits)::
     media/pruning-<method>-<E>-classes.png   the same per class, small multiples
 
 Importance is fitted on the run's *training* images and pruning is measured on its *test*
-images, both reloaded from ``config.json`` (runs made by ``convlens train`` / ``demo``); pass
-``data=(images, labels)`` for runs that do not say how to reload their data.
+images, both reloaded from ``config.json`` (runs made by ``convlens train`` / ``demo``). A run
+that does not say how to reload its data (a Recorder or snapshot run) takes ``data=(images,
+labels)``, or ``probe_fallback=True`` (what ``convlens importance`` does): its labelled probe
+set, prepared with the run's input contract, with a note that says so.
 """
 
 from __future__ import annotations
@@ -27,12 +29,19 @@ import torch
 from torch import nn
 
 from convlens.analyze import IMPORTANCE, ImportanceResult, PruningCurves, pruning_curves
-from convlens.core import DataOptions, UnavailableError, UserInputError, options_from_json
-from convlens.data import images_to_tensor, load_dataset
+from convlens.core import (
+    DataOptions,
+    InputContract,
+    UnavailableError,
+    UserInputError,
+    input_contract,
+    options_from_json,
+)
+from convlens.data import images_to_tensor, load_dataset, normalize
 from convlens.render import Curve, curve_chart, curve_grid, encode_png
 from convlens.store import Run, open_for_update
 
-from ._catalogue import checkpoint_epoch, class_index
+from ._catalogue import checkpoint_epoch, class_index, input_shape
 from ._models import run_model
 
 _BLUE, _ORANGE, _GREY, _GREEN = (0, 114, 178), (230, 159, 0), (120, 120, 120), (0, 158, 115)
@@ -65,6 +74,7 @@ class ImportanceRun:
     epoch: int
     path: Path
     seconds: float
+    data_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,8 @@ def _run_data(run: Run, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         raise UnavailableError(
             f"run {run.run_id} does not say which data it was trained on (no 'data' in "
             "config.json), so its images cannot be reloaded: runs made by convlens train or "
-            "convlens demo can; from Python, pass data=(images, labels)"
+            "convlens demo can; from Python, pass data=(images, labels) or probe_fallback=True "
+            "(the run's labelled probe set)"
         )
     opts = options_from_json(DataOptions, cfg["data"])
     ds = load_dataset(
@@ -118,6 +129,28 @@ def _run_data(run: Run, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         )
     part = ds.train if split == "train" else ds.test
     return images_to_tensor(part.images), torch.as_tensor(part.labels)
+
+
+def probe_data(run: Run) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """The run's labelled probe set as model input (with the run's contract), and a note."""
+    probe = run.probe()
+    labels = np.asarray(probe.get("labels", np.zeros(0)), np.int64)
+    keep = labels >= 0
+    if "thumbnails" not in probe or not keep.any():
+        raise UnavailableError(
+            f"run {run.run_id} does not say which data it was trained on and has no labelled "
+            "probe pictures: from Python, pass data=(images, labels) to importance_run"
+        )
+    stored = run.manifest.model.get("input")
+    c, s, _ = input_shape(run)
+    contract = InputContract.from_json(stored) if stored else input_contract("none", s, c)
+    x = torch.from_numpy(normalize(probe["thumbnails"][keep], contract))
+    note = (
+        f"run {run.run_id} does not say which data it was trained on: importance was measured "
+        f"on its {int(keep.sum())} labelled probe pictures instead (from Python, pass "
+        "data=(images, labels) to use others)"
+    )
+    return x, torch.as_tensor(labels[keep]), note
 
 
 def class_indices(run: Run, classes: Sequence[int | str] | None) -> list[int] | None:
@@ -148,6 +181,7 @@ def importance_run(
     classes: Sequence[int | str] | None = None,
     layers: Sequence[str] | None = None,
     params: Mapping[str, Any] | None = None,
+    probe_fallback: bool = False,
 ) -> ImportanceRun:
     """Compute the importance of every unit of a run's model and store it in the run.
 
@@ -159,6 +193,8 @@ def importance_run(
         classes: Class names or indices to compute (default: all).
         layers: Linear/Conv2d layers to measure (default: all).
         params: The estimator's own parameters, e.g. ``{"epochs": 5}`` for ``bn_gamma``.
+        probe_fallback: A run that does not say how to reload its training data is measured
+            on its labelled probe set (``ImportanceRun.data_note`` says so).
 
     Raises:
         UserInputError: A run without checkpoints (says how to make one), an epoch without a
@@ -170,13 +206,19 @@ def importance_run(
     kwargs = _estimator_params(method, params)
     model, epoch = _model(run, epoch)
     wanted = class_indices(run, classes)
-    x, y = data if data is not None else _run_data(run, "train")
+    note = None
+    if data is not None:
+        x, y = data
+    elif "data" in run.config or not probe_fallback:
+        x, y = _run_data(run, "train")
+    else:
+        x, y, note = probe_data(run)
     est = cls(model, layers=layers, classes=wanted, **kwargs).fit(x, y)
     result = est.result_
     arrays, info = result.to_arrays()
     info.update(epoch=epoch, class_names=run.classes, examples=len(x))
     path = open_for_update(run.path).write_arrays(importance_path(method, epoch), arrays, info)
-    return ImportanceRun(result, epoch, path, time.perf_counter() - t0)
+    return ImportanceRun(result, epoch, path, time.perf_counter() - t0, note)
 
 
 def load_importance(
@@ -209,6 +251,7 @@ def prune_run(
     seeds: int = 5,
     focus: Sequence[int | str] | None = None,
     batch_size: int = 256,
+    probe_fallback: bool = False,
 ) -> PruningRun:
     """Validate stored importance by pruning; store the curves and their plots in the run.
 
@@ -221,6 +264,7 @@ def prune_run(
         seeds: Random orders to average.
         focus: Classes (names or indices) also pruned by their own importance.
         batch_size: Images per forward pass.
+        probe_fallback: A run without reloadable test data is measured on its probe set.
 
     Raises:
         UnavailableError: No stored importance (the message gives the command), no checkpoint.
@@ -232,7 +276,12 @@ def prune_run(
     focused = class_indices(run, focus) or []
     for c in focused:
         result.row(c)
-    x, y = data if data is not None else _run_data(run, "test")
+    if data is not None:
+        x, y = data
+    elif "data" in run.config or not probe_fallback:
+        x, y = _run_data(run, "test")
+    else:
+        x, y, _ = probe_data(run)
     kw = {"steps": steps, "batch_size": batch_size}
     curves = pruning_curves(model, x, y, result, seeds=seeds, **kw)
     by_class = {

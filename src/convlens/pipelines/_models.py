@@ -65,6 +65,11 @@ def _build(run: Run, epoch: int, spec: str, shape: tuple[int, int, int]) -> nn.M
         model = build_model(spec, in_channels=c, num_classes=len(run.classes), image_size=s)
     load_weights(model, run.checkpoint_path(epoch))
     model.eval()
+    part = run.manifest.model.get("output")
+    if part is not None:  # a tuple/dict model: every view sees the class scores it recorded
+        from convlens.modelkit import select_output
+
+        model.register_forward_hook(lambda _m, _i, out: select_output(out, part))
     return model
 
 

@@ -137,6 +137,14 @@ def _read_class_file(path: str | os.PathLike[str]) -> list[str]:
     return [line.strip() for line in file.read_text().splitlines() if line.strip()]
 
 
+def _in_channels(model: nn.Module) -> int:
+    """Channels the model's first convolution takes (1 or 3; 3 when it cannot be told)."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            return m.in_channels if m.in_channels in (1, 3) else 3
+    return 3
+
+
 def _n_outputs(model: nn.Module, contract: InputContract) -> int:
     x = torch.zeros(1, contract.channels, *contract.size)
     try:
@@ -211,7 +219,7 @@ def snapshot(
     if isinstance(preprocess, InputContract):
         contract = preprocess
     elif preprocess is not None:
-        contract = input_contract(preprocess, image_size or 224)
+        contract = input_contract(preprocess, image_size or 224, _in_channels(module))
     if contract is None:
         raise UserInputError(
             "how must pictures be prepared for this model? give --preprocess imagenet (ImageNet "
@@ -241,7 +249,7 @@ def snapshot(
     info["input"] = contract.to_json()
     if spec:
         info["spec"] = spec
-    chosen = layers if layers is not None else default_layers(module)
+    chosen = layers if layers is not None else default_layers(module, x[:1])
     rec = Recorder(
         module,
         x,

@@ -16,16 +16,18 @@ from torch import nn
 
 from convlens.core import (
     DataOptions,
+    InputContract,
     RecordOptions,
     Registry,
     TrainOptions,
     UserInputError,
+    input_contract,
     options_from_json,
     options_to_json,
     progress,
 )
-from convlens.data import Dataset, augment_batch, images_to_tensor, load_dataset, stratified_probe
-from convlens.modelkit import preserve_model_state
+from convlens.data import Dataset, augment_batch, load_dataset, normalize, stratified_probe
+from convlens.modelkit import preserve_model_state, select_output
 from convlens.models import build_model, default_layers, describe_model, load_weights
 from convlens.record import Recorder, load_optimizer_state
 from convlens.store import Run, RunWriter
@@ -52,12 +54,33 @@ def _device(name: str) -> torch.device:
     return dev
 
 
+def training_contract(data: DataOptions, ds: Dataset) -> InputContract:
+    """The input contract of a training run: ``data.preprocess`` at the dataset's size.
+
+    The dataset's pictures are already square at the input size (a folder's are cut by the
+    contract's resize policy when loaded), so only the colours are normalised in training; the
+    recorded contract cuts an upload the same way the folder's pictures were cut.
+    """
+    contract = input_contract(data.preprocess, ds.image_size, ds.channels)
+    if contract.channels != ds.channels:
+        raise UserInputError(
+            f"--preprocess {data.preprocess} is for colour pictures, but {ds.name} is grey: use "
+            "--preprocess none (or pad, stretch)"
+        )
+    return replace(contract, resize_to=None)
+
+
+def _as_input(images: np.ndarray, contract: InputContract) -> torch.Tensor:
+    return torch.from_numpy(normalize(images, contract))
+
+
 def evaluate(
     model: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor,
     batch_size: int = 256,
     device: torch.device | None = None,
+    output: str | None = None,
 ) -> tuple[float, float]:
     """Accuracy and mean cross-entropy of ``model`` on (x, y) in eval mode (mode restored)."""
     device = device or torch.device("cpu")
@@ -65,7 +88,7 @@ def evaluate(
     with preserve_model_state(model, train=False, grad=False):
         for s in range(0, len(x), batch_size):
             xb, yb = x[s : s + batch_size].to(device), y[s : s + batch_size].to(device)
-            out = model(xb)
+            out = select_output(model(xb), output)
             loss += float(F.cross_entropy(out, yb, reduction="sum"))
             correct += int((out.argmax(1) == yb).sum())
     n = max(len(x), 1)
@@ -84,6 +107,7 @@ def _train_epoch(
     device: torch.device,
     n_epochs: int,
     flip: bool = False,
+    output: str | None = None,
 ) -> float:
     """One epoch; every random draw comes from (seed, epoch) so a resumed run matches."""
     gen = torch.Generator().manual_seed(options.seed * 100_003 + epoch)
@@ -105,7 +129,7 @@ def _train_epoch(
                 xb = augment_batch(xb, gen, flip=flip)
             xb, yb = xb.to(device), y[idx].to(device)
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(xb), yb)
+            loss = F.cross_entropy(select_output(model(xb), output), yb)
             loss.backward()
             opt.step()
             total += float(loss.detach()) * len(idx)
@@ -113,7 +137,7 @@ def _train_epoch(
     return total / max(n, 1)
 
 
-def _probe(ds: Dataset, data: DataOptions, seed: int) -> dict[str, Any]:
+def _probe(ds: Dataset, data: DataOptions, seed: int, contract: InputContract) -> dict[str, Any]:
     """The fixed probe set: a class-stratified test subset plus a small training subset."""
     ti = stratified_probe(ds.test.labels, data.probe_size, seed)
     tri = (
@@ -123,7 +147,7 @@ def _probe(ds: Dataset, data: DataOptions, seed: int) -> dict[str, Any]:
     )
     images = np.concatenate([ds.test.images[ti], ds.train.images[tri]])
     return {
-        "x": images_to_tensor(images),
+        "x": _as_input(images, contract),
         "y": np.concatenate([ds.test.labels[ti], ds.train.labels[tri]]),
         "thumbnails": images,
         "indices": np.concatenate([ti, tri]),
@@ -191,7 +215,9 @@ def train(
         seed=options.seed,
         train_per_class=data.train_per_class,
         test_per_class=data.test_per_class,
+        resize=input_contract(data.preprocess, 8).resize,
     )
+    contract = training_contract(data, ds)
     n_classes = len(ds.class_names)
     with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
         torch.manual_seed(options.seed)
@@ -200,14 +226,14 @@ def train(
         )
     if options.weights:
         load_weights(model, options.weights)
-    layers = list(record.layers) or default_layers(model)
-    x_train = images_to_tensor(ds.train.images)
+    x_train = _as_input(ds.train.images, contract)
     y_train = torch.as_tensor(ds.train.labels)
-    x_test = images_to_tensor(ds.test.images)
+    x_test = _as_input(ds.test.images, contract)
     y_test = torch.as_tensor(ds.test.labels)
-    pr = _probe(ds, data, options.seed)
+    pr = _probe(ds, data, options.seed, contract)
     if resume is not None:
         _restore_probe(resume, pr)
+    layers = list(record.layers) or default_layers(model, pr["x"][:1])
     model.to(device)
     opt = OPTIMIZERS.get(options.optimizer)(
         model.parameters(), lr=options.lr, weight_decay=options.weight_decay
@@ -233,6 +259,7 @@ def train(
         pr["x"],
         pr["y"],
         options=replace(record, layers=tuple(layers)),
+        preprocess=contract,
         out=out,
         resume=resume,
         run_id=run_id,
@@ -315,13 +342,20 @@ def _train_recorded(
                 device=device,
                 n_epochs=options.epochs,
                 flip=flip,
+                output=recorder.options.output,
             )
             t_eval = time.perf_counter()
-            test_acc, test_loss = evaluate(model, x_test, y_test, device=device)
+            test_acc, test_loss = evaluate(
+                model, x_test, y_test, device=device, output=recorder.options.output
+            )
             train_acc = None
             if train_eval is not None:
                 train_acc, _ = evaluate(
-                    model, x_train[train_eval], y_train[train_eval], device=device
+                    model,
+                    x_train[train_eval],
+                    y_train[train_eval],
+                    device=device,
+                    output=recorder.options.output,
                 )
             t_rec = time.perf_counter()
             metrics = {

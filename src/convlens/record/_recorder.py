@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -13,13 +15,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from convlens.core import HookSet, RecordOptions, UserInputError
-from convlens.modelkit import default_layers, preserve_model_state
+from convlens.core import HookSet, InputContract, RecordOptions, UserInputError
+from convlens.modelkit import default_layers, preserve_model_state, reused_message, select_output
 from convlens.store import RunWriter
 
 from ._checkpoint import model_to_bytes, optimizer_to_bytes
 from ._layers import LayerSpec, resolve_layers
 from ._reducers import REDUCERS
+from ._runinfo import (
+    class_names,
+    options_with,
+    probe_contract,
+    probe_thumbnails,
+    run_dataset,
+    run_model_info,
+)
 
 
 @dataclass(frozen=True)
@@ -48,31 +58,6 @@ def _model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _options(
-    options: RecordOptions | None,
-    layers: Sequence[LayerSpec] | str | None,
-    reducer: str | None,
-    checkpoints: bool | None,
-) -> RecordOptions:
-    """``options`` with the keywords that mean an option filled in (a keyword wins)."""
-    if options is not None and not isinstance(options, RecordOptions):
-        raise UserInputError(
-            f"options must be a convlens.core.RecordOptions, got {type(options).__name__}"
-        )
-    given: dict[str, Any] = {}
-    if layers is not None:
-        given["layers"] = (
-            tuple(s.strip() for s in layers.split(",") if s.strip())
-            if isinstance(layers, str)
-            else tuple(layers)
-        )
-    if reducer is not None:
-        given["reducer"] = reducer
-    if checkpoints is not None:
-        given["checkpoints"] = bool(checkpoints)
-    return replace(options or RecordOptions(), **given)
-
-
 class Recorder:
     """Records chosen layers of any ``nn.Module`` on a fixed probe set after every epoch.
 
@@ -81,8 +66,13 @@ class Recorder:
     detached copies. Used as a context manager with ``out``, it writes a run directory.
 
     What to record comes from ``options`` (a :class:`~convlens.core.RecordOptions`); the
-    keywords ``layers``, ``reducer`` and ``checkpoints`` fill in the same options (a keyword
-    wins over ``options``).
+    keywords ``layers``, ``reducer``, ``checkpoints`` and ``output`` fill in the same options
+    (a keyword wins over ``options``).
+
+    So that every view of the web app works on the run, it also records how to rebuild the
+    model (``spec``; inferred when the model's class is importable and needs no arguments) and
+    how pictures become input (``preprocess``); the input size, channels and thumbnails come
+    from the probes. A run whose first epoch never completed is removed on failure.
 
     Example:
         >>> with Recorder(model, probe_x, probe_y, layers="conv2,fc1", out="runs") as rec:
@@ -95,16 +85,28 @@ class Recorder:
         model: The network; it is never changed.
         probe_inputs: [N, ...] float tensor, the fixed probe set.
         probe_labels: [N] int class labels (for per-probe loss and accuracy), optional.
-        options: What to record: layers (none: ``default_layers(model)``), reducer, checkpoints.
+        options: What to record: layers (none: ``default_layers(model, probe)``), reducer,
+            checkpoints, output.
         layers: Names, globs, type names or module classes (see ``resolve_layers``).
         reducer: Name of a registered reducer (one of ``REDUCERS``).
         checkpoints: Keep a safetensors state_dict per epoch.
+        output: For a model returning a tuple/list or dict: the index or key of the class
+            scores in it.
+        preprocess: How pictures were made into the probe tensors: an ``InputContract`` (e.g.
+            ``InputContract.from_torchvision(weights.transforms())``) or a preset name
+            (``imagenet``, ``none``, ``pad``, ``stretch``). Default: ``none`` when the probes
+            are pixels in ``[0, 1]``.
+        spec: How the web app rebuilds the model: ``package.module:factory`` (called with
+            whichever of ``num_classes``, ``in_channels``, ``image_size`` it takes) or
+            ``torchvision:NAME``. Same as ``model_info={"spec": ...}``.
+        keep: Captures kept in :attr:`history` (the last ``keep``; older ones are dropped).
         batch_size: Probe examples per forward pass.
         out: Runs folder to write ``out/<run_id>/`` into; None keeps captures in memory only.
         resume: An existing run directory to append epochs to (instead of ``out``).
         class_names: Names of the classes, in label order.
         run_id, config, dataset, model_info: Written into the run's manifest and config.
-        thumbnails, probe_indices, probe_sources: Shown by the viewers.
+        thumbnails, probe_indices, probe_sources: Shown by the viewers (thumbnails default to
+            the probes de-normalised with the contract).
         probe_split: [N] 0 for a held-out (test) probe, 1 for a training-set probe.
     """
 
@@ -118,6 +120,10 @@ class Recorder:
         layers: Sequence[LayerSpec] | str | None = None,
         reducer: str | None = None,
         checkpoints: bool | None = None,
+        output: int | str | None = None,
+        preprocess: InputContract | str | None = None,
+        spec: str | None = None,
+        keep: int = 1,
         batch_size: int = 128,
         out: str | os.PathLike[str] | None = None,
         resume: str | os.PathLike[str] | None = None,
@@ -139,6 +145,8 @@ class Recorder:
             raise UserInputError("the probe set is empty: give at least one probe example")
         if batch_size < 1:
             raise UserInputError(f"batch_size must be positive, got {batch_size}")
+        if keep < 0:
+            raise UserInputError(f"keep must be 0 or more captures, got {keep}")
         if out is not None and resume is not None:
             raise UserInputError("give either out (a new run) or resume (an existing run)")
         self.model = model
@@ -150,8 +158,10 @@ class Recorder:
             raise UserInputError(
                 f"{len(self.probe_labels)} probe labels for {len(probe_inputs)} probe inputs"
             )
-        self.options = _options(options, layers, reducer, checkpoints)
-        self.layers = resolve_layers(model, self.options.layers or default_layers(model))
+        self.options = options_with(options, layers, reducer, checkpoints, output)
+        self.layers = resolve_layers(
+            model, self.options.layers or default_layers(model, self._example())
+        )
         self.reducer_name = self.options.reducer
         self.reducer = REDUCERS.get(self.reducer_name)
         self.batch_size = batch_size
@@ -165,19 +175,37 @@ class Recorder:
             "dataset": dict(dataset or {}),
             "model_info": dict(model_info or {}),
         }
+        if spec is not None:
+            self._run_args["model_info"]["spec"] = str(spec)
+        self._preprocess = preprocess
         self._probe_extra = (thumbnails, probe_indices, probe_sources, probe_split)
-        self.layer_shapes, self.layer_dims = self._check_layers()
+        self.layer_shapes, self.layer_dims, self.n_outputs = self._check_layers()
         self.writer: RunWriter | None = None
-        self.history: list[Capture] = []
+        self._created = False
+        self.history: deque[Capture] = deque(maxlen=keep)
         self.last_metrics: dict[str, float] = {}
         self.epoch = 0
 
     # -- the one forward pass with hooks ------------------------------------------------------
 
-    def _check_layers(self) -> tuple[dict[str, list[int]], dict[str, int]]:
+    def _example(self) -> torch.Tensor:
+        return self.probe_inputs[:1].to(_model_device(self.model))
+
+    def _logits(self, out: Any) -> torch.Tensor:
+        """The class scores in the model's output (``options.output`` picks them from a tuple)."""
+        scores = select_output(out, self.options.output)
+        if not isinstance(scores, torch.Tensor):
+            raise UserInputError(
+                f"the chosen model output is {type(scores).__name__}, not a tensor of class "
+                "scores: choose another part of the output (output=...)"
+            )
+        return scores
+
+    def _check_layers(self) -> tuple[dict[str, list[int]], dict[str, int], int]:
         """One dry pass on one example: find reused modules and non-tensor outputs early.
 
-        Returns each layer's output shape (without the batch) and its width once reduced.
+        Returns each layer's output shape (without the batch), its width once reduced, and
+        the number of class scores.
         """
         calls: dict[str, list[Any]] = {n: [] for n in self.layers}
         modules = dict(self.model.named_modules())
@@ -188,7 +216,7 @@ class Recorder:
                     calls[name].append(out)
 
                 hooks.add(modules[name].register_forward_hook(hook))
-            self.model(self.probe_inputs[:1].to(_model_device(self.model)))
+            scores = self._logits(self.model(self._example()))
         shapes, dims = {}, {}
         for name, outs in calls.items():
             if len(outs) == 0:
@@ -197,11 +225,7 @@ class Recorder:
                     "the model's forward() uses"
                 )
             if len(outs) > 1:
-                raise UserInputError(
-                    f"layer '{name}' is called {len(outs)} times per forward pass (a reused "
-                    "module), so its activity is ambiguous: give each use its own module, or "
-                    "record the module that contains them"
-                )
+                raise UserInputError(reused_message(name, len(outs)))
             if not isinstance(outs[0], torch.Tensor):
                 raise UserInputError(
                     f"layer '{name}' returns {type(outs[0]).__name__}, not a tensor: record a "
@@ -210,7 +234,7 @@ class Recorder:
                 )
             shapes[name] = list(outs[0].shape[1:])
             dims[name] = int(self.reducer(outs[0].detach()).reshape(1, -1).shape[1])
-        return shapes, dims
+        return shapes, dims, int(scores.reshape(len(scores), -1).shape[1])
 
     def capture(self) -> Capture:
         """Run the probe set through the model once, in eval mode without gradients."""
@@ -227,12 +251,7 @@ class Recorder:
                 hooks.add(modules[name].register_forward_hook(hook))
             for start in range(0, len(self.probe_inputs), self.batch_size):
                 xb = self.probe_inputs[start : start + self.batch_size].to(device)
-                out = self.model(xb)
-                if not isinstance(out, torch.Tensor):
-                    raise UserInputError(
-                        f"the model returns {type(out).__name__}, not a tensor of class "
-                        "scores: wrap it so forward() returns the logits"
-                    )
+                out = self._logits(self.model(xb))
                 logits.append(out.detach().float().cpu().flatten(1))
         acts = {n: torch.cat(c).numpy() for n, c in chunks.items()}
         lg = torch.cat(logits)
@@ -252,42 +271,54 @@ class Recorder:
         return self
 
     def _create_run(self) -> RunWriter:
-        n_classes = None
-        if self.probe_labels is not None:
-            n_classes = int(self.probe_labels.max()) + 1
-        names = self._class_names or [str(i) for i in range(n_classes or 0)]
-        layers = {
-            n: {"shape": s, "dim": self.layer_dims[n], "reducer": self.reducer_name}
-            for n, s in self.layer_shapes.items()
-        }
-        model_info = {
-            "class": type(self.model).__name__,
-            "parameters": int(sum(p.numel() for p in self.model.parameters())),
-            **self._run_args["model_info"],
-        }
+        """Write the run's manifest and probe set; nothing is left behind if that fails."""
+        given = self._run_args["model_info"]
+        contract = (
+            InputContract.from_json(given["input"])
+            if given.get("input") is not None and self._preprocess is None
+            else probe_contract(self._preprocess, self.probe_inputs)
+        )
+        thumbs, indices, sources, split = self._probe_extra
         writer = RunWriter.create(
             self._out,  # type: ignore[arg-type]
             run_id=self._run_args["run_id"],
             config=self._run_args["config"],
-            dataset=self._run_args["dataset"],
-            model=model_info,
-            classes=names,
-            layers=layers,
+            dataset=run_dataset(self._run_args["dataset"], self.probe_inputs),
+            model=run_model_info(
+                self.model,
+                self.probe_inputs,
+                given,
+                self.options.output,
+                self.n_outputs,
+                # unasked, the contract is the none preset: what a run without one is read as
+                contract if self._preprocess is not None or given.get("input") else None,
+            ),
+            classes=class_names(self._class_names, self.n_outputs),
+            layers={
+                n: {"shape": s, "dim": self.layer_dims[n], "reducer": self.reducer_name}
+                for n, s in self.layer_shapes.items()
+            },
             versions={"torch": torch.__version__, "numpy": np.__version__},
         )
-        thumbs, indices, sources, split = self._probe_extra
+        self._created = True
         n = len(self.probe_inputs)
-        writer.write_probe(
-            labels=(
-                self.probe_labels.numpy()
-                if self.probe_labels is not None
-                else np.full(n, -1, dtype=np.int64)
-            ),
-            indices=np.arange(n) if indices is None else np.asarray(indices),
-            thumbnails=thumbs,
-            sources=list(sources) if sources is not None else None,
-            split=split,
-        )
+        try:
+            writer.write_probe(
+                labels=(
+                    self.probe_labels.numpy()
+                    if self.probe_labels is not None
+                    else np.full(n, -1, dtype=np.int64)
+                ),
+                indices=np.arange(n) if indices is None else np.asarray(indices),
+                thumbnails=probe_thumbnails(contract, self.probe_inputs)
+                if thumbs is None
+                else thumbs,
+                sources=list(sources) if sources is not None else None,
+                split=split,
+            )
+        except BaseException:
+            shutil.rmtree(writer.path, ignore_errors=True)
+            raise
         return writer
 
     def record_epoch(
@@ -343,5 +374,10 @@ class Recorder:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.writer is not None:
-            self.writer.finish("complete" if exc_type is None else "interrupted")
+        if self.writer is None:
+            return
+        if exc_type is not None and self._created and not self.writer.epochs:
+            # a run whose first epoch never completed holds nothing worth keeping
+            shutil.rmtree(self.writer.path, ignore_errors=True)
+            return
+        self.writer.finish("complete" if exc_type is None else "interrupted")
