@@ -24,8 +24,8 @@ from convlens.core import (
 
 from ._analysis import add_graph, add_importance, graph, importance
 from ._options import add_options, options_from_args
-from ._verify import add_verify, verify
 from ._snapshot import add_snapshot, snapshot
+from ._verify import add_verify, verify
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
