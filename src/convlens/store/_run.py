@@ -462,10 +462,12 @@ class RunWriter:
             ckpt_rel = f"checkpoints/{name}.safetensors"
             sha = write_bytes_atomic(self.path / ckpt_rel, checkpoint)
             arts.append({"path": ckpt_rel, "sha256": sha, "tensors": {}})
+        stale: list[Path] = []
         if optimizer is not None:
             rel = f"checkpoints/{name}.optimizer.safetensors"
             sha = write_bytes_atomic(self.path / rel, optimizer)
             arts.append({"path": rel, "sha256": sha, "tensors": {}})
+            stale = self._unlist_older_optimizer_state()
         self._manifest["epochs"].append(
             {
                 "epoch": int(epoch),
@@ -475,6 +477,27 @@ class RunWriter:
             }
         )
         self._commit()
+        for p in stale:  # only once the manifest no longer lists them
+            p.unlink(missing_ok=True)
+
+    def _unlist_older_optimizer_state(self) -> list[Path]:
+        """Drop earlier epochs' optimizer state from the manifest; returns the files to delete.
+
+        Resuming needs the optimizer state of the last epoch only (Adam's is twice the model),
+        so each new one replaces the one before. The caller deletes the files after the next
+        commit: the manifest never lists a file that is gone, and a writer killed in between
+        leaves an unlisted file that :meth:`resume` removes.
+        """
+        stale = []
+        for entry in self._manifest["epochs"]:
+            keep = []
+            for a in entry["artifacts"]:
+                if a["path"].endswith(".optimizer.safetensors"):
+                    stale.append(self.path / a["path"])
+                else:
+                    keep.append(a)
+            entry["artifacts"] = keep
+        return stale
 
     def write_embedding(self, layer: str, embedding: np.ndarray, info: Mapping[str, Any]) -> Path:
         """Store (or replace) the embedding of ``layer``: [E, N, 2] plus how it was made."""
