@@ -20,6 +20,8 @@ from convlens.modelkit import default_layers, preserve_model_state, reused_messa
 from convlens.store import RunWriter
 
 from ._checkpoint import model_to_bytes, optimizer_to_bytes
+from ._device import ProbeFeeder, keep
+from ._distributed import detect, on_writer, unwrap
 from ._layers import LayerSpec, resolve_layers
 from ._reducers import REDUCERS
 from ._runinfo import (
@@ -139,6 +141,7 @@ class Recorder:
     ) -> None:
         if not isinstance(model, nn.Module):
             raise UserInputError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        model = unwrap(model)  # a DistributedDataParallel wrapper: record the module inside
         if not isinstance(probe_inputs, torch.Tensor) or probe_inputs.dim() < 2:
             raise UserInputError("probe_inputs must be a tensor [N, ...] with N probe examples")
         if len(probe_inputs) == 0:
@@ -185,6 +188,9 @@ class Recorder:
         self.history: deque[Capture] = deque(maxlen=keep)
         self.last_metrics: dict[str, float] = {}
         self.epoch = 0
+        # under torch.distributed: this rank's share of the probe set (rank 0 writes)
+        self._share = detect(self.probe_inputs, self.probe_labels)
+        self._feeder = ProbeFeeder(self.probe_inputs)
 
     # -- the one forward pass with hooks ------------------------------------------------------
 
@@ -237,24 +243,33 @@ class Recorder:
         return shapes, dims, int(scores.reshape(len(scores), -1).shape[1])
 
     def capture(self) -> Capture:
-        """Run the probe set through the model once, in eval mode without gradients."""
+        """Run the probe set through the model once, in eval mode without gradients.
+
+        Recorded rows stay on the model's device until the pass ends (no host sync per batch).
+        Under torch.distributed each rank runs its share and every rank gets the whole capture.
+        """
         modules = dict(self.model.named_modules())
         chunks: dict[str, list[torch.Tensor]] = {n: [] for n in self.layers}
         logits: list[torch.Tensor] = []
         device = _model_device(self.model)
+        share = self._share
+        start, stop = (0, len(self.probe_inputs)) if share is None else (share.start, share.stop)
         with preserve_model_state(self.model, train=False, grad=False), HookSet() as hooks:
             for name in self.layers:
 
                 def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
-                    chunks[name].append(self.reducer(out.detach()).float().cpu())
+                    chunks[name].append(keep(out, self.reducer(out.detach())))
 
                 hooks.add(modules[name].register_forward_hook(hook))
-            for start in range(0, len(self.probe_inputs), self.batch_size):
-                xb = self.probe_inputs[start : start + self.batch_size].to(device)
+            for xb in self._feeder.batches(start, stop, self.batch_size, device):
                 out = self._logits(self.model(xb))
-                logits.append(out.detach().float().cpu().flatten(1))
-        acts = {n: torch.cat(c).numpy() for n, c in chunks.items()}
+                logits.append(out.detach().float().flatten(1))
+        acts_t = {n: torch.cat(c) for n, c in chunks.items()}
         lg = torch.cat(logits)
+        if share is not None:
+            acts_t, lg = share.gather(acts_t, lg)
+        acts = {n: a.cpu().numpy() for n, a in acts_t.items()}  # once per epoch
+        lg = lg.cpu()
         loss = None
         if self.probe_labels is not None:
             loss = F.cross_entropy(lg, self.probe_labels, reduction="none").numpy()
@@ -263,11 +278,15 @@ class Recorder:
     # -- writing a run --------------------------------------------------------------------------
 
     def __enter__(self) -> Recorder:
-        if self._resume is not None:
-            self.writer = RunWriter.resume(self._resume)
-            self.epoch = self.writer.epochs[-1] if self.writer.epochs else 0
-        elif self._out is not None:
-            self.writer = self._create_run()
+        def open_run() -> int:  # rank 0 only under torch.distributed; the others learn the epoch
+            if self._resume is not None:
+                self.writer = RunWriter.resume(self._resume)
+                self.epoch = self.writer.epochs[-1] if self.writer.epochs else 0
+            elif self._out is not None:
+                self.writer = self._create_run()
+            return self.epoch
+
+        self.epoch = on_writer(self._share, open_run)
         return self
 
     def _create_run(self) -> RunWriter:
@@ -350,23 +369,29 @@ class Recorder:
                 m.setdefault("train_accuracy", float(correct[train].mean()))
         self.history.append(cap)
         self.last_metrics = m
-        if self.writer is not None:
-            outputs = {"logits": cap.logits}
-            if cap.loss is not None:
-                outputs["loss"] = cap.loss
-            self.writer.write_epoch(
-                self.epoch,
-                activations=cap.activations,
-                outputs=outputs,
-                metrics=m,
-                checkpoint=model_to_bytes(self.model) if self.checkpoints else None,
-                optimizer=(
-                    optimizer_to_bytes(optimizer)
-                    if self.checkpoints and optimizer is not None
-                    else None
-                ),
-            )
+        on_writer(self._share, lambda: self._write(cap, m, optimizer))  # rank 0 writes
         return cap
+
+    def _write(
+        self, cap: Capture, m: dict[str, float], optimizer: torch.optim.Optimizer | None
+    ) -> None:
+        if self.writer is None:
+            return
+        outputs = {"logits": cap.logits}
+        if cap.loss is not None:
+            outputs["loss"] = cap.loss
+        self.writer.write_epoch(
+            self.epoch,
+            activations=cap.activations,
+            outputs=outputs,
+            metrics=m,
+            checkpoint=model_to_bytes(self.model) if self.checkpoints else None,
+            optimizer=(
+                optimizer_to_bytes(optimizer)
+                if self.checkpoints and optimizer is not None
+                else None
+            ),
+        )
 
     def __exit__(
         self,

@@ -54,3 +54,19 @@ def is_derived(rel: str) -> bool:
 def layer_key(layer: str) -> str:
     """A file name for a layer name (``features.3`` stays readable, slashes do not escape)."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", layer)
+
+
+def unlist_optimizer_state(epochs: list[dict[str, Any]]) -> list[str]:
+    """Drop every listed optimizer state from ``epochs`` (manifest entries); return their paths.
+
+    Resuming needs the optimizer state of the last epoch only (Adam's is twice the model), so
+    each new one replaces the one before. The caller deletes the files after its next commit:
+    the manifest never lists a file that is gone.
+    """
+    stale = []
+    for entry in epochs:
+        keep = []
+        for a in entry["artifacts"]:
+            (stale if a["path"].endswith(".optimizer.safetensors") else keep).append(a)
+        entry["artifacts"] = keep
+    return [a["path"] for a in stale]

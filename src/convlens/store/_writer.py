@@ -41,6 +41,7 @@ from ._layout import (
     epoch_dir_name,
     layer_key,
     tensor_info,
+    unlist_optimizer_state,
 )
 from ._manifest import MANIFEST, SCHEMA_VERSION, parse_manifest
 from ._reader import Problem, Run, file_sha256
@@ -314,10 +315,12 @@ class RunWriter:
             ckpt_rel = f"checkpoints/{name}.safetensors"
             sha = write_bytes_atomic(self.path / ckpt_rel, checkpoint)
             arts.append({"path": ckpt_rel, "sha256": sha, "tensors": {}})
+        stale: list[str] = []
         if optimizer is not None:
             rel = f"checkpoints/{name}.optimizer.safetensors"
             sha = write_bytes_atomic(self.path / rel, optimizer)
             arts.append({"path": rel, "sha256": sha, "tensors": {}})
+            stale = unlist_optimizer_state(self._manifest["epochs"])
         self._manifest["epochs"].append(
             {
                 "epoch": int(epoch),
@@ -327,6 +330,8 @@ class RunWriter:
             }
         )
         self._commit()
+        for rel in stale:  # only once the manifest no longer lists them
+            (self.path / rel).unlink(missing_ok=True)
 
     def write_embedding(self, layer: str, embedding: np.ndarray, info: Mapping[str, Any]) -> Path:
         """Store (or replace) the embedding of ``layer``: [E, N, 2] plus how it was made."""
