@@ -1,0 +1,100 @@
+"""Nearest neighbours for the aligned embedding: exact below a size threshold, faiss HNSW above."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convlens.analyze import make_embedder
+from convlens.analyze.embed import _neighbours
+from convlens.analyze.embed._fuzzy_graph import knn
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONVLENS_QUIET", "1")
+
+
+def _clusters(n: int = 1500, d: int = 20, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(8, d)) * 3.0
+    return (centres[rng.integers(0, 8, n)] + rng.normal(size=(n, d))).astype(np.float32)
+
+
+def _recall(approx: np.ndarray, exact: np.ndarray) -> float:
+    both = np.sort(np.hstack([approx, exact]), axis=1)
+    return float((both[:, 1:] == both[:, :-1]).sum(axis=1).mean() / exact.shape[1])
+
+
+def test_exact_at_or_below_the_threshold_approximate_above() -> None:
+    x = _clusters(300)
+    idx, dist, method = _neighbours.nearest_neighbours(x, 10, approximate_above=300)
+    assert method == "exact"
+    want_idx, want_dist = knn(x, 10)
+    np.testing.assert_array_equal(idx, want_idx)
+    np.testing.assert_array_equal(dist, want_dist)
+    assert _neighbours.nearest_neighbours(x, 10, approximate_above=299)[2] == "hnsw"
+
+
+def test_hnsw_finds_nearly_the_exact_neighbours() -> None:
+    x = _clusters()
+    idx, dist, method = _neighbours.nearest_neighbours(x, 15, approximate_above=100)
+    assert method == "hnsw"
+    exact_idx, exact_dist = knn(x, 15)
+    assert idx.shape == (1500, 15) and idx.dtype == np.int64 and dist.dtype == np.float32
+    np.testing.assert_array_equal(idx[:, 0], np.arange(1500))  # each point first, at 0
+    np.testing.assert_array_equal(dist[:, 0], 0.0)
+    assert (np.diff(dist, axis=1) >= 0).all()
+    # the distances are true distances to the neighbours named
+    true = np.linalg.norm(x[idx] - x[:, None, :], axis=2)
+    np.testing.assert_allclose(dist, true, rtol=1e-4, atol=1e-4)
+    assert _recall(idx[:, 1:], exact_idx[:, 1:]) >= 0.9
+    # approximate distances are never shorter than the exact k-th
+    assert (dist[:, -1] >= exact_dist[:, -1] - 1e-4).all()
+
+
+def test_hnsw_puts_a_point_first_even_among_duplicates() -> None:
+    x = _clusters(400)
+    x[200:220] = x[199]  # 21 identical points: more than k tie at distance 0
+    idx, dist = _neighbours.hnsw_knn(x, 10)
+    np.testing.assert_array_equal(idx[:, 0], np.arange(400))
+    assert (dist[199:220] == 0).all()
+    assert all(len(set(row)) == 10 for row in idx)
+
+
+def test_hnsw_is_deterministic() -> None:
+    x = _clusters()
+    a = _neighbours.hnsw_knn(x, 15)
+    b = _neighbours.hnsw_knn(x, 15)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_aligned_embedder_takes_the_approximate_path_above_the_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(1)
+    base = _clusters(600, 32)
+    epochs = [base + 0.1 * rng.normal(size=base.shape).astype(np.float32) for _ in range(3)]
+    calls: list[str] = []
+    real = _neighbours.hnsw_knn
+
+    def spy(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        calls.append("hnsw")
+        return real(x, k)
+
+    monkeypatch.setattr(_neighbours, "hnsw_knn", spy)
+    exact = make_embedder("aligned", random_state=3, n_iter=100).fit(epochs)
+    assert calls == [] and exact.params_["neighbour_search"] == "exact"
+
+    monkeypatch.setattr(_neighbours, "APPROXIMATE_ABOVE", 500)
+    first = make_embedder("aligned", random_state=3, n_iter=100).fit(epochs)
+    assert calls == ["hnsw"] * 3 and first.params_["neighbour_search"] == "hnsw"
+    again = make_embedder("aligned", random_state=3, n_iter=100).fit(epochs)
+    np.testing.assert_array_equal(first.embedding_, again.embedding_)
+
+    from convlens.analyze import embedding_quality
+
+    q_approx = embedding_quality(epochs, first.embedding_)["trustworthiness"]
+    q_exact = embedding_quality(epochs, exact.embedding_)["trustworthiness"]
+    assert q_approx >= 0.97 * q_exact
