@@ -98,3 +98,38 @@ def test_aligned_embedder_takes_the_approximate_path_above_the_threshold(
     q_approx = embedding_quality(epochs, first.embedding_)["trustworthiness"]
     q_exact = embedding_quality(epochs, exact.embedding_)["trustworthiness"]
     assert q_approx >= 0.97 * q_exact
+
+
+def test_sampled_quality_equals_the_exact_scores_on_every_point() -> None:
+    from sklearn.manifold import trustworthiness
+
+    from convlens.analyze.embed._quality import knn_preservation, sampled_scores
+
+    x = _clusters(400, 16)
+    y = x[:, :2] + 0.5 * np.random.default_rng(2).normal(size=(400, 2))
+    trust, kept = sampled_scores(x, y, 10, np.arange(400))
+    assert trust == pytest.approx(trustworthiness(x, y, n_neighbors=10), abs=1e-6)
+    assert kept == pytest.approx(knn_preservation(x, y, 10), abs=1e-9)
+    # a sample of a quarter of the points estimates the same within a few thousandths
+    some = np.sort(np.random.default_rng(0).choice(400, 100, replace=False))
+    assert sampled_scores(x, y, 10, some)[0] == pytest.approx(trust, abs=0.02)
+
+
+def test_quality_of_many_points_is_sampled_with_bounded_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from convlens.analyze import embedding_quality
+    from convlens.analyze.embed import _quality
+
+    monkeypatch.setattr(_quality, "_EXACT_UP_TO", 300)
+    monkeypatch.setattr(_quality, "_SAMPLE", 200)
+
+    def no_full_matrices(*args: object, **kwargs: object) -> None:
+        raise AssertionError("scikit-learn's N x N trustworthiness was called")
+
+    monkeypatch.setattr("sklearn.manifold.trustworthiness", no_full_matrices)
+    x = _clusters(600, 16)
+    good = embedding_quality([x], x[None, :, :2] * 1.0)
+    noise = np.random.default_rng(0).normal(size=(1, 600, 2))
+    bad = embedding_quality([x], noise)
+    assert good["trustworthiness"] > bad["trustworthiness"] + 0.1
