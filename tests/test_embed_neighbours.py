@@ -1,4 +1,4 @@
-"""Nearest neighbours for the aligned embedding: exact below a size threshold, faiss HNSW above."""
+"""Nearest neighbours for the aligned embedding: exact below a size threshold, faiss IVF above."""
 
 from __future__ import annotations
 
@@ -33,13 +33,13 @@ def test_exact_at_or_below_the_threshold_approximate_above() -> None:
     want_idx, want_dist = knn(x, 10)
     np.testing.assert_array_equal(idx, want_idx)
     np.testing.assert_array_equal(dist, want_dist)
-    assert _neighbours.nearest_neighbours(x, 10, approximate_above=299)[2] == "hnsw"
+    assert _neighbours.nearest_neighbours(x, 10, approximate_above=299)[2] == "ivf"
 
 
-def test_hnsw_finds_nearly_the_exact_neighbours() -> None:
+def test_ivf_finds_nearly_the_exact_neighbours() -> None:
     x = _clusters()
     idx, dist, method = _neighbours.nearest_neighbours(x, 15, approximate_above=100)
-    assert method == "hnsw"
+    assert method == "ivf"
     exact_idx, exact_dist = knn(x, 15)
     assert idx.shape == (1500, 15) and idx.dtype == np.int64 and dist.dtype == np.float32
     np.testing.assert_array_equal(idx[:, 0], np.arange(1500))  # each point first, at 0
@@ -53,19 +53,26 @@ def test_hnsw_finds_nearly_the_exact_neighbours() -> None:
     assert (dist[:, -1] >= exact_dist[:, -1] - 1e-4).all()
 
 
-def test_hnsw_puts_a_point_first_even_among_duplicates() -> None:
+def test_ivf_puts_a_point_first_even_among_duplicates() -> None:
     x = _clusters(400)
     x[200:220] = x[199]  # 21 identical points: more than k tie at distance 0
-    idx, dist = _neighbours.hnsw_knn(x, 10)
+    idx, dist = _neighbours.ivf_knn(x, 10)
     np.testing.assert_array_equal(idx[:, 0], np.arange(400))
     assert (dist[199:220] == 0).all()
     assert all(len(set(row)) == 10 for row in idx)
 
 
-def test_hnsw_is_deterministic() -> None:
-    x = _clusters()
-    a = _neighbours.hnsw_knn(x, 15)
-    b = _neighbours.hnsw_knn(x, 15)
+def test_ivf_is_deterministic_whatever_the_threads() -> None:
+    import faiss
+
+    x = _clusters(4000)
+    threads = faiss.omp_get_max_threads()
+    a = _neighbours.ivf_knn(x, 15, seed=5)
+    try:
+        faiss.omp_set_num_threads(1 if threads > 1 else 2)
+        b = _neighbours.ivf_knn(x, 15, seed=5)
+    finally:
+        faiss.omp_set_num_threads(threads)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
 
@@ -77,19 +84,19 @@ def test_aligned_embedder_takes_the_approximate_path_above_the_threshold(
     base = _clusters(600, 32)
     epochs = [base + 0.1 * rng.normal(size=base.shape).astype(np.float32) for _ in range(3)]
     calls: list[str] = []
-    real = _neighbours.hnsw_knn
+    real = _neighbours.ivf_knn
 
-    def spy(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        calls.append("hnsw")
-        return real(x, k)
+    def spy(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        calls.append("ivf")
+        return real(x, k, seed)
 
-    monkeypatch.setattr(_neighbours, "hnsw_knn", spy)
+    monkeypatch.setattr(_neighbours, "ivf_knn", spy)
     exact = make_embedder("aligned", random_state=3, n_iter=100).fit(epochs)
     assert calls == [] and exact.params_["neighbour_search"] == "exact"
 
     monkeypatch.setattr(_neighbours, "APPROXIMATE_ABOVE", 500)
     first = make_embedder("aligned", random_state=3, n_iter=100).fit(epochs)
-    assert calls == ["hnsw"] * 3 and first.params_["neighbour_search"] == "hnsw"
+    assert calls == ["ivf"] * 3 and first.params_["neighbour_search"] == "ivf"
     again = make_embedder("aligned", random_state=3, n_iter=100).fit(epochs)
     np.testing.assert_array_equal(first.embedding_, again.embedding_)
 

@@ -1,7 +1,7 @@
 """ConvLens's aligned embedding: UMAP per epoch, each epoch started from the one before.
 
 Per epoch: centre and reduce with PCA, k nearest neighbours (exact up to 10,000 points,
-approximate through faiss's HNSW index above: ``_neighbours.py``), UMAP's fuzzy graph, then
+approximate through a faiss IVF index above: ``_neighbours.py``), UMAP's fuzzy graph, then
 UMAP's cross-entropy layout optimised by a vectorised NumPy step (``_layout.py``). The first epoch
 starts from its two principal components; every later epoch starts from the previous layout (a
 point whose neighbours changed starts among its new neighbours), is refined at a low learning rate
@@ -191,7 +191,7 @@ class AlignedEmbedder(EpochEmbedder):
         svd_seed = int(rng.integers(2**31 - 1))
         reduced = _reduce(x, self.pca_components, svd_seed)
         idx, dist, self._neighbour_search = _neighbours.nearest_neighbours(
-            reduced, int(self.n_neighbors)
+            reduced, int(self.n_neighbors), seed=svd_seed
         )
         graph = fuzzy_graph(idx, dist)
         head, tail, weight = edge_list(graph, self.n_iter_)

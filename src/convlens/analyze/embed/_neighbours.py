@@ -1,14 +1,17 @@
-"""k nearest neighbours of every point: exact for small sets, approximate (faiss HNSW) above.
+"""k nearest neighbours of every point: exact for small sets, approximate (faiss IVF) above.
 
 Exact search (``knn``) costs one distance per pair of points, so it grows with the square of the
-probe set: 0.6 s per epoch at 10,000 points but about 40 s at 50,000. Above
-``APPROXIMATE_ABOVE`` points the neighbours come from faiss's HNSW index (Malkov & Yashunin's
-hierarchical navigable small-world graph, Meta's maintained C++ implementation; no numba, no
-JIT), whose cost grows as ``N log N`` and whose memory is a few dozen links per point. umap-learn
-makes the same trade with pynndescent above 4,096 points.
+probe set: about 1 s per epoch at 10,000 points but 40 s at 50,000. Above ``APPROXIMATE_ABOVE``
+points the neighbours come from faiss (Meta's maintained similarity-search library; compiled, no
+numba, no JIT) through an inverted-file index: k-means cuts the points into ``4 sqrt(N)`` cells
+and each point is compared only with the points of its ``_PROBES`` nearest cells, so the cost
+grows as ``N sqrt(N)`` with a small constant and memory stays linear. umap-learn makes the same
+trade with pynndescent above 4,096 points.
 
-The index is built on one thread, so the graph (and so the neighbours) is the same from run to
-run; searching it is done per point and uses every thread without changing the answer.
+Every step is deterministic for a given seed whatever the number of threads (k-means from a
+seeded sample, each cell's centroid summed by one thread, each point searched on its own), so
+all threads are used. faiss's HNSW index was measured too: as accurate but 2.5 x slower here,
+because building its graph in parallel would make the neighbours differ from run to run.
 """
 
 from __future__ import annotations
@@ -17,19 +20,20 @@ import numpy as np
 
 from ._fuzzy_graph import knn
 
-# Above this many points, neighbours are approximate (faiss HNSW); at or below, exact.
+# Above this many points, neighbours are approximate (faiss IVF); at or below, exact.
 APPROXIMATE_ABOVE = 10_000
 
-# HNSW settings: links per point, and the candidate-list sizes while building and searching.
-# At 50,000 points in 50-D they find 96 % of the exact 15 neighbours in 5 s on a busy 2-core
-# machine (16 links, 40, 48: 98.6 % in 6.5 s; 8, 32, 32: 92 % in 4.5 s) (see bench/RESULTS.md).
-_HNSW_LINKS = 12
-_HNSW_EF_CONSTRUCTION = 32
-_HNSW_EF_SEARCH = 32
+# Cells probed per point. At 50,000 points in 50-D, with 894 cells: 97 % of the exact 15
+# neighbours found in 3.1 s on a busy 2-core machine (8 cells: 92 %; HNSW with 12 links and
+# ef 32/32: 96 % in 7.6 s). See bench/RESULTS.md.
+_PROBES = 12
+_CELLS_PER_SQRT_N = 4
+_KMEANS_ITERATIONS = 10
+_KMEANS_POINTS_PER_CELL = 20
 
 
 def nearest_neighbours(
-    x: np.ndarray, n_neighbors: int, approximate_above: int | None = None
+    x: np.ndarray, n_neighbors: int, approximate_above: int | None = None, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """The ``n_neighbors`` nearest rows of each row of ``x`` (Euclidean), the row itself first.
 
@@ -38,21 +42,22 @@ def nearest_neighbours(
         n_neighbors: Neighbours per point, the point itself included (umap's ``k``).
         approximate_above: Search approximately above this many points (``None``:
             ``APPROXIMATE_ABOVE``).
+        seed: Seed of the approximate index's k-means.
 
     Returns:
         ``(indices [N, k] int64, distances [N, k] float32, method)``, nearest first; ``method``
-        is ``"exact"`` or ``"hnsw"``.
+        is ``"exact"`` or ``"ivf"``.
     """
     limit = APPROXIMATE_ABOVE if approximate_above is None else approximate_above
     if x.shape[0] <= max(limit, n_neighbors):
         idx, dist = knn(x, n_neighbors)
         return idx, dist, "exact"
-    idx, dist = hnsw_knn(x, n_neighbors)
-    return idx, dist, "hnsw"
+    idx, dist = ivf_knn(x, n_neighbors, seed)
+    return idx, dist, "ivf"
 
 
-def hnsw_knn(x: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
-    """Approximate k nearest neighbours through a faiss HNSW index (see the module docstring).
+def ivf_knn(x: np.ndarray, n_neighbors: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate k nearest neighbours through a faiss IVF index (see the module docstring).
 
     Returns:
         ``(indices [N, k] int64, distances [N, k] float32)``, nearest first, the point itself
@@ -63,21 +68,22 @@ def hnsw_knn(x: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
     x = np.ascontiguousarray(x, dtype=np.float32)
     n, dim = x.shape
     k = n_neighbors
-    threads = faiss.omp_get_max_threads()
-    index = faiss.IndexHNSWFlat(dim, _HNSW_LINKS)
-    index.hnsw.efConstruction = _HNSW_EF_CONSTRUCTION
-    faiss.omp_set_num_threads(1)  # a parallel build links points in a racy order
-    try:
-        index.add(x)
-    finally:
-        faiss.omp_set_num_threads(threads)
-    index.hnsw.efSearch = max(_HNSW_EF_SEARCH, k)
+    cells = max(1, min(int(_CELLS_PER_SQRT_N * np.sqrt(n)), n // 40))
+    quantizer = faiss.IndexFlatL2(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, cells)
+    index.cp.seed = int(seed) % (2**31 - 1)
+    index.cp.niter = _KMEANS_ITERATIONS
+    index.cp.max_points_per_centroid = _KMEANS_POINTS_PER_CELL
+    index.cp.min_points_per_centroid = 1
+    index.train(x)
+    index.add(x)
+    index.nprobe = min(_PROBES, cells)
     d2, idx = index.search(x, k)
     idx = idx.astype(np.int64, copy=False)
     dist = np.sqrt(np.maximum(d2, 0.0)).astype(np.float32)
     _put_self_first(idx, dist)
     missing = np.flatnonzero((idx < 0).any(axis=1))
-    if missing.size:  # the graph search came back short: search those points exactly
+    if missing.size:  # the probed cells held fewer than k points: search those points exactly
         idx[missing], dist[missing] = _exact_rows(x, missing, k)
     return idx, dist
 
