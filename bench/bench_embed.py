@@ -5,9 +5,10 @@ Usage:
     python bench/bench_embed.py --quick    # 500 probes x 128 dims x 5 epochs, a smoke run
     python bench/bench_embed.py --scaling 2000 10000 50000 200000   # the scaling curve
 
-``--scaling``: convlens aligned at each size (128-D, 10 epochs) in a fresh process each (peak RSS
-measured there), against one umap-learn ``UMAP`` fit of the last epoch at the same size (timed
-x 10 = ten independent fits; ``--umap-up-to`` caps its size). All threads are used (2 cores).
+``--scaling``: convlens aligned at each size (128-D, 10 epochs) in a fresh process each (peak
+RSS of the fit, data included: VmHWM reset just before it), against one umap-learn ``UMAP`` fit
+of the last epoch at the same size (timed x 10 = ten independent fits; ``--umap-up-to`` caps its
+size). All threads are used (2 cores).
 
 Data: drifting clustered activations (a stand-in for a CNN layer while it learns): 10 classes,
 each a noisy 8-D patch in D dimensions; over the epochs the class centres move from a tight,
@@ -64,7 +65,10 @@ def drifting_clusters(
         if e == epochs // 2:
             labels = new_labels
         centres = (1 - t) * start + t * end
-        local = np.einsum("ni,nid->nd", z, basis[labels])
+        local = np.empty((n, d))
+        for c in range(k):  # per cluster: no [n, intrinsic, d] temporary (1.6 GB at 200,000)
+            members = labels == c
+            local[members] = z[members] @ basis[c]
         z = z + 0.15 * rng.normal(size=z.shape)
         out.append((centres[labels] + local + 0.3 * rng.normal(size=(n, d))).astype(np.float32))
     return out, labels
@@ -236,18 +240,23 @@ def table(rows: list[dict]) -> str:
 
 
 _SCALING_CHILD = """
-import json, os, resource, sys, time, warnings
+import json, os, sys, time, warnings
 warnings.simplefilter("ignore")
 sys.path.insert(0, {bench!r})
 from bench_embed import drifting_clusters
 from convlens.analyze import embedding_quality, make_embedder
 n, umap_too = {n}, {umap_too}
 X, _ = drifting_clusters(n, 128, 10, seed=0)
-rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+def vm(key):
+    with open("/proc/self/status") as f:
+        return next(int(x.split()[1]) for x in f if x.startswith(key)) / 2**20
+rss_data = vm("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak (VmHWM) to the current RSS: the peak below is the fit's
 t = time.perf_counter()
 model = make_embedder("aligned", random_state=0).fit(X)
 seconds = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+rss = vm("VmHWM:")
 q = embedding_quality(X, model.embedding_, n_neighbors=10)
 last = embedding_quality(X[-1:], model.embedding_[-1:], n_neighbors=10)
 row = dict(n=n, seconds=seconds, peak_rss_gb=rss, rss_after_data_gb=rss_data,

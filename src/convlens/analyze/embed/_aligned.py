@@ -1,6 +1,6 @@
 """ConvLens's aligned embedding: UMAP per epoch, each epoch started from the one before.
 
-Per epoch: centre and reduce with PCA, k nearest neighbours (exact up to 10,000 points,
+Per epoch: centre and reduce with PCA, k nearest neighbours (exact up to 4,096 points,
 approximate through a faiss IVF index above: ``_neighbours.py``), UMAP's fuzzy graph, then
 UMAP's cross-entropy layout optimised by a vectorised NumPy step (``_layout.py``). The first epoch
 starts from its two principal components; every later epoch starts from the previous layout (a
