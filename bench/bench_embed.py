@@ -3,6 +3,12 @@
 Usage:
     python bench/bench_embed.py            # 2,000 probes x {128, 512} dims x 10 epochs
     python bench/bench_embed.py --quick    # 500 probes x 128 dims x 5 epochs, a smoke run
+    python bench/bench_embed.py --scaling 2000 10000 50000 200000   # the scaling curve
+
+``--scaling``: convlens aligned at each size (128-D, 10 epochs) in a fresh process each (peak
+RSS of the fit, data included: VmHWM reset just before it), against one umap-learn ``UMAP`` fit
+of the last epoch at the same size (timed x 10 = ten independent fits; ``--umap-up-to`` caps its
+size). All threads are used (2 cores).
 
 Data: drifting clustered activations (a stand-in for a CNN layer while it learns): 10 classes,
 each a noisy 8-D patch in D dimensions; over the epochs the class centres move from a tight,
@@ -59,7 +65,10 @@ def drifting_clusters(
         if e == epochs // 2:
             labels = new_labels
         centres = (1 - t) * start + t * end
-        local = np.einsum("ni,nid->nd", z, basis[labels])
+        local = np.empty((n, d))
+        for c in range(k):  # per cluster: no [n, intrinsic, d] temporary (1.6 GB at 200,000)
+            members = labels == c
+            local[members] = z[members] @ basis[c]
         z = z + 0.15 * rng.normal(size=z.shape)
         out.append((centres[labels] + local + 0.3 * rng.normal(size=(n, d))).astype(np.float32))
     return out, labels
@@ -230,6 +239,83 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+_SCALING_CHILD = """
+import json, os, sys, time, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {bench!r})
+from bench_embed import drifting_clusters
+from convlens.analyze import embedding_quality, make_embedder
+n, umap_too = {n}, {umap_too}
+X, _ = drifting_clusters(n, 128, 10, seed=0)
+def vm(key):
+    with open("/proc/self/status") as f:
+        return next(int(x.split()[1]) for x in f if x.startswith(key)) / 2**20
+rss_data = vm("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak (VmHWM) to the current RSS: the peak below is the fit's
+t = time.perf_counter()
+model = make_embedder("aligned", random_state=0).fit(X)
+seconds = time.perf_counter() - t
+rss = vm("VmHWM:")
+q = embedding_quality(X, model.embedding_, n_neighbors=10)
+last = embedding_quality(X[-1:], model.embedding_[-1:], n_neighbors=10)
+row = dict(n=n, seconds=seconds, peak_rss_gb=rss, rss_after_data_gb=rss_data,
+           neighbours=model.params_["neighbour_search"], **q,
+           trustworthiness_last=last["trustworthiness"])
+if umap_too:
+    import umap
+    umap.UMAP(random_state=0).fit(X[-1][:5000])  # numba JIT (nndescent too) outside the timing
+    t = time.perf_counter()
+    y = umap.UMAP(n_jobs=-1).fit_transform(X[-1])
+    row["umap_one_fit_s"] = time.perf_counter() - t
+    row["umap_trustworthiness_last"] = embedding_quality(X[-1:], y[None], 10)["trustworthiness"]
+print("ROW" + json.dumps(row))
+"""
+
+
+def scaling(sizes: list[int], umap_up_to: int) -> list[dict]:
+    """The scaling curve: each size in a fresh process (peak RSS is per process)."""
+    bench_dir = os.path.dirname(os.path.abspath(__file__))
+    rows = []
+    for n in sizes:
+        code = _SCALING_CHILD.format(bench=bench_dir, n=n, umap_too=n <= umap_up_to)
+        load = os.getloadavg()[0]
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+        line = [x for x in done.stdout.splitlines() if x.startswith("ROW")]
+        if not line:
+            print(f"  {n}: failed: {done.stderr.strip().splitlines()[-3:]}")
+            continue
+        row = json.loads(line[0][3:])
+        row["load_start"] = load
+        row["load_end"] = os.getloadavg()[0]
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def scaling_table(rows: list[dict]) -> str:
+    lines = [
+        "| N × 128 × 10 | neighbours | convlens s | peak RSS GB | umap-learn 1 fit s (×10) | "
+        "convlens / 10 umap fits | tw (last epoch) | umap tw (last) | tw ratio | tw (mean) | "
+        "displacement | load |",
+        "|" + "---|" * 12,
+    ]
+    for r in rows:
+        u = r.get("umap_one_fit_s")
+        ut = r.get("umap_trustworthiness_last")
+        lines.append(
+            f"| {r['n']} | {r['neighbours']} | {r['seconds']:.1f} | {r['peak_rss_gb']:.2f} | "
+            + (f"{u:.1f} ({10 * u:.0f}) | {r['seconds'] / (10 * u):.3f} | " if u else "– | – | ")
+            + f"{r['trustworthiness_last']:.4f} | "
+            + (f"{ut:.4f} | {r['trustworthiness_last'] / ut:.3f} | " if ut else "– | – | ")
+            + f"{r['trustworthiness']:.4f} | {r['displacement']:.4f} | "
+            f"{r['load_start']:.1f} → {r['load_end']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="500 × 128 × 5 epochs only")
@@ -245,7 +331,21 @@ def main() -> None:
         default=0.0,
         help="fraction of points that change cluster halfway through (a harder case)",
     )
+    parser.add_argument(
+        "--scaling", type=int, nargs="+", help="sizes for the scaling curve (runs only that)"
+    )
+    parser.add_argument(
+        "--umap-up-to", type=int, default=50_000, help="largest size fitted with umap-learn"
+    )
     args = parser.parse_args()
+    if args.scaling:
+        print(f"python {platform.python_version()}, {os.cpu_count()} CPUs")
+        rows = scaling(args.scaling, args.umap_up_to)
+        print(scaling_table(rows))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(rows, f, indent=1)
+        return
 
     from threadpoolctl import threadpool_limits
 

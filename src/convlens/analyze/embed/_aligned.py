@@ -1,6 +1,7 @@
 """ConvLens's aligned embedding: UMAP per epoch, each epoch started from the one before.
 
-Per epoch: centre and reduce with PCA, exact k nearest neighbours, UMAP's fuzzy graph, then
+Per epoch: centre and reduce with PCA, k nearest neighbours (exact up to 4,096 points,
+approximate through a faiss IVF index above: ``_neighbours.py``), UMAP's fuzzy graph, then
 UMAP's cross-entropy layout optimised by a vectorised NumPy step (``_layout.py``). The first epoch
 starts from its two principal components; every later epoch starts from the previous layout (a
 point whose neighbours changed starts among its new neighbours), is refined at a low learning rate
@@ -18,14 +19,19 @@ import numpy as np
 
 from convlens.core import UserInputError
 
+from . import _neighbours
 from ._base import EMBEDDERS, EpochEmbedder
-from ._fuzzy_graph import edge_list, find_ab_params, fuzzy_graph, knn
+from ._fuzzy_graph import edge_list, find_ab_params, fuzzy_graph
 from ._umap_layout import LayoutProblem, optimize_layout, pca_init, rotate_onto
 from ._validate import check_float, check_positive_int, check_random_state
 
 # Up to this many points, the small dense linear algebra of each epoch runs on one BLAS thread:
 # it gains nothing from more, and multi-threaded OpenBLAS slows down many times on a busy machine.
 _SINGLE_THREAD_BELOW = 20_000
+
+# Above this many points (and up to this many features), PCA goes through the covariance matrix.
+_COVARIANCE_PCA_ABOVE = 10_000
+_COVARIANCE_PCA_MAX_FEATURES = 2048
 
 # A point whose neighbour set changed by more than this fraction since the epoch before (noise
 # in the probes' activations alone changes about a quarter) starts the epoch, in proportion to the
@@ -43,6 +49,13 @@ def _reduce(x: np.ndarray, n_components: int | None, seed: int) -> np.ndarray:
     xc = x - x.mean(axis=0, dtype=np.float64).astype(np.float32)
     if n_components is None or n_components >= min(xc.shape):
         return xc
+    if xc.shape[0] > _COVARIANCE_PCA_ABOVE and xc.shape[1] <= _COVARIANCE_PCA_MAX_FEATURES:
+        # Many points, few features: the exact principal axes from the D x D covariance cost
+        # one pass over the data, where randomized SVD makes several passes and QRs of N rows.
+        _, vecs = np.linalg.eigh((xc.T @ xc).astype(np.float64))
+        axes = vecs[:, ::-1][:, :n_components]
+        axes *= np.where(axes[np.abs(axes).argmax(axis=0), np.arange(n_components)] < 0, -1, 1)
+        return xc @ axes.astype(np.float32)
     from sklearn.utils.extmath import randomized_svd
 
     u, s, _ = randomized_svd(xc, n_components, n_iter=4, random_state=seed)
@@ -150,6 +163,7 @@ class AlignedEmbedder(EpochEmbedder):
         self.n_iter_ = int(self.n_iter or (500 if n <= 10_000 else 200))
         self.n_iter_update_ = int(self.n_iter_update or max(30, self.n_iter_ // 10))
         self._last_neighbours: np.ndarray | None = None
+        self._neighbour_search: str | None = None
 
     def _extra_params(self) -> dict[str, Any]:
         return {
@@ -159,6 +173,7 @@ class AlignedEmbedder(EpochEmbedder):
             "n_iter_resolved": self.n_iter_,
             "n_iter_update_resolved": self.n_iter_update_,
             "negatives_drawn": _NEGATIVES_DRAWN,
+            "neighbour_search": self._neighbour_search,
         }
 
     def _embed_epoch(self, x: np.ndarray, index: int, previous: np.ndarray | None) -> np.ndarray:
@@ -175,7 +190,9 @@ class AlignedEmbedder(EpochEmbedder):
         rng = np.random.default_rng([self.seed_, index])
         svd_seed = int(rng.integers(2**31 - 1))
         reduced = _reduce(x, self.pca_components, svd_seed)
-        idx, dist = knn(reduced, int(self.n_neighbors))
+        idx, dist, self._neighbour_search = _neighbours.nearest_neighbours(
+            reduced, int(self.n_neighbors), seed=svd_seed
+        )
         graph = fuzzy_graph(idx, dist)
         head, tail, weight = edge_list(graph, self.n_iter_)
         problem = LayoutProblem(head, tail, weight, x.shape[0])

@@ -49,7 +49,8 @@ def knn(x: np.ndarray, n_neighbors: int, chunk: int = 1024) -> tuple[np.ndarray,
     """Exact Euclidean k nearest neighbours of every row, the row itself first (umap's k).
 
     Brute force through one matrix product per block of rows, which beats tree and graph indexes
-    at the sizes of a probe set (thousands of points, tens of dimensions after PCA).
+    up to a few thousand points (tens of dimensions after PCA); its cost grows with the square of
+    the number of points, so larger sets go to ``_neighbours.ivf_knn`` instead.
 
     Returns:
         ``(indices [N, k] int64, distances [N, k] float32)``, nearest first.
