@@ -12,7 +12,7 @@ from convlens.store import Run, RunWriter
 
 
 def _writer(tmp_path: Path) -> RunWriter:
-    return RunWriter.create(
+    w = RunWriter.create(
         tmp_path,
         run_id="r",
         config={},
@@ -21,6 +21,8 @@ def _writer(tmp_path: Path) -> RunWriter:
         classes=["a", "b"],
         layers={"fc": {"shape": [2], "dim": 2, "reducer": "none"}},
     )
+    w.write_probe(labels=np.array([0, 1, 0]), indices=np.arange(3))
+    return w
 
 
 def _epoch(w: RunWriter, epoch: int, optimizer: bytes | None) -> None:

@@ -63,9 +63,9 @@ def unlist_optimizer_state(epochs: list[dict[str, Any]]) -> list[str]:
     each new one replaces the one before. The caller deletes the files after its next commit:
     the manifest never lists a file that is gone.
     """
-    stale = []
+    stale: list[dict[str, Any]] = []
     for entry in epochs:
-        keep = []
+        keep: list[dict[str, Any]] = []
         for a in entry["artifacts"]:
             (stale if a["path"].endswith(".optimizer.safetensors") else keep).append(a)
         entry["artifacts"] = keep
