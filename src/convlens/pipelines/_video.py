@@ -122,8 +122,8 @@ def make_video(
         thumbnails=options.thumbnails,
         max_thumbnails=options.max_thumbnails,
         fps=options.fps,
-        tween_frames=options.tween_frames,
-        hold_frames=options.hold_frames,
+        tween_frames=options.timing()[1],
+        hold_frames=options.timing()[0],
         show_train=options.show_train,
     )
     renderer = FrameRenderer(data, style)
@@ -133,7 +133,7 @@ def make_video(
     if target.suffix.lower() not in (".mp4", ".gif"):
         raise UserInputError(f"--out {target} must end in .mp4 or .gif")
     gif = gif or target.suffix.lower() == ".gif"
-    n = len(renderer.frame_times())
+    n = renderer.n_frames
     if gif:
         write_gif(
             renderer.frames(), target, fps=min(options.fps, 15), total=n, source_fps=options.fps
