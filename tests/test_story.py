@@ -91,3 +91,54 @@ def test_layer_sentence_says_when_a_layer_does_not_separate_the_kinds():
 def test_accuracy_events_skip_missing_epochs_and_drops_are_found():
     ev = accuracy_events([1, 2, 3, 4], np.array([0.5, np.nan, 0.7, 0.6]))
     assert [(e.epoch, e.kind) for e in ev] == [(4, "drop")]
+
+
+# -- stored in the run, used by the video ----------------------------------------------------
+def test_story_is_stored_in_the_run_and_read_back(fixture_run):
+    from convlens.pipelines import load_story, run_story, story_run
+    from convlens.store import Run
+
+    run = Run.open(fixture_run)
+    assert load_story(run) is None
+    made = story_run(fixture_run)
+    run = Run.open(fixture_run)
+    rels = {a.path for a in run.manifest.artifacts}
+    assert {"story/accuracy.safetensors", "story/layer-conv.safetensors"} <= rels
+    assert run.verify() == []
+    back = load_story(run)
+    assert back is not None and back.epochs == made.epochs == run.epochs
+    assert [e.to_json() for e in back.events] == [e.to_json() for e in made.events]
+    for name in run.layers:
+        np.testing.assert_allclose(back.layers[name].purity, made.layers[name].purity, atol=1e-6)
+    assert run_story(run).to_json() == back.to_json()
+    assert set(back.to_json()["layers"]) == set(run.layers)
+
+
+def test_a_newer_story_file_says_to_upgrade(fixture_run):
+    from convlens.core import RunFormatError
+    from convlens.store.formats import STORY_VERSION, check_story_info
+
+    assert check_story_info({"format": "convlens-story", "version": STORY_VERSION}) == 1
+    with pytest.raises(RunFormatError, match="upgrade"):
+        check_story_info({"format": "convlens-story", "version": STORY_VERSION + 1})
+    with pytest.raises(RunFormatError):
+        check_story_info({"format": "convlens-graph", "version": 1})
+
+
+def test_video_text_comes_from_the_story(fixture_run):
+    from convlens.core import EmbedOptions, VideoOptions
+    from convlens.pipelines import build_video_data, embed_run, story_run
+    from convlens.store import Run
+
+    embed_run(fixture_run, EmbedOptions(method="pca"))
+    story = story_run(fixture_run)
+    run = Run.open(fixture_run)
+    data = build_video_data(run, ["conv", "fc"], VideoOptions(), story)
+    assert data.panels[0].title.startswith("1st filter layer (conv)")
+    assert data.panels[1].title.startswith("answer layer (fc)")
+    assert data.opening and data.closing
+    assert any("separate" in line for line in data.closing)
+    for e in run.epochs:
+        head = story.headline(e)
+        if head:
+            assert data.subtitles[run.epochs.index(e)].startswith(head)
