@@ -399,3 +399,51 @@ def test_no_metrics_grey_training_dots_and_colour_thumbnails():
     assert r.render(1.25).shape == (720, 1280, 3)
     nan_curve = replace(base, metrics={"test accuracy": np.array([np.nan, 0.5, 0.7])})
     assert FrameRenderer(nan_curve).render(0.5).dtype == np.uint8
+
+
+# -- what a viewer sees: panel fill, thumbnail size, palette ---------------------------------
+def test_default_video_options_play_at_least_30_seconds_for_ten_epochs():
+    from convlens.core import VideoOptions
+
+    opts = VideoOptions()
+    hold, tween = opts.timing()
+    assert (hold, tween) == (90, 30)
+    assert (10 * hold + 9 * tween) / opts.fps >= 30
+    assert VideoOptions(seconds_per_epoch=2.0).timing() == (45, 15)
+    assert VideoOptions(hold_frames=5, tween_frames=0).timing() == (5, 0)
+    with pytest.raises(UserInputError):
+        VideoOptions(seconds_per_epoch=0)
+
+
+def test_frame_points_fill_the_panel_thumbnails_are_large_and_colours_are_the_palette():
+    data = make_data(E=5, N=400, panels=2)
+    r = FrameRenderer(data)
+    assert 48 <= r.style.thumbnail_size <= 56
+    frame = r.render(4)
+    colors = class_colors(4)
+    for i, slot in enumerate(r._layout.panels):
+        plot = slot.plot
+        # panel fill: over the epochs, the middle 98 % of the points span most of the panel
+        allpx = np.concatenate([r.pixel_positions(e, i) for e in range(5)])
+        lo, hi = np.quantile(allpx, [0.01, 0.99], axis=0)
+        span = (hi - lo) / np.array([plot.w, plot.h])
+        assert span.max() >= 0.8 and span.min() >= 0.6, span  # the rest: room for pictures
+        # thumbnails: pasted whole, at full size, in the class colour's frame
+        idx = r.thumbnail_indices(4, i)
+        assert len(idx) >= 5
+        p = r.pixel_positions(4, i)
+        wrong = data.predicted[4] != data.labels
+        for j in idx[:5].tolist():
+            tile = r._thumbs.tile(j, int(data.labels[j]), bool(wrong[j]))
+            n = tile.shape[0]
+            x0 = min(max(int(p[j, 0]) - n // 2, plot.x0), plot.x1 - n)
+            y0 = min(max(int(p[j, 1]) - n // 2, plot.y0), plot.y1 - n)
+            assert np.array_equal(frame[y0 : y0 + n, x0 : x0 + n], tile)
+            assert n >= 48
+            assert (tile.reshape(-1, 3).sum(axis=1) < 150).sum() > 20  # dark strokes
+        # palette: the most common saturated colours of the panel are exactly the class colours
+        px = frame[plot.y0 : plot.y1, plot.x0 : plot.x1].reshape(-1, 3).astype(int)
+        px = px[px.max(axis=1) - px.min(axis=1) > 40]
+        uniq, counts = np.unique(px, axis=0, return_counts=True)
+        top = {tuple(c) for c in uniq[np.argsort(counts)[::-1][:4]]}
+        assert top == {tuple(int(v) for v in c) for c in colors}
