@@ -142,3 +142,28 @@ def test_video_text_comes_from_the_story(fixture_run):
         head = story.headline(e)
         if head:
             assert data.subtitles[run.epochs.index(e)].startswith(head)
+
+
+def test_the_videos_new_texts_read_at_grade_9_or_below():
+    textstat = pytest.importorskip("textstat")
+    from convlens.pipelines._explain import closing_lines, opening_lines, story_subtitle
+
+    acts, labels = constructed()
+    layers = {
+        "conv2": layer_story(np.random.default_rng(1).normal(0, 1, acts.shape), labels, 4, "conv2"),
+        "fc1": layer_story(acts, labels, 4, "fc1"),
+    }
+    story = tell_story(layers, [1, 2, 3, 4], NAMES, np.array([0.25, 0.6, 0.605, 0.61]))
+    texts = opening_lines(10, "sketches", ["2nd filter layer (conv2)", "1st combining layer (fc1)"])
+    texts += closing_lines(
+        0.76,
+        ("pigeon", "seagull", 12),
+        [
+            story.layer_sentence(n, t)
+            for n, t in (("conv2", "The 2nd filter layer"), ("fc1", "The 1st combining layer"))
+        ],
+    )
+    better = "It gets better: 60% of new pictures are right now."
+    texts += [story_subtitle(better, story.headline(e)) for e in story.epochs]
+    too_hard = {t: textstat.flesch_kincaid_grade(t) for t in texts}
+    assert {t: g for t, g in too_hard.items() if g > 9.0} == {}

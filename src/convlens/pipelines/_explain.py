@@ -109,8 +109,8 @@ def opening_lines(n_classes: int, dataset: str, titles: Sequence[str]) -> list[s
     return [
         f"A small network learns to tell {n_classes} kinds of {dataset} apart. You will watch "
         f"it learn, one snapshot after each pass over the training pictures (an epoch).",
-        "Each dot is one picture the network never trained on, placed by how the network sees "
-        f"it in the {where}: pictures it finds alike sit close together.",
+        "Each dot is one picture the network never trained on. Each panel shows one layer: "
+        f"the {where}. Pictures the layer finds alike sit close together.",
         "The colour says what the picture really shows. When kinds form their own groups, the "
         "network has learned to tell them apart.",
     ]
