@@ -96,11 +96,16 @@ def layer_titles(
 
 def story_subtitle(sentence: str, headline: str) -> str:
     """The subtitle of an epoch: what the data shows happened (``headline``) when anything did,
-    with how often it is right; else the plain ``sentence``."""
+    then what ``sentence`` adds (how often it is right, unless the headline says so; what it
+    still mixes up); else the plain ``sentence``."""
     if not headline:
         return sentence
-    first = sentence.split(". ")[0].rstrip(".")
-    return f"{headline} {first}."
+    parts = [p.strip().rstrip(".") for p in sentence.split(". ") if p.strip()]
+    if "ccuracy" in headline:
+        rest = [p for p in parts if p.startswith("It still mixes up")]
+    else:
+        rest = parts[:1]
+    return " ".join([headline, *(f"{p}." for p in rest)])
 
 
 def opening_lines(n_classes: int, dataset: str, titles: Sequence[str]) -> list[str]:

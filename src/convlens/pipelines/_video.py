@@ -89,7 +89,9 @@ def build_video_data(
         subtitles.append(story_subtitle(sentence, story.headline(e)))
     ds = run.manifest.dataset.get("name", "images")
     confused = most_confused_pair(labels, predicted[-1], names)
-    verdicts = [story.layer_sentence(layer, t) for layer, t in zip(layers, titles, strict=True)]
+    verdicts = [
+        story.layer_sentence(layer, f"The {t}") for layer, t in zip(layers, titles, strict=True)
+    ]
     thumbs = probe.get("thumbnails")
     if thumbs is not None and thumbs.ndim == 4 and thumbs.shape[-1] == 1:
         thumbs = thumbs[..., 0]  # grey images: [N, h, w]

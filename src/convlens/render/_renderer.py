@@ -24,7 +24,7 @@ MUTED = (95, 95, 95)
 PANEL_BORDER = (214, 214, 214)
 PANEL_FILL = (251, 251, 251)
 GAP = 2  # pixels kept free between two thumbnails
-STRETCH = 1.35  # how much one axis of a map may be stretched against the other to fill a panel
+STRETCH = 2.0  # how much one axis of a map may be stretched against the other to fill a panel
 
 
 class FrameRenderer:

@@ -98,10 +98,11 @@ class RunStory:
         mixed = ""
         if tangled is not None and tangled[2] >= 0.1:
             mixed = (
-                f" {self.class_names[tangled[0]]} and {self.class_names[tangled[1]]} still "
+                f" {_cap(self.class_names[tangled[0]])} and {self.class_names[tangled[1]]} still "
                 "overlap here."
             )
-        stand = f" {_join(apart)} stand apart." if apart else ""
+        verb = "stand" if len(apart) > 1 else "stands"
+        stand = f" {_cap(_join(apart))} {verb} apart." if apart else ""
         return f"{who} separates the kinds: {near} {base}.{stand}{mixed}"
 
     def to_json(self) -> dict[str, object]:
@@ -120,6 +121,10 @@ class RunStory:
                 for name, ls in self.layers.items()
             },
         }
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _join(names: Sequence[str]) -> str:
