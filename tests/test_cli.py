@@ -195,7 +195,7 @@ _FLAGS = {
     "embed": {"--layer", "--method", "--n-neighbors", "--min-dist", "--seed", "--force"},
     "video": {
         "--layer", "--out", "--gif", "--width", "--height", "--fps", "--color-by",
-        "--no-thumbnails", "--no-train", "--method",
+        "--no-thumbnails", "--no-train", "--method", "--seconds-per-epoch",
     },
 }  # fmt: skip
 

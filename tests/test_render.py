@@ -24,7 +24,8 @@ from convlens.render import (
     write_gif,
     write_mp4,
 )
-from convlens.render._palette import MISTAKE_COLOR, relative_luminance, srgb_to_lab
+from convlens.render._colorscience import min_pair_distance
+from convlens.render._palette import relative_luminance
 from convlens.render._raster import place_thumbnails
 
 NAMES = ["zero", "one", "two", "three"]
@@ -94,9 +95,8 @@ def near(frame: np.ndarray, x: int, y: int, r: int) -> np.ndarray:
     return frame[y - r : y + r + 1, x - r : x + r + 1].reshape(-1, 3)
 
 
-def is_red(px: np.ndarray) -> np.ndarray:
-    px = px.astype(int)
-    return (px[:, 0] > 180) & (px[:, 1] < 70) & (px[:, 2] < 90)
+def is_color(px: np.ndarray, color: np.ndarray, tol: int = 12) -> np.ndarray:
+    return np.abs(px.astype(int) - np.asarray(color, int)).max(axis=1) <= tol
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,22 @@ def test_frame_times_hold_then_tween(small_renderer):
     assert len(times) == 3 * 2 + 2 * 2
     assert times == sorted(times) and times[0] == 0.0 and times[-1] == 2.0
     frames = list(small_renderer.frames())
-    assert len(frames) == len(times)
+    assert len(frames) == len(times) == small_renderer.n_frames  # no card text: no cards
+
+
+def test_default_pace_is_readable_and_cards_open_and_close_the_video():
+    data = replace(make_data(E=10), opening=["Each dot is one picture."], closing=["It learned."])
+    r = FrameRenderer(data)
+    st = r.style
+    assert st.hold_frames / st.fps == 3.0 and st.tween_frames / st.fps == 1.0
+    assert r.n_frames / st.fps >= 30 + 9  # 10 epochs: 3 s each and 1 s between them, plus cards
+    frames = r.frames()
+    first = next(frames)
+    assert np.array_equal(first, r.card("opening"))
+    assert r.card("closing") is not None and not np.array_equal(first, r.card("closing"))
+    assert r.card("opening").shape == (720, 1280, 3)
+    with pytest.raises(UserInputError):
+        r.card("middle")
 
 
 @pytest.mark.parametrize("color_by, expected", [("predicted", (3, 2)), ("true", (1, 2))])
@@ -152,18 +167,24 @@ def test_point_takes_its_class_colour(color_by, expected):
     r = FrameRenderer(two_points(pred=(3, 2)), replace(NO_THUMBS, color_by=color_by))
     frame = r.render(0)
     colors = class_colors(4)
-    for (x, y), cls in zip(r.pixel_positions(0)[:2], expected, strict=True):
-        assert tuple(frame[y, x]) == tuple(colors[cls])
-
-
-def test_mistake_is_marked_in_red_and_a_right_answer_is_not():
-    r = FrameRenderer(two_points(pred=(3, 2)), NO_THUMBS)  # point 0 wrong, point 1 right
-    frame = r.render(0)
     (x0, y0), (x1, y1) = r.pixel_positions(0)[:2]
-    reach = 3 + 5
-    assert is_red(near(frame, x0, y0, reach)).sum() >= 10
-    assert is_red(near(frame, x1, y1, reach)).sum() == 0
-    assert tuple(MISTAKE_COLOR) in {tuple(p) for p in near(frame, x0, y0, reach)}
+    assert is_color(near(frame, x0, y0, 5), colors[expected[0]]).sum() >= 12  # wrong: open
+    assert tuple(frame[y1, x1]) == tuple(colors[expected[1]])  # right: filled
+
+
+def test_mistake_is_an_open_circle_of_the_true_colour_and_a_right_answer_is_filled():
+    r = FrameRenderer(two_points(pred=(3, 2)), NO_THUMBS)  # point 0 wrong, point 1 right
+    assert r.style.color_by == "true"
+    frame = r.render(0)
+    colors = class_colors(4)
+    (x0, y0), (x1, y1) = r.pixel_positions(0)[:2]
+    # wrong: its true class's colour (1) on a ring, the panel's background in the middle
+    assert tuple(frame[y0, x0]) == (251, 251, 251)
+    assert is_color(near(frame, x0, y0, 5), colors[1]).sum() >= 12
+    assert not is_color(near(frame, x0, y0, 5), colors[3], tol=30).any()  # not its guess's
+    # right: filled
+    assert tuple(frame[y1, x1]) == tuple(colors[2])
+    assert is_color(near(frame, x1, y1, 1), colors[2]).all()
 
 
 def test_tween_puts_points_between_epochs():
@@ -174,7 +195,7 @@ def test_tween_puts_points_between_epochs():
     x, y = pm[0]
     assert tuple(r.render(0.5)[y, x]) == tuple(class_colors(4)[1])
     q = r.pixel_positions(0.1)[0, 0] - p0[0, 0]  # eased: slow start
-    assert 0 <= q < 0.1 * (p1[0, 0] - p0[0, 0])
+    assert 0 <= abs(q) < 0.1 * abs(p1[0, 0] - p0[0, 0])
 
 
 def test_view_is_fixed_over_epochs():
@@ -209,21 +230,19 @@ def test_renderer_thumbnails_respect_max_and_do_not_overlap():
         p = r.pixel_positions(e)[idx]
         d = np.abs(p[:, None] - p[None]).max(axis=2)
         np.fill_diagonal(d, 10**6)
-        assert d.min() >= 24 + 4  # tile plus a possible red frame never touches another
+        assert d.min() >= 24 + 4  # tile plus a possible dark frame never touches another
 
 
 # -- palette ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("n", [1, 2, 5, 8, 10, 16, 30])
-def test_palette_distinct_dark_enough_and_not_red(n):
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 10, 16, 30, 70])
+def test_palette_distinct_and_dark_enough(n):
     c = class_colors(n)
     assert c.shape == (n, 3) and c.dtype == np.uint8
     assert len({tuple(x) for x in c}) == n
-    assert relative_luminance(c).max() < 0.8  # never near white on white
-    lab = srgb_to_lab(c)
-    d = np.linalg.norm(lab[:, None] - lab[None], axis=2)
-    np.fill_diagonal(d, np.inf)
-    assert d.min() > 20
-    assert np.linalg.norm(lab - srgb_to_lab(MISTAKE_COLOR), axis=1).min() > 30
+    assert relative_luminance(c).max() < 0.6  # never near white on white
+    assert np.array_equal(c, class_colors(max(n, 12))[:n])  # a class keeps its colour
+    if n > 1:
+        assert min_pair_distance(c) > (15 if n <= 10 else 4)
 
 
 def test_palette_rejects_bad_n():
@@ -380,3 +399,51 @@ def test_no_metrics_grey_training_dots_and_colour_thumbnails():
     assert r.render(1.25).shape == (720, 1280, 3)
     nan_curve = replace(base, metrics={"test accuracy": np.array([np.nan, 0.5, 0.7])})
     assert FrameRenderer(nan_curve).render(0.5).dtype == np.uint8
+
+
+# -- what a viewer sees: panel fill, thumbnail size, palette ---------------------------------
+def test_default_video_options_play_at_least_30_seconds_for_ten_epochs():
+    from convlens.core import VideoOptions
+
+    opts = VideoOptions()
+    hold, tween = opts.timing()
+    assert (hold, tween) == (90, 30)
+    assert (10 * hold + 9 * tween) / opts.fps >= 30
+    assert VideoOptions(seconds_per_epoch=2.0).timing() == (45, 15)
+    assert VideoOptions(hold_frames=5, tween_frames=0).timing() == (5, 0)
+    with pytest.raises(UserInputError):
+        VideoOptions(seconds_per_epoch=0)
+
+
+def test_frame_points_fill_the_panel_thumbnails_are_large_and_colours_are_the_palette():
+    data = make_data(E=5, N=400, panels=2)
+    r = FrameRenderer(data)
+    assert 48 <= r.style.thumbnail_size <= 56
+    frame = r.render(4)
+    colors = class_colors(4)
+    for i, slot in enumerate(r._layout.panels):
+        plot = slot.plot
+        # panel fill: over the epochs, the middle 98 % of the points span most of the panel
+        allpx = np.concatenate([r.pixel_positions(e, i) for e in range(5)])
+        lo, hi = np.quantile(allpx, [0.01, 0.99], axis=0)
+        span = (hi - lo) / np.array([plot.w, plot.h])
+        assert span.max() >= 0.8 and span.min() >= 0.6, span  # the rest: room for pictures
+        # thumbnails: pasted whole, at full size, in the class colour's frame
+        idx = r.thumbnail_indices(4, i)
+        assert len(idx) >= 5
+        p = r.pixel_positions(4, i)
+        wrong = data.predicted[4] != data.labels
+        for j in idx[:5].tolist():
+            tile = r._thumbs.tile(j, int(data.labels[j]), bool(wrong[j]))
+            n = tile.shape[0]
+            x0 = min(max(int(p[j, 0]) - n // 2, plot.x0), plot.x1 - n)
+            y0 = min(max(int(p[j, 1]) - n // 2, plot.y0), plot.y1 - n)
+            assert np.array_equal(frame[y0 : y0 + n, x0 : x0 + n], tile)
+            assert n >= 48
+            assert (tile.reshape(-1, 3).sum(axis=1) < 150).sum() > 20  # dark strokes
+        # palette: the most common saturated colours of the panel are exactly the class colours
+        px = frame[plot.y0 : plot.y1, plot.x0 : plot.x1].reshape(-1, 3).astype(int)
+        px = px[px.max(axis=1) - px.min(axis=1) > 40]
+        uniq, counts = np.unique(px, axis=0, return_counts=True)
+        top = {tuple(c) for c in uniq[np.argsort(counts)[::-1][:4]]}
+        assert top == {tuple(int(v) for v in c) for c in colors}

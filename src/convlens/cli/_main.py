@@ -67,7 +67,17 @@ def _add_video(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--gif", action="store_true", help="write a GIF instead of an MP4")
     add_options(
-        p, VideoOptions, only=("width", "height", "fps", "color_by", "thumbnails", "show_train")
+        p,
+        VideoOptions,
+        only=(
+            "width",
+            "height",
+            "fps",
+            "seconds_per_epoch",
+            "color_by",
+            "thumbnails",
+            "show_train",
+        ),
     )
     add_options(
         p,

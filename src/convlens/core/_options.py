@@ -144,17 +144,36 @@ class VideoOptions:
     width: int = option(1280, "frame width in pixels (even)")
     height: int = option(720, "frame height in pixels (even)")
     fps: int = option(30, "frames per second")
-    color_by: str = option("predicted", "colour of a point: {described}", registry="color_by")
+    seconds_per_epoch: float = option(
+        4.0, "seconds per epoch: three quarters still (time to read), a quarter moving to the next"
+    )
+    color_by: str = option("true", "fill colour of a point: {described}", registry="color_by")
     thumbnails: bool = option(True, "points instead of images", flag="--no-thumbnails")
-    max_thumbnails: int = option(200, "at most this many images per panel; the rest are points")
+    max_thumbnails: int = option(24, "at most this many images per panel; the rest are points")
     show_train: bool = option(True, "hide the training-set dots", flag="--no-train")
-    tween_frames: int = option(12, "frames that glide from one epoch to the next")
-    hold_frames: int = option(18, "frames that stay on each epoch")
+    tween_frames: int | None = option(
+        None, "frames that glide from one epoch to the next (default: from seconds_per_epoch)"
+    )
+    hold_frames: int | None = option(
+        None, "frames that stay on each epoch (default: from seconds_per_epoch)"
+    )
 
     def __post_init__(self) -> None:
-        _check_positive(width=self.width, height=self.height, fps=self.fps)
+        _check_positive(
+            width=self.width,
+            height=self.height,
+            fps=self.fps,
+            seconds_per_epoch=self.seconds_per_epoch,
+        )
         if self.width % 2 or self.height % 2:
             raise UserInputError("--width and --height must be even numbers (H.264 needs them)")
+
+    def timing(self) -> tuple[int, int]:
+        """``(hold_frames, tween_frames)``: as given, else 3/4 and 1/4 of ``seconds_per_epoch``."""
+        frames = self.seconds_per_epoch * self.fps
+        hold = self.hold_frames if self.hold_frames is not None else max(round(0.75 * frames), 1)
+        tween = self.tween_frames if self.tween_frames is not None else round(0.25 * frames)
+        return int(hold), int(tween)
 
 
 def options_to_json(*groups: Any) -> dict[str, Any]:

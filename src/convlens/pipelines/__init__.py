@@ -1,9 +1,10 @@
 """Batch jobs: read a run, call analyze/render, write results back.
 
 ``train``, ``embed_run``, ``make_video``, ``importance_run`` / ``prune_run``, ``graph_run``,
-``demo`` and ``run_summary`` (the text of ``convlens info``). ``RunCatalogue`` (the runs of a
-folder, no torch) and ``ModelCache`` (models rebuilt from checkpoints) serve these jobs and the
-web's views (``convlens.views``).
+``demo``, ``run_summary`` (the text of ``convlens info``) and ``story_run`` / ``run_story`` /
+``load_story`` (the events found in a run's data, stored under ``story/``). ``RunCatalogue``
+(the runs of a folder, no torch) and ``ModelCache`` (models rebuilt from checkpoints) serve
+these jobs and the web's views (``convlens.views``).
 
 Names load on first use, so ``RunCatalogue`` or ``embed_layer`` do not import torch.
 """
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ._info import run_summary
     from ._models import LoadedModel, ModelCache, run_model
     from ._snapshot import read_probe_folder, snapshot
+    from ._story import load_story, run_story, story_run
     from ._train import OPTIMIZERS, evaluate, train
     from ._video import build_video_data, make_video
 
@@ -66,6 +68,9 @@ _LAZY = {
     "run_model": "._models",
     "read_probe_folder": "._snapshot",
     "snapshot": "._snapshot",
+    "load_story": "._story",
+    "run_story": "._story",
+    "story_run": "._story",
     "OPTIMIZERS": "._train",
     "evaluate": "._train",
     "train": "._train",
@@ -98,13 +103,16 @@ __all__ = [
     "importance_run",
     "load_graph",
     "load_importance",
+    "load_story",
     "make_video",
     "most_confused_pair",
     "prune_run",
     "pruning_sentence",
     "read_probe_folder",
     "run_model",
+    "run_story",
     "run_summary",
     "snapshot",
+    "story_run",
     "train",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,3 +59,74 @@ def epoch_sentence(
 def video_title(dataset: str, n_classes: int) -> str:
     """The title line of a training video."""
     return f"How a CNN learns to tell {n_classes} kinds of {dataset} apart"
+
+
+_ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
+
+
+def ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ..."""
+    return _ORDINALS.get(n if n % 100 not in (11, 12, 13) else 0, f"{n}th")
+
+
+def layer_titles(
+    layers: Sequence[str], shapes: Sequence[Sequence[int]], n_classes: int
+) -> list[str]:
+    """Plain panel titles: ``"2nd filter layer (conv2)"``, ``"1st combining layer (fc1)"``,
+    ``"answer layer (fc2)"``.
+
+    A layer with feature maps (a 3-D shape) is a filter layer, a flat one a combining layer, and
+    a last flat layer with one number per class the answer layer. The number is the one in the
+    layer's name when it is a plain ``name<N>`` (``conv2``), else its place among the layers
+    shown.
+    """
+    out: list[str] = []
+    seen = {"filter": 0, "combining": 0}
+    for i, (name, shape) in enumerate(zip(layers, shapes, strict=True)):
+        kind = "filter" if len(shape) >= 3 else "combining"
+        seen[kind] += 1
+        if kind == "combining" and i == len(layers) - 1 and list(shape) == [n_classes]:
+            out.append(f"answer layer ({name})")
+            continue
+        m = re.fullmatch(r"[A-Za-z_]+(\d+)", name)
+        n = int(m.group(1)) if m and int(m.group(1)) > 0 else seen[kind]
+        out.append(f"{ordinal(n)} {kind} layer ({name})")
+    return out
+
+
+def story_subtitle(sentence: str, headline: str) -> str:
+    """The subtitle of an epoch: what the data shows happened (``headline``) when anything did,
+    then what ``sentence`` adds (how often it is right, unless the headline says so; what it
+    still mixes up); else the plain ``sentence``."""
+    if not headline:
+        return sentence
+    parts = [p.strip().rstrip(".") for p in sentence.split(". ") if p.strip()]
+    if "ccuracy" in headline:
+        rest = [p for p in parts if p.startswith("It still mixes up")]
+    else:
+        rest = parts[:1]
+    return " ".join([headline, *(f"{p}." for p in rest)])
+
+
+def opening_lines(n_classes: int, dataset: str, titles: Sequence[str]) -> list[str]:
+    """The opening card: what you will see, what a dot is."""
+    where = " and ".join(titles)
+    return [
+        f"A small network learns to tell {n_classes} kinds of {dataset} apart. You will watch "
+        f"it learn, one snapshot after each pass over the training pictures (an epoch).",
+        "Each dot is one picture the network never trained on. Each panel shows one layer: "
+        f"the {where}. Pictures the layer finds alike sit close together.",
+        "The colour says what the picture really shows. When kinds form their own groups, the "
+        "network has learned to tell them apart.",
+    ]
+
+
+def closing_lines(
+    accuracy: float, confused: tuple[str, str, int] | None, layer_sentences: Sequence[str]
+) -> list[str]:
+    """The closing card: what the network learned, what it still confuses."""
+    lines = [f"In the end it gets {round(100 * accuracy)}% of new pictures right."]
+    lines += list(layer_sentences)
+    if confused:
+        lines.append(f"It still confuses {confused[0]} and {confused[1]} most often.")
+    return lines

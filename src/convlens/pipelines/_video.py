@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from convlens.analyze.story import RunStory
 from convlens.core import EmbedOptions, UserInputError, VideoOptions
 from convlens.render import (
     FrameRenderer,
@@ -19,13 +20,28 @@ from convlens.render import (
 from convlens.store import Run, open_for_update, remove_stale_temporaries
 
 from ._embed import embed_run
-from ._explain import epoch_sentence, most_confused_pair, video_title
+from ._explain import (
+    closing_lines,
+    epoch_sentence,
+    layer_titles,
+    most_confused_pair,
+    opening_lines,
+    story_subtitle,
+    video_title,
+)
+from ._story import run_story, story_run
 
 MAX_PANELS = 4
 
 
-def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> VideoData:
-    """Collect what the renderer needs from a run whose layers are embedded."""
+def build_video_data(
+    run: Run, layers: list[str], options: VideoOptions, story: RunStory | None = None
+) -> VideoData:
+    """Collect what the renderer needs from a run whose layers are embedded.
+
+    The subtitles tell what the data shows happened at each epoch (``story``, default: the
+    run's stored story, else one computed now); opening and closing cards frame the video.
+    """
     if not run.epochs:
         raise UserInputError(f"run {run.run_id} has no completed epoch yet: train it first")
     probe = run.probe()
@@ -35,8 +51,11 @@ def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> Vide
     labels = probe["labels"][test]
     logits = [run.outputs(e)["logits"] for e in run.epochs]
     predicted = np.stack([lg.argmax(1)[test] for lg in logits])
+    names = run.classes
+    shapes = [run.manifest.layers[layer].get("shape", []) for layer in layers]
+    titles = layer_titles(layers, shapes, len(names))
     panels = []
-    for layer in layers:
+    for layer, title in zip(layers, titles, strict=True):
         got = run.embedding(layer)
         if got is None:
             raise UserInputError(f"layer '{layer}' is not embedded yet: run convlens embed first")
@@ -44,7 +63,7 @@ def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> Vide
         dim = run.manifest.layers[layer].get("dim", "?")
         panels.append(
             PanelData(
-                title=f"{layer} · {dim} features",
+                title=f"{title} · {dim} numbers per picture",
                 xy=Y[:, test],
                 train_xy=Y[:, train] if options.show_train and train.any() else None,
             )
@@ -57,19 +76,22 @@ def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> Vide
     if not metrics and "probe_accuracy" in m:
         metrics["probe accuracy"] = m["probe_accuracy"]
     acc = metrics.get("test accuracy", metrics.get("probe accuracy", (predicted == labels).mean(1)))
-    names = run.classes
+    story = story if story is not None else run_story(run)
     subtitles = []
     for i, e in enumerate(run.epochs):
-        subtitles.append(
-            epoch_sentence(
-                epoch=e,
-                accuracy=float(acc[i]),
-                previous=float(acc[i - 1]) if i else None,
-                n_classes=len(names),
-                confused=most_confused_pair(labels, predicted[i], names),
-            )
+        sentence = epoch_sentence(
+            epoch=e,
+            accuracy=float(acc[i]),
+            previous=float(acc[i - 1]) if i else None,
+            n_classes=len(names),
+            confused=most_confused_pair(labels, predicted[i], names),
         )
+        subtitles.append(story_subtitle(sentence, story.headline(e)))
     ds = run.manifest.dataset.get("name", "images")
+    confused = most_confused_pair(labels, predicted[-1], names)
+    verdicts = [
+        story.layer_sentence(layer, f"The {t}") for layer, t in zip(layers, titles, strict=True)
+    ]
     thumbs = probe.get("thumbnails")
     if thumbs is not None and thumbs.ndim == 4 and thumbs.shape[-1] == 1:
         thumbs = thumbs[..., 0]  # grey images: [N, h, w]
@@ -84,6 +106,8 @@ def build_video_data(run: Run, layers: list[str], options: VideoOptions) -> Vide
         subtitles=subtitles,
         thumbnails=thumbs[test] if thumbs is not None and options.thumbnails else None,
         train_labels=probe["labels"][train] if options.show_train and train.any() else None,
+        opening=opening_lines(len(names), ds, titles),
+        closing=closing_lines(float(acc[-1]), confused, verdicts),
     )
 
 
@@ -114,8 +138,9 @@ def make_video(
     for layer in chosen:
         run.check_layer(layer)
     embed_run(run.path, embed or EmbedOptions(), chosen)
+    story = story_run(run_dir)
     run = Run.open(run_dir)
-    data = build_video_data(run, chosen, options)
+    data = build_video_data(run, chosen, options, story)
     style = FrameStyle(
         width=options.width,
         height=options.height,
@@ -123,8 +148,8 @@ def make_video(
         thumbnails=options.thumbnails,
         max_thumbnails=options.max_thumbnails,
         fps=options.fps,
-        tween_frames=options.tween_frames,
-        hold_frames=options.hold_frames,
+        tween_frames=options.timing()[1],
+        hold_frames=options.timing()[0],
         show_train=options.show_train,
     )
     renderer = FrameRenderer(data, style)
@@ -134,7 +159,7 @@ def make_video(
     if target.suffix.lower() not in (".mp4", ".gif"):
         raise UserInputError(f"--out {target} must end in .mp4 or .gif")
     gif = gif or target.suffix.lower() == ".gif"
-    n = len(renderer.frame_times())
+    n = renderer.n_frames
     if gif:
         write_gif(
             renderer.frames(), target, fps=min(options.fps, 15), total=n, source_fps=options.fps

@@ -12,19 +12,25 @@ from ._raster import disc_sprite, splat
 from ._text import ellipsize, font
 
 SUPERSAMPLE = 3
-_TRAIN_GREY = (150, 150, 150)
+_TRAIN = (0, 114, 178)  # Okabe-Ito blue, dashed
 _MAIN = (25, 25, 25)
-_EXTRA = ((0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167))
+_EXTRA = ((230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233))
+
+
+def is_dashed(name: str) -> bool:
+    """Training curves are dashed: train and test differ in shape, not only in colour."""
+    return "train" in name.lower()
 
 
 def metric_colors(names: list[str]) -> list[tuple[int, int, int]]:
-    """Training curves in grey, the first other curve near black, further ones in colour."""
+    """Training curves in blue (dashed), the first other curve near black, further ones in
+    colour."""
     out = []
     extra = iter(_EXTRA * 4)
     main_used = False
     for n in names:
         if "train" in n.lower():
-            out.append(_TRAIN_GREY)
+            out.append(_TRAIN)
         elif not main_used:
             out.append(_MAIN)
             main_used = True
@@ -117,17 +123,14 @@ class AccuracyChart:
         layer = Image.new("RGBA", (r.w * k, r.h * k), (0, 0, 0, 0))
         d = ImageDraw.Draw(layer)
         x = (self.x_of(self.epochs) - r.x0 + 0.5) * k
-        for vals, color in zip(self.values, self.colors, strict=True):
+        for name, vals, color in zip(self.names, self.values, self.colors, strict=True):
             y = (self.y_of(vals) - r.y0 + 0.5) * k
             ok = np.isfinite(vals)
+            dash = 7.0 * self.s * k if is_dashed(name) else 0.0
+            width = max(int(round((2.0 if dash else 2.8) * self.s * k)), 1)
             for i in range(len(vals) - 1):
                 if ok[i] and ok[i + 1]:
-                    d.line(
-                        [(x[i], y[i]), (x[i + 1], y[i + 1])],
-                        fill=color + (255,),
-                        width=max(int(round(2.2 * self.s * k)), 1),
-                        joint="curve",
-                    )
+                    _line(d, (x[i], y[i]), (x[i + 1], y[i + 1]), color + (255,), width, dash)
         small = layer.resize((r.w, r.h), Image.Resampling.BOX)
         base = Image.fromarray(background[r.y0 : r.y1, r.x0 : r.x1]).convert("RGBA")
         self._full = np.asarray(Image.alpha_composite(base, small).convert("RGB")).copy()
@@ -143,7 +146,8 @@ class AccuracyChart:
         sw = round(18 * self.s)
         for i, (name, color) in enumerate(zip(self.names, self.colors, strict=True)):
             yc = i * self.row_h + self.row_h // 2
-            d.line([(0, yc), (sw, yc)], fill=color, width=max(round(2.5 * self.s), 1))
+            dash = 4.0 * self.s if is_dashed(name) else 0.0
+            _line(d, (0, yc), (sw, yc), color, max(round(2.5 * self.s), 1), dash)
             value = _percent(float(self.values[i, key]))
             vw = d.textlength(value, font=fb)
             label = ellipsize(d, name, f, L.w - sw - vw - 16 * self.s)
@@ -177,3 +181,24 @@ class AccuracyChart:
 
 def _num(e: float) -> str:
     return str(int(e)) if float(e).is_integer() else f"{e:g}"
+
+
+def _line(
+    d: ImageDraw.ImageDraw,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    fill: tuple[int, ...],
+    width: int,
+    dash: float = 0.0,
+) -> None:
+    """A straight line from ``a`` to ``b``, dashed (dashes and gaps ``dash`` long) if > 0."""
+    if dash <= 0:
+        d.line([a, b], fill=fill, width=width, joint="curve")
+        return
+    length = float(np.hypot(b[0] - a[0], b[1] - a[1]))
+    n = max(int(length // dash), 1)
+    for k in range(0, n, 2):
+        u0, u1 = k / n, min((k + 1) / n, 1.0)
+        p0 = (a[0] + (b[0] - a[0]) * u0, a[1] + (b[1] - a[1]) * u0)
+        p1 = (a[0] + (b[0] - a[0]) * u1, a[1] + (b[1] - a[1]) * u1)
+        d.line([p0, p1], fill=fill, width=width)

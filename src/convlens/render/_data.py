@@ -20,7 +20,7 @@ class PanelData:
     """One layer's 2-D map of the probe set over all epochs.
 
     Attributes:
-        title: Shown above the panel, e.g. ``"fc1 · 50 features"``.
+        title: Shown above the panel, in plain words, e.g. ``"2nd filter layer (conv2)"``.
         xy: ``[E, N, 2]`` positions of the N probe images after each of E epochs.
         train_xy: Optional ``[E, M, 2]`` positions of training images, drawn as small dots.
     """
@@ -45,6 +45,8 @@ class VideoData:
         subtitles: ``[E]`` one plain-language sentence per epoch.
         thumbnails: Optional ``[N, h, w]`` or ``[N, h, w, 3]`` uint8 pictures of the probe images.
         train_labels: Optional ``[M]`` classes of the training points of ``PanelData.train_xy``.
+        opening: Lines of the opening card (what you will see, what a dot is); none: no card.
+        closing: Lines of the closing card (what the network learned, what it still confuses).
     """
 
     class_names: Sequence[str]
@@ -57,6 +59,8 @@ class VideoData:
     subtitles: Sequence[str]
     thumbnails: np.ndarray | None = None
     train_labels: np.ndarray | None = None
+    opening: Sequence[str] = ()
+    closing: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -66,27 +70,30 @@ class FrameStyle:
     Attributes:
         width: Frame width in pixels (even, for H.264).
         height: Frame height in pixels (even, for H.264).
-        color_by: ``"predicted"`` (the network's guess) or ``"true"`` (the real class).
+        color_by: ``"true"`` (the real class, the default: fill shows what a picture is, the
+            open circle shows that the network got it wrong) or ``"predicted"`` (its guess).
         thumbnails: Draw some probe images as small pictures instead of points.
         max_thumbnails: At most this many pictures per panel; the rest are points.
         thumbnail_size: Side of a picture in pixels, its coloured frame included.
         point_radius: Radius of a probe point in pixels.
         fps: Frames per second of the video.
-        tween_frames: Frames that glide from one epoch to the next.
-        hold_frames: Frames that stay on each epoch.
+        tween_frames: Frames that glide from one epoch to the next (1 s at 30 fps).
+        hold_frames: Frames that stay on each epoch (3 s at 30 fps: time to read the subtitle).
+        card_frames: Frames of the opening and of the closing card (when the data has them).
         show_train: Add a panel of training-set dots under each layer (needs ``train_xy``).
     """
 
     width: int = 1280
     height: int = 720
-    color_by: str = "predicted"
+    color_by: str = "true"
     thumbnails: bool = True
-    max_thumbnails: int = 200
-    thumbnail_size: int = 28
-    point_radius: int = 3
+    max_thumbnails: int = 24
+    thumbnail_size: int = 52
+    point_radius: int = 4
     fps: int = 30
-    tween_frames: int = 12
-    hold_frames: int = 18
+    tween_frames: int = 30
+    hold_frames: int = 90
+    card_frames: int = 150
     show_train: bool = False
 
 
@@ -114,6 +121,7 @@ def validate_style(style: FrameStyle) -> None:
     _int_in("fps", style.fps, 1, 240)
     _int_in("tween_frames", style.tween_frames, 0, 10_000)
     _int_in("hold_frames", style.hold_frames, 1, 10_000)
+    _int_in("card_frames", style.card_frames, 0, 10_000)
 
 
 def _array(name: str, value: object, ndim: int) -> np.ndarray:
@@ -163,6 +171,8 @@ class CheckedData:
     subtitles: list[str]
     thumbnails: np.ndarray | None
     train_labels: np.ndarray | None
+    opening: list[str]
+    closing: list[str]
 
 
 def validate_data(data: VideoData) -> CheckedData:
@@ -233,4 +243,6 @@ def validate_data(data: VideoData) -> CheckedData:
         subtitles=subtitles,
         thumbnails=thumbs,
         train_labels=train_labels,
+        opening=[str(line) for line in data.opening],
+        closing=[str(line) for line in data.closing],
     )

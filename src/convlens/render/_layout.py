@@ -89,7 +89,23 @@ def make_layout(width: int, height: int, n_panels: int, show_train: bool) -> Lay
     return Layout(s, title, subtitle, epoch, progress, sidebar, footer, slots)
 
 
-def view_bounds(*clouds: np.ndarray | None, q: float = 0.005, margin: float = 0.06) -> np.ndarray:
+def orientation(*clouds: np.ndarray | None, wide: bool = True) -> np.ndarray:
+    """A fixed rotation ``[2, 2]`` (apply as ``xy @ R``) that lays the clouds' long axis along a
+    panel's long side (``wide``: x), the same for every epoch, so motion keeps its meaning.
+
+    A rotation changes no distance: the map means what it meant, it only fills the panel.
+    """
+    pts = np.concatenate([c.reshape(-1, 2) for c in clouds if c is not None and c.size])
+    pts = pts - pts.mean(axis=0)
+    _, vecs = np.linalg.eigh(np.cov(pts.T) if len(pts) > 1 else np.eye(2))
+    major, minor = vecs[:, 1], vecs[:, 0]
+    R = np.stack([major, minor], axis=1) if wide else np.stack([minor, major], axis=1)
+    if np.linalg.det(R) < 0:  # a rotation, never a mirror image
+        R[:, 1] = -R[:, 1]
+    return np.asarray(R)
+
+
+def view_bounds(*clouds: np.ndarray | None, q: float = 0.01, margin: float = 0.03) -> np.ndarray:
     """Fixed data bounds ``[[xmin, ymin], [xmax, ymax]]`` over every epoch of every cloud.
 
     Robust quantiles (``q`` and ``1 - q``) ignore a few far outliers, so one stray point does not
@@ -103,20 +119,27 @@ def view_bounds(*clouds: np.ndarray | None, q: float = 0.005, margin: float = 0.
     return np.stack([lo - margin * span, hi + margin * span])
 
 
-def to_pixels(xy: np.ndarray, bounds: np.ndarray, rect: Rect, pad: int) -> np.ndarray:
-    """Map data points ``[..., 2]`` into ``rect`` (equal aspect, y up), clamped ``pad`` inside.
+def to_pixels(
+    xy: np.ndarray, bounds: np.ndarray, rect: Rect, pad: int, max_stretch: float = 1.0
+) -> np.ndarray:
+    """Map data points ``[..., 2]`` into ``rect`` (y up), clamped ``pad`` inside.
+
+    One axis may be stretched up to ``max_stretch`` times the other (1 = equal aspect), so that
+    a cloud fills a panel of another shape without distorting it much.
 
     Returns float32 pixel centres; points outside ``bounds`` sit on the edge of the view.
     """
     inner = rect.inset(pad)
     lo, hi = bounds
     span = hi - lo
-    k = min((inner.w - 1) / span[0], (inner.h - 1) / span[1])
+    kx, ky = (inner.w - 1) / span[0], (inner.h - 1) / span[1]
+    k = min(kx, ky)
+    kx, ky = min(kx, k * max_stretch), min(ky, k * max_stretch)
     cx = (inner.x0 + inner.x1 - 1) / 2
     cy = (inner.y0 + inner.y1 - 1) / 2
     mid = (lo + hi) / 2
-    px = cx + (xy[..., 0] - mid[0]) * k
-    py = cy - (xy[..., 1] - mid[1]) * k
+    px = cx + (xy[..., 0] - mid[0]) * kx
+    py = cy - (xy[..., 1] - mid[1]) * ky
     px = np.clip(px, inner.x0, inner.x1 - 1)
     py = np.clip(py, inner.y0, inner.y1 - 1)
     return np.stack([px, py], axis=-1).astype(np.float32)

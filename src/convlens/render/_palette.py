@@ -1,4 +1,21 @@
-"""Colour-blind-safe class colours, and the one colour that means "wrong"."""
+"""One colour-blind-safe palette for every picture of ConvLens: video, web views, legends.
+
+This module is the single source of the class colours. The web UI's ``web/src/lib/colors.ts``
+carries a generated copy (``python -m convlens.render._palette`` prints it; a test checks that
+the two agree).
+
+The first ten class colours were chosen by a search over a grid of sRGB colours (lightness 35-74
+in CIELAB, so that no colour is lost on a white page, chroma at least 30, so that each reads as a
+hue): the set whose smallest CIEDE2000 difference between any two colours is largest as seen
+with normal vision *and* as simulated for deuteranopia and protanopia (Machado et al. 2009,
+full severity): at least 15 in each (10 reads as "another colour" at a glance). The order puts
+the most distinct colours first, so that a run with few classes gets the clearest ones.
+
+Right and wrong answers are never told apart by red versus green: the video marks a mistake by
+shape (an open circle instead of a filled one, a dark frame with a cross on a picture), and the
+web's right/wrong colouring uses blue versus orange (Okabe & Ito), which every kind of colour
+vision tells apart.
+"""
 
 from __future__ import annotations
 
@@ -6,48 +23,37 @@ from functools import lru_cache
 
 import numpy as np
 
-# Okabe & Ito (2008) without vermillion, then Paul Tol's "muted" wine and olive, and the
-# Okabe-Ito yellow darkened so that it still reads on white. No class colour is red: red is kept
-# for the mark of a mistake, so "red" on screen has one meaning.
+from ._colorscience import ciede2000, srgb_to_lab
+
 BASE_COLORS = np.array(
     [
-        (0, 114, 178),  # blue
-        (230, 159, 0),  # orange
-        (0, 158, 115),  # bluish green
-        (204, 121, 167),  # reddish purple
-        (86, 180, 233),  # sky blue
-        (51, 34, 136),  # indigo (Tol)
-        (40, 40, 40),  # near black
-        (136, 34, 85),  # wine (Tol)
-        (153, 153, 51),  # olive (Tol)
-        (222, 205, 40),  # yellow, darkened
+        (153, 34, 255),  # violet
+        (187, 187, 0),  # olive yellow
+        (170, 0, 51),  # crimson
+        (238, 153, 170),  # pink
+        (187, 170, 255),  # lavender
+        (0, 119, 102),  # teal
+        (204, 85, 0),  # burnt orange
+        (68, 153, 102),  # green
+        (102, 68, 136),  # dark purple
+        (187, 119, 170),  # mauve
     ],
     dtype=np.uint8,
 )
 
-MISTAKE_COLOR = np.array((228, 0, 28), dtype=np.uint8)
-"""Red of the ring that marks a probe image the network got wrong."""
+MISTAKE_COLOR = np.array((34, 34, 34), dtype=np.uint8)
+"""Neutral near-black of the frame and cross that mark a picture the network got wrong."""
 
-_MIN_L, _MAX_L = 28.0, 78.0  # lightness range of generated extra colours (never near white)
+RIGHT_COLOR = np.array((0, 114, 178), dtype=np.uint8)
+"""Blue for "right" where colour alone shows correctness (Okabe-Ito blue)."""
 
+WRONG_COLOR = np.array((213, 94, 0), dtype=np.uint8)
+"""Orange for "wrong" where colour alone shows correctness (Okabe-Ito vermillion)."""
 
-def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """CIELAB (D65) of sRGB colours given as ``[..., 3]`` values in 0..255."""
-    c = np.asarray(rgb, dtype=np.float64) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    m = np.array(
-        [
-            [0.4124564, 0.3575761, 0.1804375],
-            [0.2126729, 0.7151522, 0.0721750],
-            [0.0193339, 0.1191920, 0.9503041],
-        ]
-    )
-    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    L = 116 * f[..., 1] - 16
-    a = 500 * (f[..., 0] - f[..., 1])
-    b = 200 * (f[..., 1] - f[..., 2])
-    return np.stack([L, a, b], axis=-1)
+TABLE_SIZE = 64
+"""How many class colours the web's generated copy holds."""
+
+_MIN_L, _MAX_L = 35.0, 74.0  # lightness range of generated extra colours (never near white)
 
 
 def relative_luminance(rgb: np.ndarray) -> np.ndarray:
@@ -64,35 +70,44 @@ def _candidates() -> tuple[np.ndarray, np.ndarray]:
     rgb = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(-1, 3)
     lab = srgb_to_lab(rgb)
     chroma = np.hypot(lab[:, 1], lab[:, 2])
-    keep = (lab[:, 0] >= _MIN_L) & (lab[:, 0] <= _MAX_L) & (chroma >= 20) & (chroma <= 70)
-    # keep well away from the mistake red, so a ring never looks like a class colour
-    keep &= np.linalg.norm(lab - srgb_to_lab(MISTAKE_COLOR), axis=1) > 35
+    keep = (lab[:, 0] >= _MIN_L) & (lab[:, 0] <= _MAX_L) & (chroma >= 20) & (chroma <= 80)
     return rgb[keep].astype(np.uint8), lab[keep]
+
+
+@lru_cache(maxsize=1)
+def _table(n: int = TABLE_SIZE) -> np.ndarray:
+    """The first ``n`` class colours: the fixed ten, then greedy farthest-point extensions."""
+    rgb, lab = _candidates()
+    chosen = list(BASE_COLORS)
+    dist = np.min(ciede2000(lab[:, None, :], srgb_to_lab(BASE_COLORS)[None, :, :]), axis=1)
+    while len(chosen) < n:
+        i = int(np.argmax(dist))  # farthest (CIEDE2000) from every colour chosen so far
+        chosen.append(rgb[i])
+        dist = np.minimum(dist, ciede2000(lab, lab[i]))
+    return np.array(chosen, dtype=np.uint8)
 
 
 @lru_cache(maxsize=32)
 def _class_colors(n: int) -> np.ndarray:
-    if n <= len(BASE_COLORS):
-        return BASE_COLORS[:n].copy()
+    if n <= TABLE_SIZE:
+        return _table()[:n].copy()
     rgb, lab = _candidates()
-    chosen = list(BASE_COLORS)
-    dist = np.min(
-        np.linalg.norm(lab[:, None, :] - srgb_to_lab(BASE_COLORS)[None, :, :], axis=2), axis=1
-    )
+    chosen = list(_table())
+    dist = np.min(ciede2000(lab[:, None, :], srgb_to_lab(np.array(chosen))[None, :, :]), axis=1)
     while len(chosen) < n:
-        i = int(np.argmax(dist))  # farthest from every colour chosen so far
+        i = int(np.argmax(dist))
         chosen.append(rgb[i])
-        dist = np.minimum(dist, np.linalg.norm(lab - lab[i], axis=1))
+        dist = np.minimum(dist, ciede2000(lab, lab[i]))
     return np.array(chosen, dtype=np.uint8)
 
 
 def class_colors(n: int) -> np.ndarray:
-    """Distinct colours for ``n`` classes, safe for colour-blind viewers up to 10 classes.
+    """Distinct colours for ``n`` classes, colour-blind safe up to 10 classes.
 
-    The first ten are fixed (Okabe-Ito and Paul Tol's palettes, no red, none light). Beyond ten,
-    each extra colour is the one farthest, in CIELAB, from every colour already chosen, picked
-    among mid-lightness colours: so no colour is ever near white and none is near the red that
-    marks mistakes. Past ten classes no palette stays colour-blind safe; the legend names them.
+    The first ten are fixed (see the module's docstring). Beyond ten, each extra colour is the
+    one farthest (CIEDE2000) from every colour already chosen, among mid-lightness colours, so
+    none is near white. ``class_colors(n)[:m] == class_colors(m)``: a class keeps its colour.
+    Past ten classes no palette stays colour-blind safe; the legend names them.
 
     Args:
         n: Number of classes (at least 1).
@@ -103,3 +118,37 @@ def class_colors(n: int) -> np.ndarray:
     if int(n) != n or n < 1:
         raise ValueError(f"class_colors needs a positive number of classes, got {n!r}")
     return _class_colors(int(n)).copy()
+
+
+BEGIN_MARK = "// BEGIN GENERATED PALETTE (python -m convlens.render._palette)"
+END_MARK = "// END GENERATED PALETTE"
+
+
+def palette_typescript() -> str:
+    """The generated block of ``web/src/lib/colors.ts``: class colours and right/wrong."""
+
+    def rgb(c: np.ndarray) -> str:
+        return f"[{int(c[0])}, {int(c[1])}, {int(c[2])}]"
+
+    rows = [f"  {rgb(c)}," for c in _table()]
+    return "\n".join(
+        [
+            BEGIN_MARK,
+            "// Do not edit: the source is src/convlens/render/_palette.py.",
+            "/** The class colours, in class order (the first ten are colour-blind safe). */",
+            "export const CLASS_COLORS: RGB[] = [",
+            *rows,
+            "];",
+            "/** Colour that shows a right answer where colour alone shows correctness. */",
+            f"export const CORRECT: RGB = {rgb(RIGHT_COLOR)};",
+            "/** Colour that shows a wrong answer (never red against green). */",
+            f"export const WRONG: RGB = {rgb(WRONG_COLOR)};",
+            "/** Neutral ink of the mark (frame, cross) on a picture the network got wrong. */",
+            f"export const MISTAKE_INK: RGB = {rgb(MISTAKE_COLOR)};",
+            END_MARK,
+        ]
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the block to paste into colors.ts
+    print(palette_typescript())

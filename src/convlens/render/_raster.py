@@ -76,13 +76,28 @@ def disc_sprite(
     return _sprite(dy, dx, cover, col)
 
 
-def ring_sprite(inner: float, outer: float, color: np.ndarray = MISTAKE_COLOR) -> Sprite:
-    """An anti-aliased ring between radii ``inner`` and ``outer`` in one colour."""
+def ring_sprite(inner: float, outer: float, colors: np.ndarray = MISTAKE_COLOR) -> Sprite:
+    """An anti-aliased ring between radii ``inner`` and ``outer``: one colour (``[3]``) or one
+    per class (``[C, 3]``)."""
     dy, dx, d = _grid(outer)
     cover = np.clip(outer + 0.5 - d, 0.0, 1.0) * np.clip(d - inner + 0.5, 0.0, 1.0)
     keep = cover > 0.02
-    col = np.broadcast_to(np.asarray(color, np.float64), (1, int(keep.sum()), 3))
+    c = np.asarray(colors, np.float64).reshape(-1, 3)
+    col = np.broadcast_to(c[:, None, :], (len(c), int(keep.sum()), 3))
     return _sprite(dy[keep], dx[keep], cover[keep], col)
+
+
+def open_circle_sprite(radius: float, colors: np.ndarray, inside: tuple[int, int, int]) -> Sprite:
+    """The mark of a wrong answer: an open circle in the class colour around a hole of
+    ``inside`` (the panel's background), the same size as a filled point."""
+    dy, dx, d = _grid(radius)
+    cover = np.clip(radius + 0.5 - d, 0.0, 1.0)
+    keep = cover > 0.02
+    dy, dx, d, cover = dy[keep], dx[keep], d[keep], cover[keep]
+    ring = np.clip(d - (radius - 2.0) + 0.5, 0.0, 1.0)[None, :, None]  # 2-pixel stroke
+    fill = np.asarray(colors, np.float64)[:, None, :]
+    col = fill * ring + np.asarray(inside, np.float64) * (1 - ring)
+    return _sprite(dy, dx, cover, col)
 
 
 _RGB = np.arange(3)
@@ -167,15 +182,19 @@ def place_thumbnails(
     return np.array(kept, dtype=np.int64)
 
 
-class Thumbnails:
-    """Probe images as small framed tiles, tinted and framed in a class colour, made on demand.
+INK = np.array((25, 25, 25), np.float64)
 
-    Grey images are drawn as ink in the class colour on white (the ink is whichever of dark or
-    light is not the background); colour images keep their colours. Every tile has a frame in
-    the class colour; a mistake adds a red frame outside it.
+
+class Thumbnails:
+    """Probe images as small framed tiles, framed in a class colour, made on demand.
+
+    Grey images are drawn as dark ink on white (the ink is whichever of dark or light is not the
+    background), thin strokes darkened so that they survive shrinking; colour images keep their
+    colours. Every tile has a frame in the class colour; a mistake adds a dark frame outside it
+    and a cross in its corner (shape, not colour, says "wrong").
     """
 
-    FRAME = 2
+    FRAME = 3
 
     def __init__(self, images: np.ndarray, size: int, colors: np.ndarray) -> None:
         self.size = size
@@ -195,11 +214,13 @@ class Thumbnails:
             )
             light_bg = border.mean(axis=1) >= 128
             v = self._images.astype(np.float64) / 255.0
-            self._ink = np.where(light_bg[:, None, None], 1.0 - v, v)
+            ink = np.where(light_bg[:, None, None], 1.0 - v, v)
+            self._ink = np.clip(ink * 1.6, 0.0, 1.0) ** 0.7  # darker, bolder strokes
         self._cache: dict[tuple[int, int, bool], np.ndarray] = {}
 
     def tile(self, i: int, cls: int, wrong: bool) -> np.ndarray:
-        """The uint8 tile of image ``i`` in the colour of ``cls``; ``size + 4`` wide if wrong."""
+        """The uint8 tile of image ``i`` framed in the colour of ``cls``; ``size + 4`` wide if
+        wrong (a dark outer frame and a cross in the top-right corner)."""
         key = (i, cls, wrong)
         got = self._cache.get(key)
         if got is not None:
@@ -207,7 +228,7 @@ class Thumbnails:
         color = self.colors[cls]
         if self._gray:
             ink = self._ink[i][..., None]
-            img = 255.0 - ink * (255.0 - color)
+            img = 255.0 - ink * (255.0 - INK)
         else:
             img = self._images[i].astype(np.float64)
         f = self.FRAME
@@ -215,8 +236,20 @@ class Thumbnails:
         tile[:] = color
         tile[f : f + img.shape[0], f : f + img.shape[1]] = img
         if wrong:
-            tile = np.pad(tile, ((f, f), (f, f), (0, 0)))
-            tile[:f], tile[-f:], tile[:, :f], tile[:, -f:] = (MISTAKE_COLOR,) * 4
+            g = 2
+            tile = np.pad(tile, ((g, g), (g, g), (0, 0)))
+            tile[:g], tile[-g:], tile[:, :g], tile[:, -g:] = (MISTAKE_COLOR,) * 4
+            _cross_badge(tile, max(self.size // 4, 9))
         out = np.round(tile).astype(np.uint8)
         self._cache[key] = out
         return out
+
+
+def _cross_badge(tile: np.ndarray, n: int) -> None:
+    """A white cross on a dark square in the top-right corner of ``tile`` (float, in place)."""
+    x0 = tile.shape[1] - n
+    tile[:n, x0:] = MISTAKE_COLOR
+    k = np.arange(2, n - 2)
+    for w in (0, 1):
+        tile[k, x0 + np.clip(k + w, 0, n - 1)] = 255.0
+        tile[k, x0 + np.clip(n - 1 - k - w, 0, n - 1)] = 255.0

@@ -10,11 +10,12 @@ from PIL import Image, ImageDraw
 
 from convlens.core import UserInputError
 
+from ._cards import draw_card
 from ._chart import AccuracyChart, _num
 from ._data import FrameStyle, VideoData, validate_data, validate_style
-from ._layout import Rect, make_layout, to_pixels, view_bounds
+from ._layout import Rect, make_layout, orientation, to_pixels, view_bounds
 from ._palette import class_colors
-from ._raster import Thumbnails, disc_sprite, ease, place_thumbnails, ring_sprite, splat
+from ._raster import Thumbnails, disc_sprite, ease, open_circle_sprite, place_thumbnails, splat
 from ._text import ellipsize, font, wrap
 
 WHITE = (255, 255, 255)
@@ -23,6 +24,7 @@ MUTED = (95, 95, 95)
 PANEL_BORDER = (214, 214, 214)
 PANEL_FILL = (251, 251, 251)
 GAP = 2  # pixels kept free between two thumbnails
+STRETCH = 2.0  # how much one axis of a map may be stretched against the other to fill a panel
 
 
 class FrameRenderer:
@@ -30,7 +32,13 @@ class FrameRenderer:
 
     The background, legend, axes and all text that does not change are drawn once; each
     frame copies that background, splats the points with NumPy, pastes thumbnails by slicing,
-    and pastes cached text of the current epoch.
+    and pastes cached text of the current epoch. A point is filled with its class colour when
+    the network is right and drawn as an open circle of that colour when it is wrong: the true
+    kind and the mistakes both stay visible, and no colour has to mean "wrong".
+
+    Each panel's view is fixed over all epochs: a rotation that lays the maps' long axis along
+    the panel, robust bounds (1 % of points may fall on the edge), a mild stretch to fill the
+    panel. The video opens and closes with a card when the data has their text.
 
     Args:
         data: What to show; shapes are checked (``UserInputError`` names what is wrong).
@@ -51,7 +59,7 @@ class FrameRenderer:
         s = L.scale
         r = style.point_radius
         self._point = disc_sprite(r, self.colors)
-        self._ring = ring_sprite(r + 1.5, r + 3.2)
+        self._open = open_circle_sprite(r + 0.5, self.colors, PANEL_FILL)
         train_colors = self.colors if d.train_labels is not None else np.array([(120, 120, 120)])
         self._train_dot = disc_sprite(max(1.0, 0.5 * r), train_colors, rim=1.0, opacity=0.7)
 
@@ -59,7 +67,7 @@ class FrameRenderer:
         if style.thumbnails and d.thumbnails is not None and style.max_thumbnails > 0:
             self._thumbs = Thumbnails(d.thumbnails, style.thumbnail_size, self.colors)
         tile = style.thumbnail_size + 2 * Thumbnails.FRAME if self._thumbs else 0
-        pad = max(tile // 2 + 1, self._ring.reach + 1, self._point.reach + 1)
+        pad = max(tile // 2 + 1, self._open.reach + 1, self._point.reach + 1)
 
         # which class colours and which mistakes, per epoch
         self._wrong = d.predicted != d.labels[None, :]
@@ -76,13 +84,16 @@ class FrameRenderer:
         rank = np.random.default_rng(0).permutation(len(d.labels))
         for i, slot in enumerate(L.panels):
             train = d.train_xy[i] if self._show_train else None
-            bounds = view_bounds(d.xy[i], train)
-            px = to_pixels(d.xy[i], bounds, slot.plot, pad)
+            R = orientation(d.xy[i], train, wide=slot.plot.w >= slot.plot.h)
+            xy = d.xy[i] @ R
+            train = None if train is None else train @ R
+            bounds = view_bounds(xy, train)
+            px = to_pixels(xy, bounds, slot.plot, pad, STRETCH)
             self._px.append(px)
             self._train_px.append(
                 None
                 if train is None or slot.train_plot is None
-                else to_pixels(train, bounds, slot.train_plot, self._train_dot.reach + 1)
+                else to_pixels(train, bounds, slot.train_plot, self._train_dot.reach + 1, STRETCH)
             )
             self._chosen.append(self._choose_thumbnails(px, tile + GAP, rank))
 
@@ -95,8 +106,21 @@ class FrameRenderer:
         self._bg = self._paint_background()
         self._chart.prepare(self._bg)
         self._header = lru_cache(maxsize=4)(self._make_header)
+        self._cards = lru_cache(maxsize=2)(self._make_card)
 
     # -- public -----------------------------------------------------------------------------
+    @property
+    def n_frames(self) -> int:
+        """Frames of the whole video: opening card, timeline, closing card."""
+        cards = sum(bool(c) for c in (self._d.opening, self._d.closing)) * self.style.card_frames
+        return cards + len(self.frame_times())
+
+    def card(self, which: str) -> np.ndarray | None:
+        """The ``"opening"`` or ``"closing"`` card as a frame, or ``None`` without its text."""
+        if which not in ("opening", "closing"):
+            raise UserInputError(f"a card is 'opening' or 'closing', got {which!r}")
+        return self._cards(which)
+
     def frame_times(self) -> list[float]:
         """The time ``t`` of every video frame: ``hold_frames`` on each epoch, tweens between."""
         st = self.style
@@ -108,9 +132,16 @@ class FrameRenderer:
         return times
 
     def frames(self) -> Iterator[np.ndarray]:
-        """``render(t)`` for every ``t`` of ``frame_times()``."""
+        """The opening card, ``render(t)`` for each ``t`` of ``frame_times()``, the closing card."""
+        opening, closing = self.card("opening"), self.card("closing")
+        if opening is not None:
+            for _ in range(self.style.card_frames):
+                yield opening
         for t in self.frame_times():
             yield self.render(t)
+        if closing is not None:
+            for _ in range(self.style.card_frames):
+                yield closing
 
     def render(self, t: float) -> np.ndarray:
         """The frame at time ``t`` in epoch steps (``0`` is the first epoch, ``E - 1`` the last).
@@ -170,10 +201,10 @@ class FrameRenderer:
         chosen = self._chosen[i][key]
         as_point = np.ones(len(p), bool)
         as_point[chosen] = False
-        for sel in (as_point & ~wrong, as_point & wrong):
-            splat(canvas, p[sel, 0], p[sel, 1], self._point, cls[sel])
-        sel = as_point & wrong
-        splat(canvas, p[sel, 0], p[sel, 1], self._ring)
+        sel = as_point & ~wrong
+        splat(canvas, p[sel, 0], p[sel, 1], self._point, cls[sel])
+        sel = as_point & wrong  # on top, so that a mistake is never hidden under a right answer
+        splat(canvas, p[sel, 0], p[sel, 1], self._open, cls[sel])
         if self._thumbs is None or not len(chosen):
             return
         plot = self._layout.panels[i].plot
@@ -290,7 +321,7 @@ class FrameRenderer:
         head = (
             "Colour = the network's guess"
             if self.style.color_by == "predicted"
-            else "Colour = the true class"
+            else "Colour = what the picture shows"
         )
         fh = font(15 * s, True)
         dr.text((box.x0, box.y0), head, font=fh, fill=INK)
@@ -344,23 +375,38 @@ class FrameRenderer:
             splat(bg, np.array([cx]), np.array([cy]), swatch, np.array([k]))
         for kind, gx, gy in marks:
             X, Y = np.array([gx]), np.array([gy])
-            if kind == "ring":
+            if kind == "right":
                 splat(bg, X, Y, self._point, np.array([0]))
-                splat(bg, X, Y, self._ring)
+            elif kind == "wrong":
+                splat(bg, X, Y, self._open, np.array([0]))
             elif kind == "thumb":
                 q = round(7 * s)
                 bg[gy - q : gy + q, gx - q : gx + q] = self.colors[0]
-                bg[gy - q + 2 : gy + q - 2, gx - q + 2 : gx + q - 2] = WHITE
+                bg[gy - q + 3 : gy + q - 3, gx - q + 3 : gx + q - 3] = WHITE
             else:
                 for dx, dy in ((-4, -2), (2, -4), (0, 3), (5, 2), (-3, 4)):
                     splat(bg, X + dx, Y + dy, self._train_dot, np.array([0]))
 
     def _notes(self) -> list[tuple[str, str]]:
-        notes = [("ring", "red ring = the network got this one wrong")]
+        notes = [
+            ("right", "filled dot = the network is right"),
+            ("wrong", "open circle = the network is wrong"),
+        ]
         if self._thumbs is not None:
             notes.append(
-                ("thumb", "pictures: some of the images themselves, in their dot's colour")
+                ("thumb", "pictures: some images themselves, framed in their dot's colour")
             )
         if self._show_train:
             notes.append(("train", "small dots below: the images it trained on"))
         return notes
+
+    def _make_card(self, which: str) -> np.ndarray | None:
+        d, st = self._d, self.style
+        lines = d.opening if which == "opening" else d.closing
+        if not lines:
+            return None
+        title = d.title if which == "opening" else "What the network learned"
+        c = self.colors[0]
+        key = (int(c[0]), int(c[1]), int(c[2])) if which == "opening" else None
+        foot = "" if which == "closing" else f"{self.n_epochs} snapshots follow, one per epoch."
+        return draw_card(st.width, st.height, title, lines, key_color=key, footer=foot)

@@ -1,7 +1,85 @@
-// Colour helpers: a categorical palette for any number of classes (evenly spaced OKLCH hues),
-// viridis for magnitudes, a blue-white-red diverging map for signed values, inferno for heatmaps.
+// Colour helpers: the class palette (generated from Python's convlens.render._palette, the one
+// source, so the web and the video agree), viridis for magnitudes, a blue-white-red diverging map
+// for signed values, inferno for heatmaps.
 
 export type RGB = [number, number, number]; // 0..255
+
+// BEGIN GENERATED PALETTE (python -m convlens.render._palette)
+// Do not edit: the source is src/convlens/render/_palette.py.
+/** The class colours, in class order (the first ten are colour-blind safe). */
+export const CLASS_COLORS: RGB[] = [
+  [153, 34, 255],
+  [187, 187, 0],
+  [170, 0, 51],
+  [238, 153, 170],
+  [187, 170, 255],
+  [0, 119, 102],
+  [204, 85, 0],
+  [68, 153, 102],
+  [102, 68, 136],
+  [187, 119, 170],
+  [30, 195, 225],
+  [105, 90, 0],
+  [0, 120, 210],
+  [195, 165, 135],
+  [30, 105, 0],
+  [195, 0, 135],
+  [255, 60, 90],
+  [135, 90, 75],
+  [240, 165, 0],
+  [135, 135, 75],
+  [120, 120, 165],
+  [75, 135, 150],
+  [105, 195, 60],
+  [120, 180, 255],
+  [255, 135, 90],
+  [15, 75, 195],
+  [120, 195, 180],
+  [255, 135, 255],
+  [165, 120, 0],
+  [165, 180, 135],
+  [135, 75, 0],
+  [135, 120, 255],
+  [165, 30, 0],
+  [255, 60, 150],
+  [180, 120, 120],
+  [135, 90, 120],
+  [0, 90, 120],
+  [60, 90, 60],
+  [150, 120, 90],
+  [60, 150, 0],
+  [195, 90, 225],
+  [195, 75, 105],
+  [210, 135, 60],
+  [195, 75, 60],
+  [210, 165, 210],
+  [0, 195, 135],
+  [0, 165, 165],
+  [0, 150, 210],
+  [225, 165, 150],
+  [195, 165, 75],
+  [120, 90, 195],
+  [195, 120, 90],
+  [150, 30, 165],
+  [90, 120, 75],
+  [135, 165, 30],
+  [135, 150, 210],
+  [150, 45, 90],
+  [75, 90, 135],
+  [105, 120, 0],
+  [75, 90, 15],
+  [165, 135, 210],
+  [240, 90, 60],
+  [255, 120, 195],
+  [75, 105, 225],
+];
+/** Colour that shows a right answer where colour alone shows correctness. */
+export const CORRECT: RGB = [0, 114, 178];
+/** Colour that shows a wrong answer (never red against green). */
+export const WRONG: RGB = [213, 94, 0];
+/** Neutral ink of the mark (frame, cross) on a picture the network got wrong. */
+export const MISTAKE_INK: RGB = [34, 34, 34];
+// END GENERATED PALETTE
 
 function oklchToRgb(l: number, c: number, hDeg: number): RGB | null {
   const h = (hDeg * Math.PI) / 180;
@@ -36,18 +114,16 @@ function inGamut(l: number, c: number, h: number): RGB {
   return oklchToRgb(l, 0, h) ?? [128, 128, 128];
 }
 
-/** `n` distinguishable colours: evenly spaced hues that keep clear of the mistake red (about
- * 25° in OKLCH, used for "wrong" marks); from 7 classes on, neighbouring hues also alternate in
- * lightness (three bands beyond 14) so that every pair stays apart. */
+/** `n` class colours: the generated table (the same colours as the video's), then, past its end,
+ * evenly spaced OKLCH hues in alternating lightness bands. */
 export function categoricalPalette(n: number): RGB[] {
-  const out: RGB[] = [];
   const count = Math.max(1, n);
-  const bands = count > 14 ? 3 : count > 6 ? 2 : 1;
-  const L = [[0.66], [0.58, 0.75], [0.52, 0.68, 0.8]][bands - 1];
-  const C = [[0.15], [0.16, 0.13], [0.15, 0.14, 0.11]][bands - 1];
-  for (let i = 0; i < count; i++) {
-    const hue = 60 + (i * 290) / count;
-    out.push(inGamut(L[i % bands], C[i % bands], hue));
+  const out: RGB[] = CLASS_COLORS.slice(0, count).map((c) => [...c] as RGB);
+  const extra = count - out.length;
+  const L = [0.52, 0.68, 0.8];
+  for (let i = 0; i < extra; i++) {
+    const hue = 60 + (i * 290) / extra;
+    out.push(inGamut(L[i % 3], 0.13, hue));
   }
   return out;
 }
@@ -59,9 +135,6 @@ export function rgbCss([r, g, b]: RGB, alpha = 1): string {
 export function rgbHex([r, g, b]: RGB): string {
   return `#${[r, g, b].map((v) => v.toString(16).padStart(2, "0")).join("")}`;
 }
-
-export const CORRECT: RGB = [46, 160, 92];
-export const WRONG: RGB = [220, 60, 60];
 
 // Polynomial fits of matplotlib's viridis and inferno (Matt Zucconi, CC0).
 function poly(t: number, c: number[][]): RGB {

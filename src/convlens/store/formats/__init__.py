@@ -7,17 +7,22 @@ import from here, never the other way round.
 
 - ``graph``: ``graph/<NNNN>.safetensors`` (docs/graph-format.md).
 - ``importance``: ``importance/<method>-<NNNN>.safetensors``.
+- ``story``: ``story/layer-<layer>.safetensors`` and ``story/accuracy.safetensors``.
 """
 
 from ._common import need_array
 from ._graph import GRAPH_FORMAT, GRAPH_VERSION, check_graph_info
 from ._importance import IMPORTANCE_VERSION, check_importance_info
+from ._story import STORY_FORMAT, STORY_VERSION, check_story_info
 
 __all__ = [
     "GRAPH_FORMAT",
     "GRAPH_VERSION",
     "IMPORTANCE_VERSION",
+    "STORY_FORMAT",
+    "STORY_VERSION",
     "check_graph_info",
     "check_importance_info",
+    "check_story_info",
     "need_array",
 ]

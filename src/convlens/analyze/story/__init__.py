@@ -1,0 +1,25 @@
+"""The story of a run, told from its data (NumPy only, no torch, no disk).
+
+Per epoch and layer, ``class_separation`` measures how well each class stands apart in the
+layer's own space (k-nearest-neighbour class purity over the stored activations) and which class
+pairs are mixed (how often one class's neighbours belong to the other). ``layer_story`` turns a
+layer's epochs into a ``LayerStory`` and its events ("sheep separates", "pigeon and seagull
+untangle"); ``accuracy_events`` finds accuracy jumps, drops and stalls; ``tell_story`` puts all
+of it into a ``RunStory`` with plain sentences for subtitles, timeline markers and a layer's
+explanation (``RunStory.layer_sentence`` says when a layer does not separate the kinds).
+"""
+
+from ._events import Event, accuracy_events, layer_events
+from ._separation import class_separation
+from ._story import LayerStory, RunStory, layer_story, tell_story
+
+__all__ = [
+    "Event",
+    "LayerStory",
+    "RunStory",
+    "accuracy_events",
+    "class_separation",
+    "layer_events",
+    "layer_story",
+    "tell_story",
+]

@@ -1,0 +1,131 @@
+"""The story of a run, from its stored activations, stored back in it (``story/``).
+
+``story_run(run_dir)`` measures every recorded layer (k-NN class purity in the layer's own
+space, pair mixing) over the held-out probe images, finds the events, and writes
+``story/layer-<layer>.safetensors`` and ``story/accuracy.safetensors`` (format:
+``convlens.store.formats``, ``STORY_VERSION``). ``run_story(run)`` is what the web's views call:
+the stored story when it covers the run's epochs, else one computed in memory (nothing written).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convlens.analyze.story import Event, LayerStory, RunStory, layer_story, tell_story
+from convlens.store import Run, open_for_update
+from convlens.store.formats import STORY_FORMAT, STORY_VERSION, check_story_info, need_array
+
+NEIGHBOURS = 10
+
+
+def _key(layer: str) -> str:
+    return "layer-" + re.sub(r"[^A-Za-z0-9._-]", "_", layer)
+
+
+def _probe_split(run: Run) -> tuple[np.ndarray, np.ndarray]:
+    """Labels of the held-out probe images, and which probe rows they are."""
+    probe = run.probe()
+    labels = np.asarray(probe["labels"], np.int64)
+    split = probe.get("split", np.zeros(len(labels), np.int64))
+    test = split == 0
+    return labels[test], test
+
+
+def run_accuracy(run: Run, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``[E]`` test accuracy (or the probe set's, computed from the stored logits)."""
+    m = run.metrics()
+    if "test_accuracy" in m and np.isfinite(m["test_accuracy"]).any():
+        return np.asarray(m["test_accuracy"], np.float64)
+    return np.array(
+        [float((run.outputs(e)["logits"][rows].argmax(1) == labels).mean()) for e in run.epochs]
+    )
+
+
+def compute_story(run: Run, layers: list[str] | None = None, k: int = NEIGHBOURS) -> RunStory:
+    """Measure ``layers`` (default: every recorded one) of ``run`` and find the events."""
+    labels, rows = _probe_split(run)
+    C = len(run.classes)
+    stories = {}
+    for layer in layers or run.layers:
+        acts = run.activation_series(layer)[:, rows]
+        stories[layer] = layer_story(acts.astype(np.float32), labels, C, layer, k)
+    return tell_story(stories, run.epochs, run.classes, run_accuracy(run, labels, rows))
+
+
+def _info(story: RunStory, layer: str | None, k: int) -> dict[str, Any]:
+    return {
+        "format": STORY_FORMAT,
+        "version": STORY_VERSION,
+        "layer": layer,
+        "epochs": story.epochs,
+        "classes": story.class_names,
+        "k": k,
+        "events": [e.to_json() for e in story.events if e.layer == layer],
+    }
+
+
+def story_run(run_dir: str | Path, layers: list[str] | None = None) -> RunStory:
+    """Compute the story of a run and store it in the run (``story/``); returns it."""
+    run = Run.open(run_dir)
+    story = compute_story(run, layers)
+    writer = open_for_update(run.path)
+    writer.write_arrays(
+        "story/accuracy.safetensors",
+        {"accuracy": np.asarray(story.accuracy, np.float32)},
+        _info(story, None, NEIGHBOURS),
+    )
+    for name, ls in story.layers.items():
+        writer.write_arrays(
+            f"story/{_key(name)}.safetensors",
+            {
+                "purity": np.asarray(ls.purity, np.float32),
+                "mixing": np.asarray(ls.mixing, np.float32),
+            },
+            _info(story, name, ls.k),
+        )
+    return story
+
+
+def load_story(run: Run) -> RunStory | None:
+    """The story stored in ``run``, or ``None`` when there is none or it misses an epoch or a
+    layer (the run went on training since)."""
+    got = run.arrays("story/accuracy.safetensors")
+    if got is None:
+        return None
+    arrays, info = got
+    check_story_info(info)
+    if info.get("epochs") != run.epochs:
+        return None
+    E, C = len(run.epochs), len(run.classes)
+    accuracy = need_array(arrays, "accuracy", (E,), what="story")
+    events = [Event.from_json(e) for e in info.get("events", [])]
+    layers: dict[str, LayerStory] = {}
+    for name in run.layers:
+        got = run.arrays(f"story/{_key(name)}.safetensors")
+        if got is None:
+            return None
+        arr, li = got
+        check_story_info(li)
+        purity = need_array(arr, "purity", (E, C), what="story")
+        mixing = need_array(arr, "mixing", (E, C, C), what="story")
+        layers[name] = LayerStory(
+            name, purity.astype(np.float64), mixing.astype(np.float64), li["k"]
+        )
+        events += [Event.from_json(e) for e in li.get("events", [])]
+    order = {None: -1, **{name: len(layers) - i for i, name in enumerate(layers)}}
+    events.sort(key=lambda ev: (ev.epoch, order.get(ev.layer, 0)))
+    return RunStory(run.epochs, run.classes, accuracy.astype(np.float64), layers, events)
+
+
+def run_story(run: Run | str | Path) -> RunStory:
+    """The story of a run for the web's views: stored if up to date, else computed now.
+
+    ``story.to_json()`` gives the events (timeline markers: ``events[i].epoch`` and ``.text``)
+    and, per layer, ``sentence`` (whether it separates the kinds) for the layer's explanation.
+    """
+    r = run if isinstance(run, Run) else Run.open(run)
+    return load_story(r) or compute_story(r)
