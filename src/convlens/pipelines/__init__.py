@@ -2,8 +2,8 @@
 
 ``train``, ``embed_run``, ``make_video``, ``importance_run`` / ``prune_run``, ``graph_run``,
 ``demo`` and ``run_summary`` (the text of ``convlens info``). ``RunCatalogue`` (the runs of a
-folder, no torch) and ``ModelCache`` (models rebuilt from checkpoints) serve these jobs and the
-web's views (``convlens.views``).
+folder, no torch; ``run_contract``: how a run's pictures are prepared) and ``ModelCache``
+(models rebuilt from checkpoints) serve these jobs and the web's views (``convlens.views``).
 
 Names load on first use, so ``RunCatalogue`` or ``embed_layer`` do not import torch.
 """
@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._catalogue import RunCatalogue
+    from ._catalogue import RunCatalogue, probe_pictures, run_contract
     from ._demo import demo
     from ._embed import embed_layer, embed_run
     from ._explain import epoch_sentence, most_confused_pair
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "RunCatalogue": "._catalogue",
+    "probe_pictures": "._catalogue",
+    "run_contract": "._catalogue",
     "demo": "._demo",
     "embed_layer": "._embed",
     "embed_run": "._embed",
@@ -109,9 +111,11 @@ __all__ = [
     "load_importance",
     "make_video",
     "most_confused_pair",
+    "probe_pictures",
     "prune_run",
     "pruning_sentence",
     "read_probe_folder",
+    "run_contract",
     "run_model",
     "run_summary",
     "snapshot",

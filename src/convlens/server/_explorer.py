@@ -21,8 +21,16 @@ ImageRef = Annotated[str, Query(max_length=100, description="probe:N or upload:I
 
 
 @router.post("/api/uploads", response_model=UploadInfo)
-async def upload(insp: InspectorDep, request: Request, file: UploadFile | None = None) -> dict:
-    """Upload an image (multipart field ``file``); refer to it later as ``upload:<id>``."""
+async def upload(
+    insp: InspectorDep,
+    request: Request,
+    file: UploadFile | None = None,
+    run: Annotated[str | None, Query(max_length=200, description="say how it cuts")] = None,
+) -> dict:
+    """Upload an image (multipart field ``file``); refer to it later as ``upload:<id>``.
+
+    With ``run``, the answer also says how that run's model cuts the picture and where to see
+    it as the model receives it."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
         raise UploadTooLargeError(
@@ -34,12 +42,15 @@ async def upload(insp: InspectorDep, request: Request, file: UploadFile | None =
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     up = insp.add_upload(data)  # decoding is quick: sizes are checked before any pixel
     ch = int(up.image.shape[2])
+    how = insp.contract(insp.run(run)) if run else None
     return {
         "id": up.id,
         "width": up.width,
         "height": up.height,
         "channels": ch,
-        "explanation": upload_text(up.width, up.height, ch),
+        "explanation": upload_text(up.width, up.height, ch, how),
+        "input_description": how.describe() if how else None,
+        "input_url": f"/api/runs/{run}/input.png?image=upload:{up.id}" if run else None,
     }
 
 
@@ -47,6 +58,13 @@ async def upload(insp: InspectorDep, request: Request, file: UploadFile | None =
 def upload_png(insp: InspectorDep, upload_id: str) -> Response:
     """An uploaded image as PNG, at most 512 pixels a side."""
     return Response(downsized_png(insp.upload(upload_id).image), media_type="image/png")
+
+
+@router.get("/api/runs/{run}/input.png", response_class=Response)
+def model_input_png(insp: InspectorDep, run: RunDep, image: ImageRef = "probe:0") -> Response:
+    """The picture exactly as the run's model receives it: cut by its input contract, and the
+    model input turned back into colours (de-normalised)."""
+    return Response(views.model_input_png(insp, run, image), media_type="image/png")
 
 
 @router.get("/api/runs/{run}/layers", response_model=Layers)

@@ -21,12 +21,13 @@ MAX_WEIGHT_FILTERS = 64
 def layers(insp: Inspector, run: Run, epoch: int | None) -> dict[str, Any]:
     """Every layer of the model in the order the forward pass runs them."""
     loaded = insp.loaded_model(run, epoch)
-    c, s, _ = insp.input_shape(run)
+    c, h, w = insp.input_shape(run)
     with loaded.lock:
-        infos = leaf_layers(loaded.module, torch.zeros(1, c, s, s))
+        infos = leaf_layers(loaded.module, torch.zeros(1, c, h, w))
     return {
         "epoch": loaded.epoch,
-        "input_shape": [c, s, s],
+        "input_shape": [c, h, w],
+        "input_description": insp.contract(run).describe(),
         "layers": [
             {
                 "name": li.name,
@@ -69,6 +70,7 @@ def featuremaps(
         "zero_fraction": float((maps == 0).mean()),
     }
     return {
+        **insp.input_info(run, image),
         "layer": layer,
         "epoch": epoch,
         "image": image,
