@@ -134,8 +134,8 @@ class Inspector(RunCatalogue):
         text = contract.describe()
         if not exact:
             text += (
-                " This run kept its probe pictures at another size, so they are cut again here: "
-                "close to what the model saw in training, not identical."
+                " This run kept its probe pictures at another size. They are cut again here, so "
+                "they are close to what the model saw, not the same."
             )
         return {
             "preprocess": contract.name,
