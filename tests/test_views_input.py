@@ -197,3 +197,23 @@ def test_default_gradcam_layer_is_the_last_with_a_map_of_at_least_7x7() -> None:
     assert last_conv_layer(model, torch.zeros(1, 1, 4, 4)) == "c1"  # none is 7×7: the largest
     assert model.training  # the model is left as it was
     assert not model.c1._forward_hooks
+
+
+def test_a_probe_set_without_labels_is_shown_without_making_them_up(tmp_path: Path) -> None:
+    flat = _folder(tmp_path / "flat", ["x"]) / "x"
+    snapshot(
+        TinyConvNet(),
+        out=tmp_path / "runs",
+        data=flat,
+        classes=["cat", "dog", "owl"],
+        preprocess=GREY8,
+        spec="convlens.testing:TinyConvNet",
+        run_id="flat",
+    )
+    insp = Inspector(tmp_path / "runs")
+    run = insp.run("flat")
+    pt = views.point(insp, run, 0)
+    assert pt["label"] == -1 and pt["label_name"] == ""
+    assert "without a label" in pt["explanation"]
+    top = views.top(insp, run, epoch=None, layer="conv", channel=0, k=2)
+    assert len(top["indices"]) == 2 and "show a" not in top["explanation"]

@@ -232,9 +232,10 @@ def weights_text(layer: str, kind: str, shape: Sequence[int], arr: np.ndarray) -
 
 
 def top_text(run: Run, layer: str, channel: int, labels: np.ndarray) -> str:
-    counts = np.bincount(labels, minlength=len(run.classes))
+    s = f"These probe pictures excite map {channel} of layer {layer} the most."
+    known = labels[labels >= 0]  # a probe set from a flat folder has no labels (-1)
+    if not len(known):
+        return s
+    counts = np.bincount(known, minlength=len(run.classes))
     best = int(counts.argmax())
-    return (
-        f"These probe pictures excite map {channel} of layer {layer} the most. "
-        f"{int(counts[best])} of {len(labels)} show a {run.classes[best]}."
-    )
+    return f"{s} {int(counts[best])} of {len(labels)} show a {run.classes[best]}."
