@@ -3,8 +3,9 @@
 ``train``, ``embed_run``, ``make_video``, ``importance_run`` / ``prune_run``, ``graph_run``,
 ``demo``, ``run_summary`` (the text of ``convlens info``) and ``story_run`` / ``run_story`` /
 ``load_story`` (the events found in a run's data, stored under ``story/``). ``RunCatalogue``
-(the runs of a folder, no torch) and ``ModelCache`` (models rebuilt from checkpoints) serve
-these jobs and the web's views (``convlens.views``).
+(the runs of a folder, no torch; ``run_contract``: how a run's pictures are prepared) and
+``ModelCache`` (models rebuilt from checkpoints) serve these jobs and the web's views
+(``convlens.views``).
 
 Names load on first use, so ``RunCatalogue`` or ``embed_layer`` do not import torch.
 """
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from convlens.core import lazy_exports
 
 if TYPE_CHECKING:
-    from ._catalogue import RunCatalogue
+    from ._catalogue import RunCatalogue, probe_pictures, run_contract
     from ._demo import demo
     from ._embed import embed_layer, embed_run
     from ._explain import epoch_sentence, most_confused_pair
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "RunCatalogue": "._catalogue",
+    "probe_pictures": "._catalogue",
+    "run_contract": "._catalogue",
     "demo": "._demo",
     "embed_layer": "._embed",
     "embed_run": "._embed",
@@ -106,9 +109,11 @@ __all__ = [
     "load_story",
     "make_video",
     "most_confused_pair",
+    "probe_pictures",
     "prune_run",
     "pruning_sentence",
     "read_probe_folder",
+    "run_contract",
     "run_model",
     "run_story",
     "run_summary",

@@ -2,8 +2,9 @@
 
 Also the questions about one run that the batch jobs and the web views share, as functions:
 which epochs kept a checkpoint (:func:`checkpoint_epoch`), how to build its model
-(:func:`model_spec`), its input shape (:func:`input_shape`), a class by name or index
-(:func:`class_index`).
+(:func:`model_spec`), how its pictures must be prepared (:func:`run_contract`) and its input
+shape (:func:`input_shape`), the probe set as model input (:func:`probe_pictures`), a class by
+name or index (:func:`class_index`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from convlens.core import NotFoundError, UnavailableError, UserInputError
+from convlens.core import (
+    InputContract,
+    NotFoundError,
+    UnavailableError,
+    UserInputError,
+    input_contract,
+)
 from convlens.store import Run, list_runs
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -64,26 +71,70 @@ def checkpoint_epoch(run: Run, epoch: int | None) -> int:
     return epoch
 
 
-def input_shape(
-    run: Run, probe: Callable[[], Mapping[str, np.ndarray]] | None = None
-) -> tuple[int, int, int]:
-    """``(channels, size, size)`` of the run's model input.
+ProbeReader = Callable[[], Mapping[str, np.ndarray]]
 
-    The manifest says it; older runs are read from the probe thumbnails (``probe`` reads the
-    probe set, default ``run.probe``).
-    """
+
+def _stored_shape(run: Run, probe: ProbeReader | None) -> tuple[int, int, int]:
+    """``(channels, height, width)`` from the dataset entry, else from the probe thumbnails."""
     ds = run.manifest.dataset
     c, s = ds.get("channels"), ds.get("image_size")
-    if not c or not s:
-        arrays = probe() if probe is not None else run.probe()
-        if "thumbnails" in arrays:
-            _, h, _, c2 = arrays["thumbnails"].shape
-            return int(c2), int(h), int(h)
-        raise UnavailableError(
-            f"run {run.run_id} does not say its input size: record with "
-            "Recorder(dataset={'channels': C, 'image_size': S})"
-        )
-    return int(c), int(s), int(s)
+    if c and s:
+        return int(c), int(s), int(s)
+    arrays = probe() if probe is not None else run.probe()
+    if "thumbnails" in arrays:
+        _, h, _, c2 = arrays["thumbnails"].shape
+        return int(c2), int(h), int(h)
+    raise UnavailableError(
+        f"run {run.run_id} does not say its input size: record with "
+        "Recorder(dataset={'channels': C, 'image_size': S})"
+    )
+
+
+def run_contract(run: Run, probe: ProbeReader | None = None) -> InputContract:
+    """How pictures must be prepared for the run's model: the contract the run recorded
+    (``manifest.model["input"]``), or, for runs written before contracts, the ``none`` preset
+    (largest centred square, pixels / 255) at the run's input size and channels.
+
+    Args:
+        run: The run.
+        probe: Reads the probe set (default ``run.probe``), for old runs that only show their
+            input size through their thumbnails.
+    """
+    recorded = run.manifest.model.get("input")
+    if recorded:
+        return InputContract.from_json(recorded)
+    c, h, w = _stored_shape(run, probe)
+    return input_contract("none", h, c).with_size((h, w))
+
+
+def input_shape(run: Run, probe: ProbeReader | None = None) -> tuple[int, int, int]:
+    """``(channels, height, width)`` of the run's model input.
+
+    The input contract says it; older runs say it in the dataset entry or through the probe
+    thumbnails (``probe`` reads the probe set, default ``run.probe``).
+    """
+    recorded = run.manifest.model.get("input")
+    if recorded:
+        contract = InputContract.from_json(recorded)
+        return contract.channels, contract.size[0], contract.size[1]
+    return _stored_shape(run, probe)
+
+
+def probe_pictures(thumbnails: np.ndarray, contract: InputContract) -> tuple[np.ndarray, bool]:
+    """The probe pictures as the model sees them (``uint8 [N, H, W, C]``), and whether they are
+    exactly what it saw when the run was recorded.
+
+    Thumbnails at the contract's input size and channels are what the model saw (``snapshot``,
+    ``convlens train`` and the Recorder store them so): they are used as they are. Others
+    (larger or smaller thumbnails) are cut again by the contract: close to the recorded input,
+    not identical (the original pictures are not in the run).
+    """
+    h, w = contract.size
+    if thumbnails.shape[1:] == (h, w, contract.channels):
+        return np.ascontiguousarray(thumbnails, dtype=np.uint8), True
+    from convlens.data import fit_picture  # the data room loads torch: not for listing runs
+
+    return np.stack([fit_picture(t, contract) for t in thumbnails]), False
 
 
 def class_index(run: Run, target: int | str | None, default: int) -> int:
@@ -149,8 +200,12 @@ class RunCatalogue:
         return checkpoint_epoch(run, epoch)
 
     def input_shape(self, run: Run) -> tuple[int, int, int]:
-        """``(channels, size, size)`` of the run's model input."""
+        """``(channels, height, width)`` of the run's model input."""
         return input_shape(run, lambda: self.probe(run))
+
+    def contract(self, run: Run) -> InputContract:
+        """How pictures must be prepared for the run's model (see :func:`run_contract`)."""
+        return run_contract(run, lambda: self.probe(run))
 
     def writing(self, run: Run) -> threading.Lock:
         """The lock that serialises writing results (embedding, graph) into ``run``'s folder."""

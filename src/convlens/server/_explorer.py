@@ -28,11 +28,17 @@ ImageRef = Annotated[str, Query(max_length=100, description="probe:N or upload:I
     responses=errors(400, 413, 415),
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
-async def upload(insp: InspectorDep, request: Request) -> dict:
+async def upload(
+    insp: InspectorDep,
+    request: Request,
+    run: Annotated[str | None, Query(max_length=200, description="say how it cuts")] = None,
+) -> dict:
     """Upload an image (multipart field ``file``); refer to it later as ``upload:<id>``.
 
-    The size limit applies while the bytes arrive: nothing past it is read."""
-    return await receive_upload(insp, request)
+    The size limit applies while the bytes arrive: nothing past it is read. With ``run``, the
+    answer also says how that run's model cuts the picture and where to see it as the model
+    receives it."""
+    return await receive_upload(insp, request, run)
 
 
 @router.get(
@@ -41,6 +47,15 @@ async def upload(insp: InspectorDep, request: Request) -> dict:
 def upload_png(insp: InspectorDep, upload_id: str) -> Response:
     """An uploaded image as PNG, at most 512 pixels a side."""
     return Response(downsized_png(insp.upload(upload_id).image), media_type="image/png")
+
+
+@router.get(
+    "/api/runs/{run}/input.png", response_class=Response, responses={**errors(400, 404, 409), **PNG}
+)
+def model_input_png(insp: InspectorDep, run: RunDep, image: ImageRef = "probe:0") -> Response:
+    """The picture exactly as the run's model receives it: cut by its input contract, and the
+    model input turned back into colours (de-normalised)."""
+    return Response(views.model_input_png(insp, run, image), media_type="image/png")
 
 
 @router.get("/api/runs/{run}/layers", response_model=Layers, responses=errors(400, 404, 409))

@@ -109,6 +109,24 @@ class UploadInfo(_Model):
     channels: int
     bytes: int = Field(description="size of the file as uploaded")
     explanation: str
+    input_description: str | None = Field(
+        None, description="how the run's model cuts this picture (when `run` was given)"
+    )
+    input_url: str | None = Field(
+        None, description="the picture exactly as that run's model receives it (PNG)"
+    )
+
+
+class ModelInput(_Model):
+    """How the picture was prepared for the model (the run's input contract)."""
+
+    preprocess: str = Field(description="the input contract's name: none, imagenet, pad, ...")
+    input_size: list[int] = Field(description="[height, width] of the model's input")
+    input_description: str = Field(description="how the picture is cut, in plain words")
+    input_exact: bool = Field(
+        description="false when probe thumbnails of another size were cut again (approximate)"
+    )
+    input_url: str = Field(description="the picture exactly as the model receives it (PNG)")
 
 
 class LayerDescription(_Model):
@@ -124,6 +142,7 @@ class LayerDescription(_Model):
 class Layers(_Model):
     epoch: int
     input_shape: list[int]
+    input_description: str
     layers: list[LayerDescription]
 
 
@@ -134,7 +153,7 @@ class MapStats(_Model):
     zero_fraction: float
 
 
-class FeatureMaps(_Model):
+class FeatureMaps(ModelInput):
     layer: str
     epoch: int
     image: str
@@ -172,7 +191,7 @@ class Method(_Model):
     help: str
 
 
-class Attribution(_Model):
+class Attribution(ModelInput):
     method: str
     target: int
     target_name: str

@@ -87,7 +87,8 @@ def _original_size(data: bytes, fallback: tuple[int, int]) -> tuple[int, int]:
         return fallback
 
 
-def _add(insp: Inspector, data: bytes) -> dict[str, Any]:
+def _add(insp: Inspector, data: bytes, run: str | None) -> dict[str, Any]:
+    how = insp.contract(insp.run(run)) if run else None  # an unknown run: 404 before decoding
     up = insp.add_upload(data)  # sizes are checked before any pixel is decoded
     ch = int(up.image.shape[2])
     width, height = _original_size(data, (up.width, up.height))
@@ -97,13 +98,18 @@ def _add(insp: Inspector, data: bytes) -> dict[str, Any]:
         "height": height,
         "channels": ch,
         "bytes": len(data),
-        "explanation": upload_text(width, height, ch),
+        "explanation": upload_text(width, height, ch, how),
+        "input_description": how.describe() if how else None,
+        "input_url": f"/api/runs/{run}/input.png?image=upload:{up.id}" if run else None,
     }
 
 
-async def receive_upload(insp: Inspector, request: Request) -> dict[str, Any]:
-    """Read, check and keep one uploaded image; its description as ``UploadInfo``."""
+async def receive_upload(
+    insp: Inspector, request: Request, run: str | None = None
+) -> dict[str, Any]:
+    """Read, check and keep one uploaded image; its description as ``UploadInfo`` (with
+    ``run``: also how that run's model cuts the picture)."""
     body = await read_body(request)
     data = await _file_of(request, body)
     del body
-    return await run_in_threadpool(_add, insp, data)
+    return await run_in_threadpool(_add, insp, data, run)

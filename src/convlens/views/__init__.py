@@ -16,6 +16,7 @@ class gradients     ``classgrads`` (``_classgrads``)
 projection          ``projection`` (``_projection``)
 network graph       ``graph_info``, ``graph_file``, ``graph_png`` (``_graph``)
 uploads             ``UploadStore``, ``upload_text``; decoding in ``_images``
+model input         ``model_input_png`` (``_input``): a picture as the model receives it
 tour                ``tour`` (``_tour``)
 ==================  ================================================================
 
@@ -41,6 +42,7 @@ from ._images import (
     downsized_png,
     to_model_input,
 )
+from ._input import model_input_png
 from ._inspect import Inspector
 from ._projection import projection
 from ._runs import run_card, run_detail
@@ -85,6 +87,7 @@ __all__ = [
     "graph_png",
     "layers",
     "methods",
+    "model_input_png",
     "point",
     "projection",
     "run_card",

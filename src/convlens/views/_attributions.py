@@ -47,7 +47,8 @@ def attributions(
         with torch.no_grad():
             probs = torch.softmax(model(x).double(), 1)[0].numpy()
         cls = insp.class_index(run, target, int(probs.argmax()))
-        used_layer = (layer or last_conv_layer(model)) if method == "gradcam" else None
+        # the default Grad-CAM layer: the last convolution whose map is at least 7×7 here
+        used_layer = (layer or last_conv_layer(model, x)) if method == "gradcam" else None
         est = ATTRIBUTIONS.get(method)(model, layer=used_layer)
         signed = np.asarray(est.attribute(x, cls), np.float32)
         mag = np.maximum(signed, 0) if method == "gradcam" else np.abs(signed)
@@ -58,6 +59,7 @@ def attributions(
         di = deletion_insertion(model, x, heat, cls, steps=steps)
     seconds = time.perf_counter() - t0
     return {
+        **insp.input_info(run, image),
         "method": method,
         "target": cls,
         "target_name": run.classes[cls],

@@ -36,25 +36,22 @@ def classgrads(
     """Per-filter gradient norms for the reference, the most similar and a dissimilar class."""
     loaded = insp.loaded_model(run, epoch)
     module = check_layer(loaded.module, layer)
-    labels = insp.probe(run)["labels"]
     probs = _probe_probs(insp, run, loaded)
-    ref = insp.class_index(run, reference, int(np.bincount(labels).argmax()))
-    n_classes = len(run.classes)
-    if n_classes < 3:
-        raise UnavailableError("class gradients compare three classes; this run has fewer")
-    # similar: the class the reference is mixed up with most (probability mass both ways)
-    mass = np.zeros(n_classes)
-    for c in range(n_classes):
-        if (labels == ref).any():
-            mass[c] += probs[labels == ref, c].mean()
-        if (labels == c).any():
-            mass[c] += probs[labels == c, ref].mean()
-    mass[ref] = -np.inf
-    similar = int(mass.argmax())
-    mass[similar] = -np.inf
-    mass[ref] = np.inf
-    dissimilar = int(np.where(np.isfinite(mass), mass, np.inf).argmin())
-    x_all = insp.probe_tensor(run)
+    labels, by_answer = _groups(insp.probe(run)["labels"], probs)
+    present = [int(c) for c in np.unique(labels) if c >= 0]
+    if len(present) < 3:
+        raise UnavailableError(
+            "class gradients compare three classes, and the probe set holds pictures of "
+            f"{len(present)}: record a probe set with at least three kinds of picture"
+        )
+    ref = insp.class_index(run, reference, int(np.bincount(labels[labels >= 0]).argmax()))
+    if ref not in present:
+        names = ", ".join(run.classes[c] for c in present[:20])
+        raise UnavailableError(
+            f"the probe set has no pictures of class {run.classes[ref]}: pick one it holds "
+            f"({names}{' ...' if len(present) > 20 else ''})"
+        )
+    similar, dissimilar = pick_classes(probs, labels, ref, present)
     groups = []
     for role, c in (("reference", ref), ("similar", similar), ("dissimilar", dissimilar)):
         idx = np.flatnonzero(labels == c)[:max_images]
@@ -62,8 +59,9 @@ def classgrads(
             raise UnavailableError(
                 f"the probe set has no images of class {run.classes[c]}: pick another reference"
             )
+        x = insp.probe_tensor(run, idx)
         with loaded.lock:
-            norms = filter_gradient_norms(loaded.module, layer, x_all[idx], c)
+            norms = filter_gradient_norms(loaded.module, layer, x, c)
         groups.append(
             {
                 "role": role,
@@ -77,11 +75,40 @@ def classgrads(
         "layer": layer,
         "epoch": loaded.epoch,
         "groups": groups,
-        "explanation": classgrads_text(layer, type(module).__name__, groups),
+        "explanation": classgrads_text(layer, type(module).__name__, groups, by_answer),
     }
 
 
-def classgrads_text(layer: str, kind: str, groups: list[dict[str, Any]]) -> str:
+def _groups(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Each probe picture's class: its label, or, for an unlabelled probe set (a flat folder of
+    pictures), the network's answer (and ``True`` to say so)."""
+    labels = np.asarray(labels, np.int64)
+    if (labels >= 0).any():
+        return labels, False
+    return probs.argmax(1).astype(np.int64), True
+
+
+def pick_classes(
+    probs: np.ndarray, labels: np.ndarray, ref: int, present: list[int]
+) -> tuple[int, int]:
+    """The similar and the dissimilar class for ``ref``, among the classes the probe set holds.
+
+    Similar: the class the reference is most mixed up with, probability mass both ways (the
+    mean probability of class c on pictures of ``ref``, plus that of ``ref`` on pictures of
+    c); dissimilar: the least. Only classes with probe pictures compete, so a model with 1,000
+    classes compares classes the pictures show (and any number of classes works).
+    """
+    others = np.asarray([c for c in present if c != ref], np.int64)
+    on_ref = probs[labels == ref][:, others].mean(axis=0)
+    ref_on = np.asarray([probs[labels == c, ref].mean() for c in others])
+    mass = on_ref + ref_on
+    order = np.argsort(-mass, kind="stable")
+    return int(others[order[0]]), int(others[order[-1]])
+
+
+def classgrads_text(
+    layer: str, kind: str, groups: list[dict[str, Any]], by_answer: bool = False
+) -> str:
     ref, sim, dis = (g["name"] for g in groups)
     a, b, c = (np.asarray(g["norms"], dtype=np.float64) for g in groups)
     live = (a > 0) | (b > 0) | (c > 0)
@@ -104,5 +131,9 @@ def classgrads_text(layer: str, kind: str, groups: list[dict[str, Any]]) -> str:
         s += (
             f" Only {n_live} of {len(a)} filters matter at all here. The rest never fire for "
             "these pictures."
+        )
+    if by_answer:
+        s += (
+            " The probe pictures have no labels, so each is counted under the network's own answer."
         )
     return s

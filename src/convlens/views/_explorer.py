@@ -21,12 +21,13 @@ MAX_WEIGHT_FILTERS = 64
 def layers(insp: Inspector, run: Run, epoch: int | None) -> dict[str, Any]:
     """Every layer of the model in the order the forward pass runs them."""
     loaded = insp.loaded_model(run, epoch)
-    c, s, _ = insp.input_shape(run)
+    c, h, w = insp.input_shape(run)
     with loaded.lock:
-        infos = leaf_layers(loaded.module, torch.zeros(1, c, s, s))
+        infos = leaf_layers(loaded.module, torch.zeros(1, c, h, w))
     return {
         "epoch": loaded.epoch,
-        "input_shape": [c, s, s],
+        "input_shape": [c, h, w],
+        "input_description": insp.contract(run).describe(),
         "layers": [
             {
                 "name": li.name,
@@ -69,6 +70,7 @@ def featuremaps(
         "zero_fraction": float((maps == 0).mean()),
     }
     return {
+        **insp.input_info(run, image),
         "layer": layer,
         "epoch": epoch,
         "image": image,
@@ -230,9 +232,10 @@ def weights_text(layer: str, kind: str, shape: Sequence[int], arr: np.ndarray) -
 
 
 def top_text(run: Run, layer: str, channel: int, labels: np.ndarray) -> str:
-    counts = np.bincount(labels, minlength=len(run.classes))
+    s = f"These probe pictures excite map {channel} of layer {layer} the most."
+    known = labels[labels >= 0]  # a probe set from a flat folder has no labels (-1)
+    if not len(known):
+        return s
+    counts = np.bincount(known, minlength=len(run.classes))
     best = int(counts.argmax())
-    return (
-        f"These probe pictures excite map {channel} of layer {layer} the most. "
-        f"{int(counts[best])} of {len(labels)} show a {run.classes[best]}."
-    )
+    return f"{s} {int(counts[best])} of {len(labels)} show a {run.classes[best]}."

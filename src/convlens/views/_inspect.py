@@ -1,5 +1,7 @@
 """``Inspector``: what the web views work over. A run catalogue with a model cache and an upload
-store beside it, and the images the views feed the model.
+store beside it, and the images the views feed the model: every picture, probe or upload, is cut
+and normalised by the run's input contract (``RunCatalogue.contract``) through
+``convlens.data``'s ``fit_picture``/``normalize``, the same code that recorded the run.
 
 Each part has its own lock: the catalogue's probe cache, the uploads, and one lock per cached
 model (a model must never carry two requests' hooks at once; other models go on meanwhile).
@@ -10,14 +12,14 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import numpy as np
 
 from convlens.core import UnavailableError, UserInputError
-from convlens.pipelines import ModelCache, RunCatalogue
+from convlens.pipelines import ModelCache, RunCatalogue, probe_pictures
 from convlens.store import Run
 
-from ._images import to_model_input
 from ._uploads import Upload, UploadStore
 
 if TYPE_CHECKING:
@@ -62,45 +64,86 @@ class Inspector(RunCatalogue):
 
     # -- what the model is fed --------------------------------------------------------------
 
-    def image(self, run: Run, ref: str) -> np.ndarray:
-        """The image a reference names (``probe:12`` or ``upload:<id>``) as model input.
-
-        Returns ``uint8 [S, S, C]`` at the run's input size and channels.
-        """
+    def source_image(self, run: Run, ref: str) -> np.ndarray:
+        """The picture a reference names (``probe:12`` or ``upload:<id>``), as stored or
+        uploaded (``uint8 [h, w, c]``)."""
         kind, _, value = ref.partition(":")
         if kind == "probe" and value.isdigit():
-            img = self.probe_image(run, int(value))
-        elif kind == "upload" and value:
-            img = self.upload(value).image
-        else:
-            raise UserInputError(
-                f"image '{ref[:60]}' is not a reference: use probe:N (a probe image of the run) "
-                "or upload:ID (from POST /api/uploads)"
-            )
-        c, s, _ = self.input_shape(run)
-        return to_model_input(img, c, s)
+            return self.probe_image(run, int(value))
+        if kind == "upload" and value:
+            return self.upload(value).image
+        raise UserInputError(
+            f"image '{ref[:60]}' is not a reference: use probe:N (a probe image of the run) "
+            "or upload:ID (from POST /api/uploads)"
+        )
+
+    def seen(self, run: Run, ref: str) -> tuple[np.ndarray, bool]:
+        """The picture exactly as the model receives it (before colour normalisation,
+        ``uint8 [H, W, C]``), cut by the run's input contract, and whether it is exact.
+
+        A probe picture stored at the input size is what the model saw when the run was
+        recorded (exact); a thumbnail of another size is cut again (close, not exact). An
+        upload is cut from the uploaded picture (exact).
+        """
+        from convlens.data import fit_picture
+
+        img = self.source_image(run, ref)
+        contract = self.contract(run)
+        if ref.startswith("probe:"):
+            pictures, exact = probe_pictures(img[None], contract)
+            return pictures[0], exact
+        return fit_picture(img, contract), True
+
+    def image(self, run: Run, ref: str) -> np.ndarray:
+        """The image a reference names as the model sees it: ``uint8 [H, W, C]`` at the run's
+        input size and channels, cut by its input contract (colours not yet normalised)."""
+        return self.seen(run, ref)[0]
 
     def tensor(self, run: Run, ref: str) -> tuple[torch.Tensor, np.ndarray]:
-        """``([1, C, S, S] float tensor in [0, 1], uint8 [S, S, C] image)`` for a reference."""
-        from convlens.data import images_to_tensor
+        """``([1, C, H, W] model input, uint8 [H, W, C] picture)`` for a reference: the picture
+        cut and normalised by the run's input contract."""
+        import torch
+
+        from convlens.data import normalize
 
         img = self.image(run, ref)
-        return images_to_tensor(img[None]), img
+        return torch.from_numpy(normalize(img[None], self.contract(run))), img
 
-    def probe_tensor(self, run: Run) -> torch.Tensor:
-        """All probe images as model input ``[N, C, S, S]``."""
-        from convlens.data import images_to_tensor
+    def probe_tensor(self, run: Run, indices: np.ndarray | None = None) -> torch.Tensor:
+        """The probe images (all, or those at ``indices``) as model input ``[N, C, H, W]``,
+        normalised by the run's contract."""
+        import torch
+
+        from convlens.data import normalize
 
         probe = self.probe(run)
         if "thumbnails" not in probe:
             raise UnavailableError(
                 f"run {run.run_id} kept no probe images, so this view has nothing to show"
             )
-        c, s, _ = self.input_shape(run)
-        thumbs = probe["thumbnails"]
-        if thumbs.shape[1:] != (s, s, c):
-            thumbs = np.stack([to_model_input(t, c, s) for t in thumbs])
-        return images_to_tensor(thumbs)
+        contract = self.contract(run)
+        thumbs = probe["thumbnails"] if indices is None else probe["thumbnails"][indices]
+        pictures, _ = probe_pictures(thumbs, contract)
+        return torch.from_numpy(normalize(pictures, contract))
+
+    def input_info(self, run: Run, ref: str) -> dict[str, object]:
+        """What the views say about the model's input for ``ref``: how it was cut and where
+        the picture as the model receives it is."""
+        contract = self.contract(run)
+        _, exact = self.seen(run, ref)
+        text = contract.describe()
+        if not exact:
+            text += (
+                " This run kept its probe pictures at another size. They are cut again here, so "
+                "they are close to what the model saw, not the same."
+            )
+        return {
+            "preprocess": contract.name,
+            "input_size": list(contract.size),
+            "input_description": text,
+            "input_exact": exact,
+            "input_url": f"/api/runs/{run.run_id}/input.png?image={quote(ref)}",
+        }
 
     def forward(
         self, run: Run, epoch: int | None, ref: str, layer: str

@@ -60,7 +60,7 @@ def point(catalogue: RunCatalogue, run: Run, index: int) -> dict[str, Any]:
     return {
         "index": index,
         "label": label,
-        "label_name": run.classes[label],
+        "label_name": run.classes[label] if label >= 0 else "",
         "split": split,
         "source": sources[index] if index < len(sources) else "",
         "epochs": run.epochs,
@@ -83,9 +83,15 @@ def timeline_text(
 
 
 def point_text(run: Run, label: int, probs: np.ndarray, split: int) -> str:
+    where = "a training picture" if split == 1 else "a picture the network never learned from"
+    if label < 0:  # a probe set from a flat folder of pictures has no labels
+        guess = run.classes[int(probs[-1].argmax())]
+        return (
+            f"This is {where}, without a label. The network calls it {guess}. The lines show "
+            "how sure it was of each answer over time."
+        )
     name = run.classes[label]
     right = int((probs.argmax(1) == label).sum())
-    where = "a training picture" if split == 1 else "a picture the network never learned from"
     return (
         f"This is {where}. It shows a {name}. The network called it right in {right} of "
         f"{len(probs)} epochs. The lines show how sure it was of each answer over time."

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convlens.core import NotFoundError
+from convlens.core import InputContract, NotFoundError
 
 from ._images import decode_image
 
@@ -61,9 +61,14 @@ class UploadStore:
         return up
 
 
-def upload_text(width: int, height: int, channels: int) -> str:
+def upload_text(
+    width: int, height: int, channels: int, contract: InputContract | None = None
+) -> str:
+    """What to say about an upload; with a run's ``contract``, how that model cuts it."""
     colour = "grey" if channels == 1 else "colour"
-    return (
-        f"Got a {colour} picture of {width}×{height} pixels. It is cut to a square and shrunk "
-        "to the size the network takes."
+    how = (
+        contract.describe()
+        if contract is not None
+        else "It is cut and resized as each run's network takes its pictures."
     )
+    return f"Got a {colour} picture of {width}×{height} pixels. {how}"

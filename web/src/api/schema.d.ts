@@ -234,6 +234,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run}/input.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Model Input Png
+         * @description The picture exactly as the run's model receives it: cut by its input contract, and the
+         *     model input turned back into colours (de-normalised).
+         */
+        get: operations["model_input_png_api_runs__run__input_png_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run}/layers": {
         parameters: {
             query?: never;
@@ -433,7 +454,9 @@ export interface paths {
          * Upload
          * @description Upload an image (multipart field ``file``); refer to it later as ``upload:<id>``.
          *
-         *     The size limit applies while the bytes arrive: nothing past it is read.
+         *     The size limit applies while the bytes arrive: nothing past it is read. With ``run``, the
+         *     answer also says how that run's model cuts the picture and where to see it as the model
+         *     receives it.
          */
         post: operations["upload_api_uploads_post"];
         delete?: never;
@@ -495,6 +518,26 @@ export interface components {
             /** Explanation */
             explanation: string;
             heatmap: components["schemas"]["ArrayData"];
+            /**
+             * Input Description
+             * @description how the picture is cut, in plain words
+             */
+            input_description: string;
+            /**
+             * Input Exact
+             * @description false when probe thumbnails of another size were cut again (approximate)
+             */
+            input_exact: boolean;
+            /**
+             * Input Size
+             * @description [height, width] of the model's input
+             */
+            input_size: number[];
+            /**
+             * Input Url
+             * @description the picture exactly as the model receives it (PNG)
+             */
+            input_url: string;
             /** Insertion */
             insertion: number;
             /** Insertion Curve */
@@ -505,6 +548,11 @@ export interface components {
             method: string;
             /** Predicted */
             predicted: number;
+            /**
+             * Preprocess
+             * @description the input contract's name: none, imagenet, pad, ...
+             */
+            preprocess: string;
             /** Probabilities */
             probabilities: number[];
             /** Seconds */
@@ -546,6 +594,26 @@ export interface components {
             explanation: string;
             /** Image */
             image: string;
+            /**
+             * Input Description
+             * @description how the picture is cut, in plain words
+             */
+            input_description: string;
+            /**
+             * Input Exact
+             * @description false when probe thumbnails of another size were cut again (approximate)
+             */
+            input_exact: boolean;
+            /**
+             * Input Size
+             * @description [height, width] of the model's input
+             */
+            input_size: number[];
+            /**
+             * Input Url
+             * @description the picture exactly as the model receives it (PNG)
+             */
+            input_url: string;
             /** Layer */
             layer: string;
             maps: components["schemas"]["ArrayData"];
@@ -555,6 +623,11 @@ export interface components {
             pca: number[] | null;
             /** Predicted */
             predicted: number;
+            /**
+             * Preprocess
+             * @description the input contract's name: none, imagenet, pad, ...
+             */
+            preprocess: string;
             /** Probabilities */
             probabilities: number[];
             /** Shape */
@@ -655,6 +728,8 @@ export interface components {
         Layers: {
             /** Epoch */
             epoch: number;
+            /** Input Description */
+            input_description: string;
             /** Input Shape */
             input_shape: number[];
             /** Layers */
@@ -863,6 +938,16 @@ export interface components {
             height: number;
             /** Id */
             id: string;
+            /**
+             * Input Description
+             * @description how the run's model cuts this picture (when `run` was given)
+             */
+            input_description?: string | null;
+            /**
+             * Input Url
+             * @description the picture exactly as that run's model receives it (PNG)
+             */
+            input_url?: string | null;
             /**
              * Width
              * @description width of the picture as uploaded, in pixels
@@ -1644,6 +1729,77 @@ export interface operations {
             };
         };
     };
+    model_input_png_api_runs__run__input_png_get: {
+        parameters: {
+            query?: {
+                /** @description probe:N or upload:ID */
+                image?: string;
+            };
+            header?: never;
+            path: {
+                /** @description a run folder name */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Bad input: the message says what is wrong and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a token is needed, the Host is not this machine, or the request came from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, epoch, layer, image, class or job (the message lists those there are). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible for this run (no model spec, a missing extra, an unreadable run). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter is missing or not of the documented type. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     layers_api_runs__run__layers_get: {
         parameters: {
             query?: {
@@ -2255,7 +2411,10 @@ export interface operations {
     };
     upload_api_uploads_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description say how it cuts */
+                run?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;

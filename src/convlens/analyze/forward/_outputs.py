@@ -86,13 +86,50 @@ def layer_outputs(
     return outputs, logits
 
 
-def last_conv_layer(model: nn.Module) -> str | None:
-    """Name of the last ``nn.Conv2d`` in ``model.named_modules()`` order (``None`` if none)."""
-    last = None
-    for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d):
-            last = name
-    return last
+GRADCAM_MIN_SIDE = 7
+"""A default Grad-CAM layer has a map at least this many points on a side (a 1×1 map is flat)."""
 
 
-__all__ = ["LayerInfo", "last_conv_layer", "layer_outputs", "leaf_layers"]
+def last_conv_layer(
+    model: nn.Module, x: torch.Tensor | None = None, *, min_side: int = GRADCAM_MIN_SIDE
+) -> str | None:
+    """The default layer for Grad-CAM: the last convolution with a usable map.
+
+    Without ``x``: the last ``nn.Conv2d`` (subclasses included) in ``model.named_modules()``
+    order. With an input ``x``: one forward pass (no gradients, hooks removed after) finds each
+    convolution's output size, and the answer is the last convolution, in the order the pass
+    runs them, whose map is at least ``min_side`` × ``min_side``; where none is that large
+    (small inputs into deep networks), the last of those with the largest map. Convolutions
+    that run more than once per pass are skipped (their output is ambiguous).
+
+    Returns:
+        The module's name, or ``None`` when the model has no convolution.
+    """
+    convs = {name: m for name, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+    if x is None or not convs:
+        return list(convs)[-1] if convs else None
+    x = check_images(x)
+    seen: dict[str, list[tuple[int, int]]] = {}
+
+    def record(name: str) -> Callable[[nn.Module, Any, Any], None]:
+        def hook(_module: nn.Module, _args: Any, out: Any) -> None:
+            if isinstance(out, torch.Tensor) and out.dim() == 4:
+                seen.setdefault(name, []).append((int(out.shape[-2]), int(out.shape[-1])))
+
+        return hook
+
+    with guarded(model, grad=False), HookSet() as hooks:
+        for name, module in convs.items():
+            hooks.add(module.register_forward_hook(record(name)))
+        logits_of(model, _to_device(model, x[:1]))
+    once = [(name, sizes[0]) for name, sizes in seen.items() if len(sizes) == 1]
+    if not once:
+        return None
+    large = [name for name, (h, w) in once if min(h, w) >= min_side]
+    if large:
+        return large[-1]
+    biggest = max(min(hw) for _, hw in once)
+    return [name for name, hw in once if min(hw) == biggest][-1]
+
+
+__all__ = ["GRADCAM_MIN_SIDE", "LayerInfo", "last_conv_layer", "layer_outputs", "leaf_layers"]
