@@ -25,7 +25,7 @@ ImageRef = Annotated[str, Query(max_length=100, description="probe:N or upload:I
 @router.post(
     "/api/uploads",
     response_model=UploadInfo,
-    responses=errors(400, 413, 415),
+    responses=errors(400, 404, 413, 415),
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload(

@@ -2455,6 +2455,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No such run, epoch, layer, image, class or job (the message lists those there are). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The upload is over the size limit (10 MB, 40 megapixels). */
             413: {
                 headers: {
