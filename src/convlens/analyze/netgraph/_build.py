@@ -154,7 +154,27 @@ def _fan_in(conn: Connection, n_s: int, module: nn.Module) -> int:
     return n_s if conn.groups == 1 else min(n_s, int(module.in_channels) // conn.groups)
 
 
-def _top_k(n_t: int, fan: list[tuple[int, int]], budget: int) -> int:
+def _nearest_addend(
+    conns: list[Connection], ug: UnitGraph, order: dict[str, int]
+) -> tuple[list[Connection], int]:
+    """``conns`` without those from the earlier addends of a residual sum into one layer."""
+    group_of = {n: i for i, g in enumerate(ug.groups) for n in g}
+    last: dict[tuple[str, int, int], int] = {}
+    for c in conns:
+        g = group_of.get(c.source)
+        if g is not None:
+            key = (c.target, g, c.offset)
+            last[key] = max(last.get(key, -1), order[c.source])
+    kept = [
+        c
+        for c in conns
+        if c.source not in group_of
+        or order[c.source] == last[(c.target, group_of[c.source], c.offset)]
+    ]
+    return kept, len(conns) - len(kept)
+
+
+def _top_k(fan: list[tuple[int, int]], budget: int) -> int:
     """The largest ``k >= 1`` with ``sum n_t * min(k, fan_in) <= budget``."""
     lo, hi = 1, max(f for _, f in fan)
     while lo < hi:
@@ -269,10 +289,18 @@ def network_graph(
     total = sum(n * f for n, f in fans)
     k = None
     if max_edges is not None and total > max_edges:
-        k = _top_k(0, fans, max_edges)
+        conns, dropped = _nearest_addend(conns, ug, {s.name: i for i, s in enumerate(slices)})
+        fans = [(sizes[c.target], _fan_in(c, sizes[c.source], modules[c.target])) for c in conns]
+        k = _top_k(fans, max_edges)
         notes.append(
             f"aggregated: {total:,} connections, so only the {k} most important into each unit "
             f"from each layer feeding it are drawn (at most {max_edges:,} edges)"
+            + (
+                f"; a layer that reads a residual sum is joined to the last addend only, the "
+                f"others reach it through the residual edges ({dropped} connections)"
+                if dropped
+                else ""
+            )
         )
     edge_imp = {} if importance is None else {(e.source, e.target): e for e in importance.edges}
     for c in conns:
