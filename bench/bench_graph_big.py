@@ -7,7 +7,8 @@ Needs torchvision (the second environment; random weights, nothing is downloaded
 model, the steps ``convlens.pipelines.graph_run`` takes for a big model: importance (``taylor``
 on ``--examples`` random 224 px images for ``--classes`` classes, or ``weight``), the graph
 (``network_graph``, aggregated above 100,000 edges), the layout and bundling
-(``KDEBundler(BundleOptions())``, nn_vis's defaults), and the graph file (safetensors, as
+(``KDEBundler()``: nn_vis's defaults at the coarser level of detail of a graph over 5,000
+nodes, ``BIG_GRAPH_OPTIONS``), and the graph file (safetensors, as
 ``graph_run`` writes it). Prints nodes, edges, seconds per step and the file's size.
 """
 
@@ -26,7 +27,6 @@ import torch  # noqa: E402
 from safetensors.numpy import save  # noqa: E402
 
 from convlens.analyze import (  # noqa: E402
-    BundleOptions,
     KDEBundler,
     TaylorImportance,
     WeightImportance,
@@ -70,7 +70,7 @@ def main() -> None:
         graph = network_graph(model, x[:1], result)
         t_graph = time.perf_counter() - t
         t = time.perf_counter()
-        layout = KDEBundler(BundleOptions()).fit(graph).layout_
+        layout = KDEBundler().fit(graph).layout_
         arrays, _info = layout.to_arrays()
         size = len(save(arrays))
         t_layout = time.perf_counter() - t

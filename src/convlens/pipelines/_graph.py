@@ -242,7 +242,8 @@ def graph_run(
         method: Importance method whose stored result to use (default: the first stored, in
             ``IMPORTANCE`` order; without any, ``taylor`` is computed and stored, or
             ``weight`` when the run's images cannot be reloaded).
-        options: nn_vis's processing parameters (default :class:`BundleOptions`).
+        options: nn_vis's processing parameters (default :class:`BundleOptions`; a graph of
+            more than ``BIG_GRAPH_NODES`` nodes gets the coarser ``BIG_GRAPH_OPTIONS``).
         bundler: A name in ``BUNDLERS`` (``kde``: nn_vis's bundling; ``straight``).
         style: How the picture looks.
         on_progress: Called with ``(step, fraction done)`` between the steps (importance,
@@ -281,7 +282,7 @@ def graph_run(
             ),
         )
     step("laying out and bundling", 0.4)
-    layout = cls(options or BundleOptions()).fit(graph).layout_
+    layout = cls(options).fit(graph).layout_
     step("writing the graph file", 0.9)
     arrays, info = layout.to_arrays()
     colors = class_colors(max(graph.n_classes, 1))[list(graph.classes)]
