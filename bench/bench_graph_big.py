@@ -51,7 +51,8 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
     classes = list(range(args.classes))
     print(
-        "| model | importance | nodes | edges | k | importance s | graph s | layout s | file MB |"
+        "| model | importance | nodes | edges | k | importance s | graph s "
+        "| layout s (CPU s) | file MB |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.models:
@@ -69,20 +70,21 @@ def main() -> None:
         t = time.perf_counter()
         graph = network_graph(model, x[:1], result)
         t_graph = time.perf_counter() - t
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         layout = KDEBundler().fit(graph).layout_
         arrays, _info = layout.to_arrays()
         size = len(save(arrays))
-        t_layout = time.perf_counter() - t
+        t_layout, c_layout = time.perf_counter() - t, time.process_time() - c
         agg = [n for n in graph.notes if n.startswith("aggregated")]
         k = agg[0].split("only the ")[1].split(" ")[0] if agg else "-"
         print(
             f"| {name} | {result.method} | {graph.n_nodes:,} | {graph.n_edges:,} | {k} | "
-            f"{t_imp:.1f} | {t_graph:.1f} | {t_layout:.1f} | {size / 1e6:.1f} |",
+            f"{t_imp:.1f} | {t_graph:.1f} | {t_layout:.1f} ({c_layout:.1f}) | {size / 1e6:.1f} |",
             flush=True,
         )
         for note in graph.notes:
             print(f"    note: {note[:200]}")
+        print(f"    layout: {layout.iterations}, {layout.n_samples:,} points", flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at end")
 
 

@@ -202,3 +202,13 @@ def test_graph_run_reports_its_steps(fixture_run: Path) -> None:
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert [s for s, _ in seen][-1] == "done" and len(seen) >= 5
+
+
+def test_graphs_over_5000_nodes_get_the_coarser_level_of_detail() -> None:
+    from convlens.analyze.netgraph._options import BIG_GRAPH_OPTIONS, default_options
+
+    assert default_options(924) == BundleOptions()  # the nn_vis MLP: exactly as before
+    assert default_options(18_059) == BIG_GRAPH_OPTIONS  # MobileNetV2's channels
+    big, small = BIG_GRAPH_OPTIONS, BundleOptions()
+    n_big = len(big.schedule(big.edge_bandwidth, big.edge_bandwidth_reduction))
+    assert n_big < len(small.schedule(small.edge_bandwidth, small.edge_bandwidth_reduction)) / 2
