@@ -8,14 +8,21 @@ What lands where (``E`` is the checkpoint's epoch, four digits)::
     importance/weight-<E>.safetensors   only when no importance was stored for that checkpoint
 
 Importance already stored for the checkpoint is reused (``convlens importance`` makes it, per
-class); without any, the cheap ``weight`` method (the same for every class) is computed here.
+class); without any, ``taylor`` is computed on the run's training images (on at most
+:data:`BIG_MODEL_EXAMPLES` of them for a big model, over more than :data:`BIG_MODEL_UNITS`
+units), or the cheap ``weight`` method (the same for every class) when they cannot be reloaded.
+
+ImageNet-scale models: the graph keeps importance for at most :data:`MAX_GRAPH_CLASSES`
+classes (those the probe set holds most, else the first ones) and is aggregated above
+``convlens.analyze.netgraph.MAX_EDGES`` connections (top ``k`` per unit, see ``network_graph``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +51,19 @@ from convlens.render import (
 from convlens.store import Run, open_for_update
 
 from ._catalogue import checkpoint_epoch, input_shape
-from ._importance import importance_path, importance_run, load_importance
+from ._importance import _run_data, importance_path, importance_run, load_importance
 from ._models import run_model
 
 _NEUTRAL = (70, 70, 70)
+MAX_GRAPH_CLASSES = 12
+"""Classes whose importance a graph keeps (colours stop being told apart beyond ~10)."""
+BIG_MODEL_UNITS = 5_000
+"""Models with more units than this get importance from a few examples only."""
+BIG_MODEL_EXAMPLES = 32
+"""Training images ``taylor`` sees for a big model's graph."""
+
+GraphProgress = Callable[[str, float], None]
+"""``(what is being done, fraction done 0..1)``, called between the steps of :func:`graph_run`."""
 
 
 def graph_path(epoch: int) -> str:
@@ -78,12 +94,47 @@ class GraphRun:
     seconds: float
 
 
+def _n_units(model: torch.nn.Module) -> int:
+    return sum(
+        int(getattr(m, "out_channels", 0) or getattr(m, "out_features", 0))
+        for m in model.modules()
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))
+    )
+
+
+def _graph_classes(run: Run, n_classes: int) -> list[int] | None:
+    """At most :data:`MAX_GRAPH_CLASSES`: those the probe set holds most (``None``: all)."""
+    if n_classes <= MAX_GRAPH_CLASSES:
+        return None
+    try:
+        labels = run.probe().get("labels")
+    except Exception:  # noqa: BLE001 - a run without a readable probe set: the first classes
+        labels = None
+    counts = Counter(int(v) for v in labels) if labels is not None else Counter()
+    held = [c for c, _ in counts.most_common() if 0 <= c < n_classes][:MAX_GRAPH_CLASSES]
+    rest = [c for c in range(n_classes) if c not in held]
+    return sorted(held + rest[: MAX_GRAPH_CLASSES - len(held)])
+
+
+def _taylor_data(run: Run, big: bool) -> tuple[torch.Tensor, torch.Tensor] | None:
+    if not big:
+        return None
+    x, y = _run_data(run, "train")
+    pick = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
+    return x[pick[:BIG_MODEL_EXAMPLES]], y[pick[:BIG_MODEL_EXAMPLES]]
+
+
 def _importance(
-    run: Run, model: torch.nn.Module, epoch: int, method: str | None, x: torch.Tensor
+    run: Run,
+    model: torch.nn.Module,
+    epoch: int,
+    method: str | None,
+    x: torch.Tensor,
+    classes: list[int] | None = None,
 ) -> tuple[ImportanceResult, bool]:
     """Stored importance of the checkpoint (``method``, or the first stored); else ``taylor``
-    computed on the run's training images (class colours), or ``weight`` when they cannot be
-    reloaded."""
+    computed on the run's training images (class colours; a few dozen for a big model), or
+    ``weight`` when they cannot be reloaded."""
     wanted = [method] if method else IMPORTANCE.names()
     for name in wanted:
         IMPORTANCE.get(name)
@@ -94,10 +145,12 @@ def _importance(
                 raise
     if not method:  # class colours need per-class importance: taylor is quick, try it first
         try:
-            return importance_run(run.path, epoch=epoch, method="taylor").result, True
+            data = _taylor_data(run, _n_units(model) > BIG_MODEL_UNITS)
+            got = importance_run(run.path, epoch=epoch, method="taylor", data=data, classes=classes)
+            return got.result, True
         except ConvLensError:  # e.g. a run whose training images cannot be reloaded
             pass
-    result = WeightImportance(model).fit(x).result_
+    result = WeightImportance(model, classes=classes).fit(x).result_
     arrays, info = result.to_arrays()
     info.update(epoch=epoch, class_names=run.classes, examples=0)
     open_for_update(run.path).write_arrays(importance_path("weight", epoch), arrays, info)
@@ -179,6 +232,7 @@ def graph_run(
     options: BundleOptions | None = None,
     bundler: str = "kde",
     style: GraphStyle | None = None,
+    on_progress: GraphProgress | None = None,
 ) -> GraphRun:
     """Lay out and bundle the graph of a run's model; store the graph file and its picture.
 
@@ -188,9 +242,12 @@ def graph_run(
         method: Importance method whose stored result to use (default: the first stored, in
             ``IMPORTANCE`` order; without any, ``taylor`` is computed and stored, or
             ``weight`` when the run's images cannot be reloaded).
-        options: nn_vis's processing parameters (default :class:`BundleOptions`).
+        options: nn_vis's processing parameters (default :class:`BundleOptions`; a graph of
+            more than ``BIG_GRAPH_NODES`` nodes gets the coarser ``BIG_GRAPH_OPTIONS``).
         bundler: A name in ``BUNDLERS`` (``kde``: nn_vis's bundling; ``straight``).
         style: How the picture looks.
+        on_progress: Called with ``(step, fraction done)`` between the steps (importance,
+            graph, layout, file, picture); the steps also show ``core.progress`` bars.
 
     Raises:
         UserInputError: A run without checkpoints (says how to make one), an epoch without a
@@ -198,13 +255,35 @@ def graph_run(
             importance is not stored (gives the command that computes it).
     """
     t0 = time.perf_counter()
+
+    def step(what: str, done: float) -> None:
+        if on_progress is not None:
+            on_progress(what, done)
+
     run = Run.open(run_dir)
     cls = BUNDLERS.get(bundler)
+    step("loading the model", 0.0)
     model, epoch = run_model(run, epoch)
     x = torch.zeros((1, *input_shape(run)))
-    result, computed = _importance(run, model, epoch, method, x)
-    graph = network_graph(model, x, result)
-    layout = cls(options or BundleOptions()).fit(graph).layout_
+    step("importance", 0.05)
+    n_out = len(run.classes) if run.classes else 0
+    wanted = _graph_classes(run, n_out)
+    result, computed = _importance(run, model, epoch, method, x, wanted)
+    step("building the graph", 0.3)
+    shown = None if wanted is None else [c for c in wanted if c in result.classes] or None
+    graph = network_graph(model, x, result, classes=shown)
+    if wanted is not None:
+        graph = replace(
+            graph,
+            notes=(
+                *graph.notes,
+                f"importance is shown for {len(graph.classes)} of {graph.n_classes} classes "
+                "(those the probe set holds most)",
+            ),
+        )
+    step("laying out and bundling", 0.4)
+    layout = cls(options).fit(graph).layout_
+    step("writing the graph file", 0.9)
     arrays, info = layout.to_arrays()
     colors = class_colors(max(graph.n_classes, 1))[list(graph.classes)]
     arrays["classes.color"] = colors.astype(np.uint8)
@@ -213,9 +292,11 @@ def graph_run(
     info["importance"].update(epoch=epoch, computed_here=computed)
     writer = open_for_update(run.path)
     path = writer.write_arrays(graph_path(epoch), arrays, info)
+    step("drawing the picture", 0.95)
     title = f"{run.run_id} · epoch {epoch} · {result.method} importance"
     picture = draw_graph(graph_drawing(layout, names, title=title), style)
     png = writer.write_media(f"graph-{epoch:04d}.png", encode_png(picture))
+    step("done", 1.0)
     return GraphRun(layout, epoch, result.method, computed, path, png, time.perf_counter() - t0)
 
 

@@ -161,7 +161,7 @@ class UnitImportance:
         edges = []
         for conn in graph.connections:
             src = by_name[conn.source]
-            w = unit_weights(modules[conn.target], len(src.overall), conn.positions)
+            w = unit_weights(modules[conn.target], len(src.overall), conn.positions, conn.offset)
             if w is None:  # pragma: no cover - unit_graph already checked the shapes
                 continue
             wn = w.cpu().double().numpy()

@@ -287,7 +287,7 @@ class WeightImportance(UnitImportance):
             outgoing = torch.zeros(unit.n_units, dtype=torch.float64)
             feeds = [c for c in graph.connections if c.source == unit.name]
             for conn in feeds:
-                wt = unit_weights(modules[conn.target], unit.n_units, conn.positions)
+                wt = unit_weights(modules[conn.target], unit.n_units, conn.positions, conn.offset)
                 if wt is not None:
                     outgoing += wt.double().cpu().sum(dim=0)
             score = incoming * (outgoing if feeds else 1.0)

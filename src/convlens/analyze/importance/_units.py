@@ -10,7 +10,6 @@ as a chain in execution order and no coupling is assumed; ``UnitGraph.notes`` sa
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from torch import nn
 from convlens.core import HookSet, NotFoundError, UserInputError
 from convlens.modelkit import guarded, short_list
 
-_ADDS = {operator.add, operator.iadd, torch.add}
+from ._trace import fx_structure
 
 
 @dataclass(frozen=True)
@@ -48,11 +47,17 @@ class Connection:
         target: The fed layer.
         positions: Inputs of ``target`` per unit of ``source``: 1 when they match one to one,
             ``H * W`` when a Linear reads a flattened ``[C, H, W]`` conv output (channel major).
+        offset: The channel of ``target``'s input where ``source``'s first unit lands (not 0
+            when ``target`` reads a concatenation).
+        groups: ``target``'s convolution groups: with more than 1, an output channel reads only
+            the input channels of its group (``in_channels`` groups: depthwise, one to one).
     """
 
     source: str
     target: str
     positions: int
+    offset: int = 0
+    groups: int = 1
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,9 @@ class UnitGraph:
             the layer's output (found by tracing): removing a unit must silence both.
         traced: Whether ``torch.fx`` traced the model (otherwise a chain is assumed).
         notes: What could not be worked out, in words.
+        gates: ``(gate, gated)`` pairs: channel ``k`` of ``gate`` (after its sigmoid) scales
+            channel ``k`` of ``gated``, as squeeze-excite blocks do.
+        unknown: Unit layers whose input channels could not be followed (why: in ``notes``).
     """
 
     layers: tuple[UnitLayer, ...]
@@ -81,6 +89,8 @@ class UnitGraph:
     norms: tuple[tuple[str, str], ...]
     traced: bool
     notes: tuple[str, ...]
+    gates: tuple[tuple[str, str], ...] = ()
+    unknown: tuple[str, ...] = ()
 
     def layer(self, name: str) -> UnitLayer:
         """The unit layer called ``name``; an unknown name lists the unit layers."""
@@ -108,30 +118,46 @@ def n_units(module: nn.Module) -> int:
     return int(module.out_features if isinstance(module, nn.Linear) else module.out_channels)
 
 
-def unit_weights(module: nn.Module, n_source: int, positions: int) -> torch.Tensor | None:
+def unit_weights(
+    module: nn.Module, n_source: int, positions: int, offset: int = 0
+) -> torch.Tensor | None:
     """``|w|`` between each source unit and each unit of ``module``: ``[n_units, n_source]``.
 
     For a Conv2d this is the kernel's L1 norm (sum of ``|w|`` over the kernel) between input
-    channel ``i`` and output channel ``j``; for a Linear reading a flattened conv output, the
-    ``|w|`` of the ``positions`` inputs that come from channel ``i``, summed. ``None`` when the
-    shapes do not fit (grouped convolutions, concatenations).
+    channel ``offset + i`` and output channel ``j``, 0 where a grouped convolution does not
+    connect them; for a Linear reading a flattened conv output, the ``|w|`` of the
+    ``positions`` inputs that come from channel ``offset + i``, summed. ``None`` when the
+    shapes do not fit.
     """
     w = module.weight.detach().abs().float()
     if isinstance(module, nn.Conv2d):
-        if module.groups != 1 or w.shape[1] != n_source:
+        if offset + n_source > module.in_channels:
             return None
-        return w.sum(dim=(2, 3))
-    if w.shape[1] != n_source * positions:
+        k = w.sum(dim=(2, 3))  # [out, in / groups]
+        if module.groups != 1:
+            out_pg, in_pg = module.out_channels // module.groups, k.shape[1]
+            full = torch.zeros(module.out_channels, module.in_channels)
+            cols = (torch.arange(module.out_channels) // out_pg)[:, None] * in_pg
+            full.scatter_(1, cols + torch.arange(in_pg)[None, :], k)
+            k = full
+        return k[:, offset : offset + n_source]
+    a, b = offset * positions, (offset + n_source) * positions
+    if b > w.shape[1]:
         return None
-    return w.view(w.shape[0], n_source, positions).sum(dim=2)
+    return w[:, a:b].reshape(w.shape[0], n_source, positions).sum(dim=2)
 
 
-def _positions(module: nn.Module, n_source: int) -> int | None:
+def _positions(module: nn.Module, segments: list[tuple[str, int, int]]) -> int | None:
+    """Inputs of ``module`` per channel of the value made of ``segments``."""
+    width = max(o + w for _, o, w in segments)
     if isinstance(module, nn.Conv2d):
-        ok = module.groups == 1 and module.in_channels == n_source
-        return 1 if ok else None
+        return 1 if module.in_channels == width else None
     fin = int(module.in_features)
-    return fin // n_source if fin % n_source == 0 else None
+    return fin // width if fin % width == 0 else None
+
+
+def _input_size(module: nn.Module) -> int:
+    return int(module.in_channels if isinstance(module, nn.Conv2d) else module.in_features)
 
 
 def _execution_order(
@@ -157,66 +183,6 @@ def _execution_order(
             "forward() returns the logits"
         )
     return order, out
-
-
-def _is_add(node: Any) -> bool:
-    if node.op == "call_function" and node.target in _ADDS:
-        return True
-    return node.op == "call_method" and node.target in ("add", "add_")
-
-
-def _norm_after(node: Any, modules: dict[str, nn.Module]) -> str | None:
-    """The BatchNorm module that is the only reader of ``node``'s output, if any."""
-    users = list(node.users)
-    if len(users) != 1 or users[0].op != "call_module":
-        return None
-    target = str(users[0].target)
-    return target if isinstance(modules.get(target), nn.modules.batchnorm._BatchNorm) else None
-
-
-def _fx_structure(
-    model: nn.Module, names: list[str]
-) -> tuple[dict[str, list[str]], list[set[str]], str | None, dict[str, str]]:
-    """Sources of each unit layer, residual sets, the output layer and following batch-norms."""
-    import torch.fx
-
-    graph = torch.fx.symbolic_trace(model).graph
-    modules = dict(model.named_modules())
-    wanted = set(names)
-    norms: dict[str, str] = {}
-
-    def sources(start: Any) -> list[str]:
-        found: list[str] = []
-        stack, seen = [start], set()
-        while stack:
-            node = stack.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            if node.op == "call_module" and node.target in wanted:
-                if node.target not in found:
-                    found.append(str(node.target))
-                continue
-            stack.extend(node.all_input_nodes)
-        return found
-
-    feeds: dict[str, list[str]] = {}
-    joins: list[set[str]] = []
-    output: str | None = None
-    for node in graph.nodes:
-        if node.op == "call_module" and node.target in wanted and node.target not in feeds:
-            feeds[str(node.target)] = [s for n in node.all_input_nodes for s in sources(n)]
-            norm = _norm_after(node, modules)
-            if norm is not None:
-                norms[str(node.target)] = norm
-        elif _is_add(node) and len(node.all_input_nodes) >= 2:
-            joined = {s for n in node.all_input_nodes for s in sources(n)}
-            if len(joined) >= 2:
-                joins.append(joined)
-        elif node.op == "output":
-            last = [s for n in node.all_input_nodes for s in sources(n)]
-            output = last[0] if len(last) == 1 else None
-    return feeds, joins, output, norms
 
 
 def _merge(joins: list[set[str]], sizes: dict[str, int]) -> tuple[list[tuple[str, ...]], list[str]]:
@@ -282,8 +248,11 @@ def unit_graph(model: nn.Module, x: torch.Tensor, layers: Sequence[str] | None =
     sizes = {n: n_units(all_units[n]) for n in full}
     unit_layers = tuple(UnitLayer(n, str(_kind(all_units[n])), sizes[n]) for n in order)
     notes: list[str] = []
+    unknown: list[str] = []
     try:
-        feeds, joins, output, norms = _fx_structure(model, full)
+        fx = fx_structure(model, full, x)
+        feeds, joins, output, norms, gates = fx.feeds, fx.joins, fx.output, fx.norms, fx.gates
+        notes += fx.notes
         traced = True
     except Exception as exc:  # noqa: BLE001 - any tracing failure means: use the chain
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
@@ -291,21 +260,33 @@ def unit_graph(model: nn.Module, x: torch.Tensor, layers: Sequence[str] | None =
             f"torch.fx could not trace {type(model).__name__} ({reason}): unit layers are taken "
             "as a chain in execution order and residual groups are not detected"
         )
-        feeds = {t: [s] for s, t in zip(full, full[1:], strict=False)}
-        joins, output, norms, traced = [], full[-1], {}, False
+        feeds = {t: [(s, 0, sizes[s])] for s, t in zip(full, full[1:], strict=False)}
+        joins, output, norms, gates, traced = [], full[-1], {}, [], False
     connections = []
     for target in order:
-        for source in feeds.get(target, []):
-            if source not in chosen:
-                continue
-            pos = _positions(all_units[target], sizes[source])
-            if pos is None:
-                notes.append(f"{source} -> {target}: the shapes do not match, no edges")
-                continue
-            connections.append(Connection(source, target, pos))
+        segments = feeds.get(target, [])
+        if segments is None:
+            unknown.append(target)
+            continue
+        module = all_units[target]
+        pos = _positions(module, segments) if segments else None
+        used = [s for s in segments if s[0] in chosen]
+        if used and pos is None:
+            width = max(o + w for _, o, w in segments)
+            notes.append(
+                f"{target} reads {width} channels from {', '.join(s[0] for s in segments)} "
+                f"but takes {_input_size(module)} inputs: no edges into it"
+            )
+            continue
+        groups = int(module.groups) if isinstance(module, nn.Conv2d) else 1
+        for source, offset, _ in used:
+            connections.append(Connection(source, target, int(pos or 1), offset, groups))
     joins = [j & chosen for j in joins if len(j & chosen) >= 2]
     norms = {k: v for k, v in norms.items() if k in chosen}
     groups, more = _merge(joins, sizes)
+    kept_gates = tuple(
+        (g, m) for g, m in gates if g in chosen and m in chosen and sizes[g] == sizes[m]
+    )
     return UnitGraph(
         layers=unit_layers,
         connections=tuple(connections),
@@ -315,4 +296,6 @@ def unit_graph(model: nn.Module, x: torch.Tensor, layers: Sequence[str] | None =
         norms=tuple(norms.items()),
         traced=traced,
         notes=tuple(notes + more),
+        gates=kept_gates,
+        unknown=tuple(unknown),
     )

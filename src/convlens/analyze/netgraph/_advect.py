@@ -171,13 +171,23 @@ def _separate(
     """Push apart (in place, within slices) nodes closer than their layer's ``min_dist``."""
     if len(pos) < 2:
         return
+    # each slice on its own, at its own distance: all slices' nodes share one square, and one
+    # query over them at the largest distance finds ~N^2 pairs for an ImageNet-scale graph
+    members = [np.flatnonzero(layer == k) for k in range(int(layer.max()) + 1)]
+    members = [m for m in members if len(m) > 1 and not fixed[m].all()]
     for _ in range(3):
-        pairs = cKDTree(pos[:, :2] + 0).query_pairs(float(min_dist.max()), output_type="ndarray")
+        found = [
+            m[
+                cKDTree(pos[m, :2] + 0).query_pairs(
+                    float(min_dist[layer[m[0]]]), output_type="ndarray"
+                )
+            ]
+            for m in members
+        ]
+        pairs = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
         if len(pairs) == 0:
             return
         i, j = pairs[:, 0], pairs[:, 1]
-        same = layer[i] == layer[j]
-        i, j = i[same], j[same]
         d = pos[i, :2] - pos[j, :2]
         dist = np.linalg.norm(d, axis=1)
         need = min_dist[layer[i]]

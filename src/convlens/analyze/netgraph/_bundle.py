@@ -18,7 +18,7 @@ from convlens.core import Registry, UserInputError
 from ._advect import advect_nodes, bundle_edges, grid_positions, straight
 from ._data import NetGraph
 from ._layout import GraphLayout
-from ._options import BundleOptions
+from ._options import BundleOptions, default_options
 
 BUNDLERS: Registry[type[GraphBundler]] = Registry("graph layout")
 
@@ -30,7 +30,8 @@ class GraphBundler:
     ``layout_`` (a :class:`GraphLayout`).
 
     Args:
-        options: nn_vis's processing parameters (default :class:`BundleOptions`).
+        options: nn_vis's processing parameters (default: :class:`BundleOptions`, or the
+            coarser ``BIG_GRAPH_OPTIONS`` for a graph of more than ``BIG_GRAPH_NODES`` nodes).
     """
 
     name: ClassVar[str] = ""
@@ -38,8 +39,8 @@ class GraphBundler:
     def __init__(self, options: BundleOptions | None = None) -> None:
         self.options = options
 
-    def _options(self) -> BundleOptions:
-        opts = BundleOptions() if self.options is None else self.options
+    def _options(self, graph: NetGraph) -> BundleOptions:
+        opts = default_options(graph.n_nodes) if self.options is None else self.options
         if not isinstance(opts, BundleOptions):
             raise UserInputError(f"options must be BundleOptions, got {type(opts).__name__}")
         return opts
@@ -48,7 +49,7 @@ class GraphBundler:
         """Lay out ``graph``; the result is ``layout_``."""
         if not isinstance(graph, NetGraph):
             raise UserInputError(f"fit takes a NetGraph, got {type(graph).__name__}")
-        opts = self._options()
+        opts = self._options(graph)
         t0 = time.perf_counter()
         rng = np.random.default_rng(opts.seed)
         nodes = grid_positions(graph, opts, rng)

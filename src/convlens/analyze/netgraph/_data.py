@@ -13,7 +13,7 @@ import numpy as np
 INPUT = "input"
 """Name of the input layer in a :class:`NetGraph`."""
 
-EDGE_CONNECTION, EDGE_RESIDUAL = 0, 1
+EDGE_CONNECTION, EDGE_RESIDUAL, EDGE_GATE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,16 @@ class GraphLayer:
         kind: ``"input"``, ``"linear"`` (neurons) or ``"conv"`` (channels).
         n_units: Nodes in the slice.
         first: Index of the slice's first node (its nodes are ``first .. first + n_units - 1``).
+        groups: Convolution groups (``n_units`` for a depthwise convolution; 1 otherwise).
+        norm: The normalisation module drawn as part of this layer (``""``: none).
     """
 
     name: str
     kind: str
     n_units: int
     first: int
+    groups: int = 1
+    norm: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,8 @@ class NetGraph:
         edge_source: ``[E]`` int32 node index where each edge starts (the feeding unit).
         edge_target: ``[E]`` int32 node index where it ends.
         edge_importance: ``[E]`` float32, relative within a layer pair (largest 1).
-        edge_kind: ``[E]`` uint8: 0 a weighted connection, 1 a residual join.
+        edge_kind: ``[E]`` uint8: 0 a weighted connection, 1 a residual join, 2 a gate
+            (squeeze-excite: channel ``k`` of the source scales channel ``k`` of the target).
         method: The importance method, ``None`` for uniform importance.
         notes: What the graph leaves out or could not work out, in words.
     """

@@ -106,14 +106,7 @@ def layout_to_arrays(layout: GraphLayout) -> tuple[dict[str, np.ndarray], dict[s
         "classes": list(g.classes),
         "n_classes": g.n_classes,
         "layers": [
-            {
-                "name": x.name,
-                "kind": x.kind,
-                "n_units": x.n_units,
-                "first": x.first,
-                "z": i * layout.options.layer_distance,
-            }
-            for i, x in enumerate(g.layers)
+            _layer_json(x, i * layout.options.layer_distance) for i, x in enumerate(g.layers)
         ],
         "importance": {"method": g.method},
         "layout": {
@@ -133,6 +126,21 @@ def layout_to_arrays(layout: GraphLayout) -> tuple[dict[str, np.ndarray], dict[s
     return arrays, info
 
 
+def _layer_json(x: GraphLayer, z: float) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": x.name,
+        "kind": x.kind,
+        "n_units": x.n_units,
+        "first": x.first,
+        "z": z,
+    }
+    if x.groups != 1:  # keys readers may ignore: only where they say something
+        out["groups"] = x.groups
+    if x.norm:
+        out["norm"] = x.norm
+    return out
+
+
 def _need(arrays: dict[str, np.ndarray], key: str, shape: tuple[int | None, ...]) -> np.ndarray:
     return need_array(arrays, key, shape, what="graph")
 
@@ -146,7 +154,14 @@ def layout_from_arrays(arrays: dict[str, np.ndarray], info: dict[str, Any]) -> G
     check_graph_info(info)
     try:
         layers = tuple(
-            GraphLayer(str(x["name"]), str(x["kind"]), int(x["n_units"]), int(x["first"]))
+            GraphLayer(
+                str(x["name"]),
+                str(x["kind"]),
+                int(x["n_units"]),
+                int(x["first"]),
+                int(x.get("groups", 1)),
+                str(x.get("norm", "")),
+            )
             for x in info["layers"]
         )
         classes = tuple(int(c) for c in info["classes"])
