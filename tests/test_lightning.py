@@ -101,3 +101,20 @@ def test_resumes_the_same_run_from_the_trainers_checkpoint(tmp_path: Path) -> No
     run = Run.open(first.run_path)
     assert run.epochs == [1, 2, 3] and run.manifest.status == "complete"
     assert run.verify() == []
+
+
+def test_other_recorder_arguments_reach_the_recorder(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from convlens.lightning import ConvLensCallback
+
+    x, y = probe_images(n_per_class=2)
+    cb = ConvLensCallback(
+        x, y, out=tmp_path, layers="conv", keep=3, spec="convlens.testing:TinyConvNet"
+    )
+    cb.on_train_start(SimpleNamespace(current_epoch=0), TinyConvNet())
+    try:
+        assert cb.recorder is not None and cb.recorder.history.maxlen == 3
+    finally:
+        cb._close(None, None, None)
+    assert Run.open(cb.run_path).manifest.model["spec"] == "convlens.testing:TinyConvNet"

@@ -58,6 +58,8 @@ class ConvLensCallback(Callback):  # type: ignore[misc]
         options, layers, reducer, checkpoints, batch_size, class_names, run_id, config,
             dataset, model_info, thumbnails, probe_indices, probe_sources, probe_split:
             As for :class:`~convlens.record.Recorder`.
+        **recorder_args: Any other Recorder keyword (``preprocess``, ``spec``, ``output``,
+            ``keep``), passed on as it is.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class ConvLensCallback(Callback):  # type: ignore[misc]
         probe_indices: np.ndarray | None = None,
         probe_sources: Sequence[str] | None = None,
         probe_split: np.ndarray | None = None,
+        **recorder_args: Any,
     ) -> None:
         super().__init__()
         self.probe_inputs = probe_inputs
@@ -101,6 +104,7 @@ class ConvLensCallback(Callback):  # type: ignore[misc]
             "probe_sources": probe_sources,
             "probe_split": probe_split,
         }
+        self._kwargs.update(recorder_args)  # preprocess=, spec=, output=, keep=: as for Recorder
         self.run_path: str | None = None  # the run being written (kept in checkpoints)
         self.recorder: Recorder | None = None
 
