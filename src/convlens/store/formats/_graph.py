@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convlens.core import RunFormatError
+from ._common import check_versioned
 
 GRAPH_FORMAT = "convlens-graph"
 GRAPH_VERSION = 1
@@ -21,14 +21,4 @@ def check_graph_info(info: dict[str, Any]) -> int:
     Raises:
         RunFormatError: Not a graph file, no valid version, or newer than this ConvLens reads.
     """
-    if info.get("format") != GRAPH_FORMAT:
-        raise RunFormatError(f"not a ConvLens graph file (format {info.get('format')!r})")
-    version = info.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise RunFormatError(f"graph file has no valid version ({version!r})")
-    if version > GRAPH_VERSION:
-        raise RunFormatError(
-            f"graph file version {version} is newer than this ConvLens reads ({GRAPH_VERSION}): "
-            "upgrade convlens"
-        )
-    return version
+    return check_versioned(info, GRAPH_FORMAT, GRAPH_VERSION, "graph")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convlens.core import RunFormatError
+from ._common import check_versioned
 
 STORY_FORMAT = "convlens-story"
 STORY_VERSION = 1
@@ -23,14 +23,4 @@ def check_story_info(info: dict[str, Any]) -> int:
     Raises:
         RunFormatError: Not a story file, no valid version, or newer than this ConvLens reads.
     """
-    if info.get("format") != STORY_FORMAT:
-        raise RunFormatError(f"not a ConvLens story file (format {info.get('format')!r})")
-    version = info.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise RunFormatError(f"story file has no valid version ({version!r})")
-    if version > STORY_VERSION:
-        raise RunFormatError(
-            f"story file version {version} is newer than this ConvLens reads ({STORY_VERSION}): "
-            "upgrade convlens"
-        )
-    return version
+    return check_versioned(info, STORY_FORMAT, STORY_VERSION, "story")
