@@ -447,3 +447,22 @@ def test_frame_points_fill_the_panel_thumbnails_are_large_and_colours_are_the_pa
         uniq, counts = np.unique(px, axis=0, return_counts=True)
         top = {tuple(c) for c in uniq[np.argsort(counts)[::-1][:4]]}
         assert top == {tuple(int(v) for v in c) for c in colors}
+
+
+def test_legend_lists_the_classes_the_pictures_hold_not_all_thousand():
+    """An ImageNet model (1,000 classes) recorded on pictures of two kinds: the legend shows
+    those two kinds' colours, not the first classes of the thousand."""
+    base = make_data(E=1, N=20, C=2, thumbnails=False)
+    labels = np.where(np.arange(20) % 2, 967, 281)
+    data = replace(
+        base, class_names=[f"class {i}" for i in range(1000)], labels=labels, predicted=labels[None]
+    )
+    r = FrameRenderer(data, FrameStyle(width=1280, height=720))
+    frame = r.render(0)
+    sidebar = frame[:, int(frame.shape[1] * 0.72) :].reshape(-1, 3)
+
+    def has(k: int) -> bool:
+        return bool(np.all(sidebar == r.colors[k], axis=1).any())
+
+    assert has(281) and has(967)
+    assert not any(has(k) for k in (1, 2, 3, 4))  # (class 0's colour draws the mark glyphs)

@@ -246,3 +246,13 @@ def validate_data(data: VideoData) -> CheckedData:
         opening=[str(line) for line in data.opening],
         closing=[str(line) for line in data.closing],
     )
+
+
+def present_classes(labels: np.ndarray, train_labels: np.ndarray | None, n: int) -> list[int]:
+    """The class indices the pictures hold, in class order (all ``n`` when none is known)."""
+    seen = [np.asarray(labels, np.int64).ravel()]
+    if train_labels is not None:
+        seen.append(np.asarray(train_labels, np.int64).ravel())
+    got = np.unique(np.concatenate(seen))
+    got = got[(got >= 0) & (got < n)]
+    return [int(k) for k in got] if len(got) else list(range(n))

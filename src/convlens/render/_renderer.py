@@ -12,7 +12,7 @@ from convlens.core import UserInputError
 
 from ._cards import draw_card
 from ._chart import AccuracyChart, _num
-from ._data import FrameStyle, VideoData, validate_data, validate_style
+from ._data import FrameStyle, VideoData, present_classes, validate_data, validate_style
 from ._layout import Rect, make_layout, orientation, to_pixels, view_bounds
 from ._palette import class_colors
 from ._raster import Thumbnails, disc_sprite, ease, open_circle_sprite, place_thumbnails, splat
@@ -332,7 +332,9 @@ class FrameRenderer:
         note_h = sum(len(lines) * line_h + note_gap for _, lines in notes) + round(12 * s)
         rows_space = box.y1 - y - note_h
         names = d.class_names
-        C = len(names)
+        # the classes the probe set holds (1,000 ImageNet classes, a few dozen pictures)
+        kinds = present_classes(d.labels, d.train_labels, len(names))
+        C = len(kinds)
         ncols, row_h, shown = 1, round(21 * s), C
         for nc in (1, 2, 3):
             rows = -(-C // nc)
@@ -352,8 +354,8 @@ class FrameRenderer:
         for k in range(min(shown, C)):
             cx = box.x0 + (k // rows) * col_w + sw + 1
             cy = y + (k % rows) * row_h + row_h // 2
-            centers.append((cx, cy, k))
-            label = ellipsize(dr, names[k], f, col_w - 2 * sw - round(10 * s))
+            centers.append((cx, cy, kinds[k]))
+            label = ellipsize(dr, names[kinds[k]], f, col_w - 2 * sw - round(10 * s))
             dr.text((cx + sw + round(7 * s), cy), label, font=f, fill=INK, anchor="lm")
         if shown < C:
             k = shown
