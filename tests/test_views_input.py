@@ -217,3 +217,29 @@ def test_a_probe_set_without_labels_is_shown_without_making_them_up(tmp_path: Pa
     assert "without a label" in pt["explanation"]
     top = views.top(insp, run, epoch=None, layer="conv", channel=0, k=2)
     assert len(top["indices"]) == 2 and "show a" not in top["explanation"]
+
+
+def test_a_reused_module_is_refused_by_the_attributions_view_as_by_the_recorder(
+    tmp_path: Path,
+) -> None:
+    """Grad-CAM on a module the forward pass calls twice gets the recorder's refusal, not a map
+    of its second use."""
+    from convlens.core import UserInputError
+    from convlens.modelkit import reused_message
+    from convlens.testing import ReusedReLUNet
+
+    grey2 = InputContract(size=(2, 2), channels=1, resize="stretch")
+    path = snapshot(
+        ReusedReLUNet(),
+        out=tmp_path / "runs",
+        data=_folder(tmp_path / "pics", ["a", "b"], n=2),
+        classes=["a", "b"],
+        preprocess=grey2,
+        spec="convlens.testing:ReusedReLUNet",
+        layers="fc1",
+    )
+    insp = Inspector(tmp_path / "runs")
+    run = insp.run(Run.open(path).run_id)
+    with pytest.raises(UserInputError) as err:
+        views.attributions(insp, run, epoch=None, image="probe:0", method="gradcam", layer="act")
+    assert str(err.value) == reused_message("act", 2)

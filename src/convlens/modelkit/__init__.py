@@ -24,6 +24,8 @@ from ._checks import (
 )
 from ._layers import (
     LayerInfo,
+    call_counts,
+    check_single_use,
     default_layers,
     first_tensor,
     is_layer,
@@ -36,6 +38,8 @@ from ._state import guarded, preserve_model_state
 
 __all__ = [
     "LayerInfo",
+    "call_counts",
+    "check_single_use",
     "check_images",
     "check_target",
     "default_layers",

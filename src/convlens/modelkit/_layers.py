@@ -33,8 +33,8 @@ def reused_message(name: str, calls: int) -> str:
     )
 
 
-def _single_tensor_calls(model: nn.Module, x: torch.Tensor) -> set[str]:
-    """Names of the modules that ran exactly once in a pass of ``x`` and returned a tensor."""
+def call_counts(model: nn.Module, x: torch.Tensor) -> dict[str, tuple[int, bool]]:
+    """How often each named module ran in one pass of ``x[:1]``, and whether it gave a tensor."""
     calls: dict[str, int] = {}
     tensor: dict[str, bool] = {}
 
@@ -52,7 +52,23 @@ def _single_tensor_calls(model: nn.Module, x: torch.Tensor) -> set[str]:
             if name:
                 hooks.add(module.register_forward_hook(record(name)))
         model(x)
-    return {n for n, c in calls.items() if c == 1 and tensor[n]}
+    return {n: (c, tensor[n]) for n, c in calls.items()}
+
+
+def _single_tensor_calls(model: nn.Module, x: torch.Tensor) -> set[str]:
+    """Names of the modules that ran exactly once in a pass of ``x`` and returned a tensor."""
+    return {n for n, (c, is_tensor) in call_counts(model, x).items() if c == 1 and is_tensor}
+
+
+def check_single_use(model: nn.Module, x: torch.Tensor, name: str) -> None:
+    """Refuse ``name`` with :func:`reused_message` if the forward pass calls it more than once.
+
+    Raises:
+        UserInputError: The module is reused (every view and the recorder say the same).
+    """
+    calls = call_counts(model, x).get(name, (0, True))[0]
+    if calls > 1:
+        raise UserInputError(reused_message(name, calls))
 
 
 def default_layers(model: nn.Module, x: torch.Tensor | None = None) -> list[str]:

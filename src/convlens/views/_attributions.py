@@ -10,6 +10,7 @@ import torch
 
 from convlens.analyze import ATTRIBUTIONS, deletion_insertion, last_conv_layer
 from convlens.core import UserInputError
+from convlens.modelkit import check_single_use
 from convlens.store import Run
 
 from ._common import check_layer, pct
@@ -49,6 +50,8 @@ def attributions(
         cls = insp.class_index(run, target, int(probs.argmax()))
         # the default Grad-CAM layer: the last convolution whose map is at least 7×7 here
         used_layer = (layer or last_conv_layer(model, x)) if method == "gradcam" else None
+        if used_layer:  # the same refusal as the feature maps and the recorder
+            check_single_use(model, x, used_layer)
         est = ATTRIBUTIONS.get(method)(model, layer=used_layer)
         signed = np.asarray(est.attribute(x, cls), np.float32)
         mag = np.maximum(signed, 0) if method == "gradcam" else np.abs(signed)
