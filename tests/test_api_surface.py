@@ -20,6 +20,7 @@ def test_top_level_surface() -> None:
         "__version__",
         "list_runs",
         "resolve_layers",
+        "show",
     }
     for name in convlens.__all__:
         assert hasattr(convlens, name)

@@ -28,6 +28,7 @@ _EXPORTS = {
     "ConvLensError": "convlens.core",
     "RunFormatError": "convlens.core",
     "UserInputError": "convlens.core",
+    "show": "convlens._show",
 }
 
 __all__ = [
@@ -41,9 +42,11 @@ __all__ = [
     "__version__",
     "list_runs",
     "resolve_layers",
+    "show",
 ]
 
 if TYPE_CHECKING:
+    from convlens._show import show
     from convlens.core import ConvLensError, RunFormatError, UserInputError
     from convlens.record import Capture, Recorder, resolve_layers
     from convlens.store import Run, RunWriter, list_runs

@@ -277,6 +277,12 @@ class Run:
         """Check every listed artifact's sha256; returns the problems found (empty = intact)."""
         return [str(p) for p in self.problems()]
 
+    def _repr_html_(self) -> str:
+        """The run in a notebook cell: key figures and the last frame (``media/last_frame.png``)."""
+        from ._html import run_html
+
+        return run_html(self)
+
 
 def list_runs(runs_dir: str | os.PathLike[str]) -> list[Run]:
     """Every readable run directly under ``runs_dir``, newest first."""
