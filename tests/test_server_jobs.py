@@ -80,6 +80,34 @@ def test_the_graph_job_reports_progress_then_the_graph_answers(
     assert client.get("/api/runs/fixture/graph", params={"epoch": 2}).json()["epoch"] == 2
 
 
+def test_the_graph_jobs_progress_rises_with_the_real_steps_of_the_layout(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heard: list[tuple[float, str]] = []
+    report = Job.report
+
+    def recording(self: Job, progress: float, message: str) -> None:
+        heard.append((progress, message))
+        report(self, progress, message)
+
+    monkeypatch.setattr(Job, "report", recording)
+    job = client.post("/api/runs/fixture/graph/job", params={"epoch": 1}).json()
+    assert _wait(client, job["id"])["state"] == "done"
+    messages = [m for _, m in heard]
+    steps = [
+        "importance",
+        "laying out and bundling",
+        "writing the graph file",
+        "drawing the picture",
+    ]
+    assert all(s in messages for s in steps), messages  # graph_run's own steps, not a clock
+    at = [heard[messages.index(s)][0] for s in steps]
+    assert at == sorted(at) and len(set(at)) == len(at), heard  # each step further along
+    assert at[0] > 0 and at[-1] < 1
+    progress = [p for p, _ in heard]
+    assert progress == sorted(progress), heard  # never goes back
+
+
 def test_a_projection_job_keeps_its_answer_for_the_view(client: TestClient) -> None:
     q = {"layer": "fc", "method": "pca", "max_points": 12}
     job = client.post("/api/runs/fixture/projection/job", params=q).json()

@@ -7,6 +7,7 @@ from pathlib import Path
 from convlens.core import DataOptions, EmbedOptions, RecordOptions, TrainOptions, VideoOptions
 
 from ._embed import embed_run
+from ._graph import graph_run
 from ._train import EpochCallback, train
 from ._video import make_video
 
@@ -31,9 +32,11 @@ def demo(
     on_epoch: EpochCallback | None = None,
     video: VideoOptions | None = None,
 ) -> dict[str, Path]:
-    """Generate sketches, train the paper's CNN, record two layers, embed them, make the video.
+    """Generate sketches, train the paper's CNN, record two layers, embed them, make the video,
+    and lay out the network graph of the last epoch, so no step of the web tour waits on a cold
+    computation (the tour's projection, PCA of a recorded layer, reads what was recorded).
 
-    Returns the run folder and the media files.
+    Returns the run folder, the media files and the graph file (``graph``).
     """
     options = (
         DEMO_TRAIN if epochs is None else TrainOptions(**{**DEMO_TRAIN.__dict__, "epochs": epochs})
@@ -42,4 +45,5 @@ def demo(
     embed = EmbedOptions()
     embed_run(run, embed)
     files = make_video(run, video or VideoOptions(), layers=list(DEMO_RECORD.layers), embed=embed)
-    return {"run": run, **files}
+    graph = graph_run(run).path  # the tour's Network step: stored, answered at once
+    return {"run": run, **files, "graph": graph}

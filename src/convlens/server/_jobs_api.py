@@ -104,9 +104,8 @@ def start_projection(
 def start_graph(jobs: JobRegistry, catalogue: RunCatalogue, run: Run, epoch: int | None) -> Job:
     epoch = catalogue.epoch(run, epoch)
 
-    def work(job: Job) -> int:
-        with ticking(job, 20.0, 0.05, 0.95):
-            views.graph_info(catalogue, run, epoch, report=job.report)
+    def work(job: Job) -> int:  # progress comes from graph_run's own steps
+        views.graph_info(catalogue, run, epoch, report=job.report)
         return epoch
 
     return jobs.start("graph", graph_key(run, epoch), work)

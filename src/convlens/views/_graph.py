@@ -17,8 +17,9 @@ def ensure_graph(
 ) -> tuple[int, dict[str, Any]]:
     """The stored graph's epoch and description, laying the graph out first when needed.
 
-    ``report(progress, message)`` hears how far it is; it may raise to stop the work before
-    anything is written (the graph file and its picture are written together at the end).
+    ``report(progress, message)`` hears how far it is (``graph_run``'s steps: importance,
+    layout, file, picture); it may raise to stop the work before anything is written (the
+    graph file and its picture are written together at the end).
     """
     from convlens.pipelines import graph_path, graph_run  # lays out a model: torch loads here
 
@@ -30,8 +31,12 @@ def ensure_graph(
         with catalogue.writing(run):
             got = Run.open(run.path).arrays(graph_path(epoch))  # made while this one waited?
             if got is None:
-                say(0.05, "measuring importance, laying out and bundling the graph")
-                graph_run(run.path, epoch=epoch)
+                say(0.05, "loading the model")
+
+                def step(what: str, done: float) -> None:  # graph_run's real steps
+                    say(0.05 + 0.94 * done, what)
+
+                graph_run(run.path, epoch=epoch, on_progress=step)
                 got = Run.open(run.path).arrays(graph_path(epoch))
     if got is None:  # pragma: no cover - graph_run always writes it
         raise RuntimeError("the graph was not stored")
