@@ -117,3 +117,81 @@ def test_a_clicked_map_shows_the_probes_that_excite_it(page, served, api):
     sources = images.evaluate_all("imgs => imgs.map(i => i.getAttribute('src'))")
     shown = [int(re.search(r"probe/(\d+)\.png", s).group(1)) for s in sources]
     assert shown == want["indices"]
+
+
+_PAINTED = """cells => cells.map(cell => {
+  const c = cell.querySelector('canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let opaque = true, lo = 765, hi = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] === 0) opaque = false;
+    const v = d[i] + d[i + 1] + d[i + 2];
+    lo = Math.min(lo, v); hi = Math.max(hi, v);
+  }
+  return { channel: Number(cell.dataset.channel), opaque, varied: hi > lo };
+})"""
+
+
+def _blank_maps(page) -> list[int]:
+    """Channels whose canvas was never painted (a fresh canvas is transparent, a map is opaque)."""
+    cells = page.get_by_test_id("fmap-cell").evaluate_all(_PAINTED)
+    return [c["channel"] for c in cells if not c["opaque"]]
+
+
+def _varied_maps(page) -> int:
+    return sum(c["varied"] for c in page.get_by_test_id("fmap-cell").evaluate_all(_PAINTED))
+
+
+def test_switching_pictures_in_kmeans_order_leaves_no_map_blank(page, served, tmp_path):
+    from PIL import Image
+    from skimage import data
+
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(photo)
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv2&image=probe:0&order=kmeans")
+    expect(page.get_by_test_id("fmap-group").first).to_be_visible()
+    until(page, lambda: _blank_maps(page) == [], "every map of probe:0 drawn")
+    for pick in ("probe:1", "probe:2", "upload"):
+        order = _channels(page)
+        with page.expect_response(_is_featuremaps("kmeans")):
+            if pick == "upload":
+                page.get_by_test_id("image-upload").set_input_files(photo)
+            else:
+                page.locator(f'[data-testid="probe-thumb"][data-index="{pick[-1]}"]').click()
+        expect(page.locator("[data-state]").first).to_have_attribute("data-state", "ready")
+        until(page, lambda old=order: _channels(page) != old, f"the k-means order of {pick}")
+        until(page, lambda: _blank_maps(page) == [], f"every map of {pick} drawn")
+        expect(page.get_by_test_id("fmap-cell")).to_have_count(64)
+        # a dead filter paints one flat colour; most maps of a picture vary
+        assert _varied_maps(page) >= 32, f"most maps of {pick} drawn flat"
+
+
+def test_a_clicked_map_is_enlarged_with_values_on_hover(page, served):
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv2&image=probe:0")
+    expect(page.get_by_test_id("fmap-big")).to_have_count(0)
+    page.locator('[data-testid="fmap-cell"][data-channel="5"]').click()
+    big = page.get_by_test_id("fmap-big-canvas")
+    expect(big).to_be_visible()
+    box = big.bounding_box()
+    assert box["width"] >= 200 and box["height"] >= 200
+    value = page.get_by_test_id("fmap-big-value")
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    expect(value).to_contain_text(re.compile(r"Row \d+, column \d+: -?\d+\.\d+$"))
+    assert "e" not in value.inner_text().split(":")[-1]
+    # the click still finds the probes that excite the map
+    expect(page.get_by_test_id("top-probes")).to_contain_text("channel 5")
+    page.locator('[data-testid="fmap-cell"][data-channel="7"]').click()
+    expect(page.get_by_test_id("fmap-big")).to_have_attribute("data-channel", "7")
+
+
+def test_output_units_carry_class_names(page, served, api):
+    layers = json_of(api, f"api/runs/{served.run_id}/layers")["layers"]
+    classes = json_of(api, f"api/runs/{served.run_id}")["classes"]
+    last = layers[-1]["name"]
+    open_view(page, f"/explorer?run={served.run_id}&layer={last}&image=probe:0")
+    names = page.get_by_test_id("unit-name")
+    expect(names).to_have_count(len(classes))
+    shown = [t.rsplit(" ", 1)[0] for t in names.all_inner_texts()]
+    assert shown == classes
+    for t in names.all_inner_texts():
+        assert re.fullmatch(r"-?\d+\.\d\d", t.rsplit(" ", 1)[1]), t

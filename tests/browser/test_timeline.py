@@ -75,3 +75,25 @@ def test_a_point_opens_its_panel_with_gradcam(page, served, api):
     expect(cam).to_have_attribute("data-state", "ready")
     canvas = cam.locator("canvas").first
     until(page, lambda: colourful_fraction(canvas.screenshot()) > 0.15, "the Grad-CAM heatmap")
+
+
+def test_wrong_guesses_are_open_circles_not_red_rings(page, served, tmp_path):
+    """The palette's rule (render/_palette.py): a mistake is marked by shape, never by red."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    open_view(page, f"/timeline?run={served.run_id}&layer=conv2&color=true")
+    canvas = page.get_by_test_id("timeline-canvas")
+    until(page, lambda: shows_points(canvas.screenshot()), "points on the canvas")
+    note = page.get_by_test_id("mistake-note")
+    expect(note).to_contain_text("open circle")
+    expect(note).not_to_contain_text("red")
+    page.screenshot(path=str(tmp_path / "timeline.png"))  # kept in pytest's basetemp to look at
+    px = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")).astype(int)
+    r, g, b = px[..., 0], px[..., 1], px[..., 2]
+    old_ring = (abs(r - 220) < 12) & (abs(g - 60) < 12) & (abs(b - 60) < 12)
+    assert old_ring.mean() < 0.0005, "red wrong-guess rings still drawn"
+    ink = (abs(r - 34) < 14) & (abs(g - 34) < 14) & (abs(b - 34) < 14)
+    assert ink.sum() > 20, "no dark outlines around the wrong guesses"

@@ -2,10 +2,20 @@ export function pct(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined || !Number.isFinite(v) ? "–" : `${(v * 100).toFixed(digits)}%`;
 }
 
+/**
+ * A plain decimal, never scientific notation: `digits` decimals, or more for a small value so
+ * that two significant digits show (0.00048, not 4.81e-4 nor 0.000); below 1e-6 it reads "0";
+ * large values get thousands separators (123,456).
+ */
 export function num(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
+  if (a >= 1e5) return Math.round(v).toLocaleString("en-US");
+  if (a !== 0 && a < 10 ** -digits) {
+    if (a < 1e-6) return v < 0 ? "-0" : "0";
+    const d = Math.min(7, Math.max(digits, 1 - Math.floor(Math.log10(a))));
+    return v.toFixed(d);
+  }
   return v.toFixed(digits);
 }
 

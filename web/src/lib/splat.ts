@@ -10,6 +10,8 @@
  * [p * stride, p * stride + counts[p]) of offs (dy * width + dx), dx, dy and wts (0..256).
  * `reach` bounds every pixel's distance from the centre pixel.
  */
+import { MISTAKE_INK } from "./colors";
+
 interface StampSet {
   offs: Int32Array;
   dx: Int16Array;
@@ -34,7 +36,7 @@ export interface SplatFrame {
   near: number;
   size: number; // device px
   opacity: number;
-  ring: number; // extra device px of red ring under wrong guesses, 0 for none
+  ring: number; // extra device px of the dark outline under wrong guesses, 0 for none
   highlight: number[];
   highlightSize: number;
   inner: number; // highlight: inner disc diameter / outer
@@ -42,7 +44,9 @@ export interface SplatFrame {
 
 // little-endian RGBA words as int32
 const WHITE = -1;
-const RING = 0xff3c3cdc | 0; // rgb(220, 60, 60)
+// a wrong guess: an open circle, a MISTAKE_INK outline under the point and a white hole on it
+const RING = (0xff000000 | (MISTAKE_INK[2] << 16) | (MISTAKE_INK[1] << 8) | MISTAKE_INK[0]) | 0;
+const HOLE = 0.45; // the hole's share of the diameter (timelineGl's HOLE)
 const OUTLINE = 0xff111111 | 0;
 
 export class Splatter {
@@ -84,6 +88,7 @@ export class Splatter {
     const cbase = fr.near * n;
     if (fr.ring > 0) this.pass(fr, this.stampSet(fr.size + fr.ring, 1), RING, true);
     this.pass(fr, this.stampSet(fr.size, fr.opacity), 0, false);
+    if (fr.ring > 0) this.pass(fr, this.stampSet(fr.size * HOLE, 1), WHITE, true);
     if (fr.highlight.length) {
       const outer = this.stampSet(fr.highlightSize, 1);
       const inner = this.stampSet(fr.highlightSize * fr.inner, 1);

@@ -5,13 +5,17 @@
 //   floats); a frame binds the two neighbouring epochs as two attributes (buffer offsets, no copy)
 //   and the vertex shader mixes them with a uniform: one draw call, no per-point JavaScript.
 //   Colours are per epoch too ([E, N] RGBA bytes, alpha = "the guess is wrong"), so
-//   predicted-class colouring and the red wrong-guess rings follow the nearest epoch for free.
+//   predicted-class colouring and the wrong-guess marks follow the nearest epoch for free.
+//   A wrong guess is drawn as an open circle (the palette's rule: shape, not red versus green):
+//   a thin dark outline (MISTAKE_INK) under the point and a white hole in its middle, so the
+//   ring keeps the class colour.
 // - "splat" (WebGL on a software rasteriser: SwiftShader, llvmpipe): the same frame is stamped on
 //   the CPU (lib/splat.ts) and drawn as one textured quad. A software GPU pipeline spends about a
 //   microsecond on every point primitive; stamping costs a few nanoseconds a pixel, so this is two
 //   to three times faster there (50,000 points: about 4 ms a frame).
 import createREGL from "regl";
 import type { Regl, DrawCommand, Buffer as ReglBuffer, AttributeConfig, Texture2D } from "regl";
+import { MISTAKE_INK } from "./colors";
 import { Splatter } from "./splat";
 
 export interface View {
@@ -31,7 +35,7 @@ export interface FrameOptions {
   view: [number, number, number, number];
   /** Point diameter, device px. */
   size: number;
-  /** Extra diameter of the red ring under wrong guesses, device px (0: no rings). */
+  /** Extra diameter of the dark outline under wrong guesses, device px (0: no marks). */
   ring: number;
   /** Points drawn on top with a dark outline (hovered, selected). */
   highlight: number[];
@@ -47,15 +51,19 @@ interface Props {
   f: number; // mix factor between p0 and p1
   view: number[];
   size: number; // device pixels
-  mode: number; // 0 points, 1 wrong-guess rings, 2 highlight
+  mode: number; // 0 points, 1 wrong-guess outline, 2 highlight, 3 wrong-guess hole
   first: number;
   count: number;
   inner: number; // highlight: the inner disc's share of the diameter
 }
 
 const OPACITY = 0.85;
+/** The hole of a wrong guess's open circle, as a share of the point's diameter. */
+export const HOLE = 0.45;
+const MISTAKE = MISTAKE_INK.map((v) => (v / 255).toFixed(4)).join(", ");
 
 const VERT = `
+#define MISTAKE vec3(${MISTAKE})
 precision highp float;
 attribute vec2 a0;
 attribute vec2 a1;
@@ -70,9 +78,9 @@ void main() {
   gl_Position = vec4(p * view.xy + view.zw, 0.0, 1.0);
   gl_PointSize = size;
   vColor = vec4(color.rgb, 1.0);
-  if (mode == 1.0) {
-    // rings: only the wrong guesses, a red disc drawn under the point
-    vColor = vec4(0.863, 0.235, 0.235, 1.0);
+  if (mode == 1.0 || mode == 3.0) {
+    // only the wrong guesses: a dark disc under the point (outline), a white one on it (hole)
+    vColor = mode == 1.0 ? vec4(MISTAKE, 1.0) : vec4(1.0, 1.0, 1.0, 1.0);
     if (color.a < 0.5) {
       gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
       gl_PointSize = 1.0;
@@ -252,6 +260,7 @@ export class TimelineRenderer {
     const batch: Props[] = [];
     if (opts.ring > 0) batch.push({ ...base, size: opts.size + opts.ring, mode: 1, first: 0, count: n });
     batch.push({ ...base, size: opts.size, mode: 0, first: 0, count: n });
+    if (opts.ring > 0) batch.push({ ...base, size: opts.size * HOLE, mode: 3, first: 0, count: n });
     for (const i of opts.highlight) {
       if (i >= 0 && i < n) batch.push({ ...base, size: opts.highlightSize, mode: 2, first: i, count: 1, inner: opts.inner });
     }
