@@ -243,3 +243,20 @@ def test_a_reused_module_is_refused_by_the_attributions_view_as_by_the_recorder(
     with pytest.raises(UserInputError) as err:
         views.attributions(insp, run, epoch=None, image="probe:0", method="gradcam", layer="act")
     assert str(err.value) == reused_message("act", 2)
+
+
+def test_an_upload_is_told_which_kinds_the_network_knows_and_a_weak_answer_is_called_weak(
+    snap: tuple[Inspector, Run],
+) -> None:
+    insp, run = snap
+    buf = io.BytesIO()
+    Image.fromarray(np.full((12, 12, 3), 200, np.uint8)).save(buf, format="PNG")
+    up = insp.add_upload(buf.getvalue())
+    mine = views.featuremaps(insp, run, epoch=None, layer="conv", image=f"upload:{up.id}")
+    probe = views.featuremaps(insp, run, epoch=None, layer="conv", image="probe:0")
+    assert "knows only 3 kinds of picture (cat, dog, owl)" in mine["explanation"]
+    assert "knows only" not in probe["explanation"]
+    for answer in (mine, probe):
+        weak = max(answer["probabilities"]) < 0.5
+        assert ("weak answer" in answer["explanation"]) == weak
+        assert "e-" not in answer["explanation"]

@@ -83,7 +83,14 @@ def featuremaps(
         "probabilities": [float(p) for p in probs],
         "predicted": int(probs.argmax()),
         "explanation": featuremaps_text(
-            run, layer, type(module).__name__, maps, stats, order, probs
+            run,
+            layer,
+            type(module).__name__,
+            maps,
+            stats,
+            order,
+            probs,
+            upload=image.startswith("upload:"),
         ),
     }
 
@@ -199,6 +206,8 @@ def featuremaps_text(
     stats: dict[str, float],
     order: str,
     probs: np.ndarray,
+    *,
+    upload: bool = False,
 ) -> str:
     c = maps.shape[0]
     dead = int((maps.reshape(c, -1).max(axis=1) <= 0).sum())
@@ -210,12 +219,31 @@ def featuremaps_text(
     }.get(order, "")
     s = (
         f"These are the {c} maps that layer {layer} makes from this picture, {how}. "
-        "Bright means the layer found its pattern there."
+        "Red means the layer found its pattern there, blue the opposite, white nothing."
     )
     if dead:
-        s += f" {dead} of them stay dark for this picture."
-    s += f" The network says: {guess}, {pct(float(np.max(probs)))} sure."
+        s += f" {dead} of them find nothing in this picture: no red at all."
+    top = float(np.max(probs))
+    s += f" The network says: {guess}, {pct(top)} sure."
+    if top < WEAK_ANSWER:
+        s += " That is a weak answer: the network is not sure."
+    if upload:
+        s += " " + known_kinds_sentence(run.classes)
     return s
+
+
+WEAK_ANSWER = 0.5
+"""Below this probability the top answer is called weak."""
+
+
+def known_kinds_sentence(classes: Sequence[str]) -> str:
+    """Says that the network can only answer with the kinds it was trained on."""
+    n = len(classes)
+    names = ", ".join(classes[:8]) + (f" and {n - 8} more" if n > 8 else "")
+    return (
+        f"Keep in mind: this network knows only {n} kinds of picture ({names}). It must pick "
+        "one of them, whatever your picture shows."
+    )
 
 
 def weights_text(layer: str, kind: str, shape: Sequence[int], arr: np.ndarray) -> str:
