@@ -260,3 +260,30 @@ def test_an_upload_is_told_which_kinds_the_network_knows_and_a_weak_answer_is_ca
         weak = max(answer["probabilities"]) < 0.5
         assert ("weak answer" in answer["explanation"]) == weak
         assert "e-" not in answer["explanation"]
+
+
+def test_a_snapshot_of_two_kinds_still_gets_a_timeline_and_class_gradients(
+    tmp_path: Path,
+) -> None:
+    """Six pictures of two kinds for a five-class model (like an ImageNet model on two photos):
+    too few for the aligned embedding's neighbourhoods and for three probe classes. The
+    timeline falls back to PCA; class gradients take the other two classes from the answers."""
+    run = _snapshot(tmp_path, ["cat", "dog", "owl", "fox", "elk"], ["cat", "dog"])
+    insp = Inspector(tmp_path / "runs")
+    tl = views.timeline(insp, run, "fc")
+    assert tl["method"] == "pca" and tl["coords"].shape == (1, 6, 2)
+    cg = views.classgrads(insp, run, epoch=None, layer="conv", reference="cat")
+    names = [g["name"] for g in cg["groups"]]
+    assert names[0] == "cat" and len(set(names)) == 3 and "cat" not in names[1:]
+    assert all(g["n_images"] == 3 for g in cg["groups"])
+    assert "only 2 kinds" in cg["explanation"]
+    probs = softmax_of_run(run)[:3].mean(axis=0)
+    probs[0] = np.nan
+    assert run.classes.index(names[1]) == int(np.nanargmax(probs))
+    assert run.classes.index(names[2]) == int(np.nanargmin(probs))
+
+
+def softmax_of_run(run: Run) -> np.ndarray:
+    logits = run.outputs(run.epochs[-1])["logits"].astype(np.float64)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)

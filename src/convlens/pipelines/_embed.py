@@ -32,7 +32,9 @@ def embed_layer(run: Run, layer: str, options: EmbedOptions) -> tuple[np.ndarray
     )
     est = make_embedder(options.method, **kwargs).fit(list(X))
     Y = np.asarray(est.embedding_, dtype=np.float32)
-    quality = embedding_quality(list(X), Y, n_neighbors=min(10, X.shape[1] - 2))
+    # the neighbourhood scores need 2k + 1 points: k = 10, less for a small probe set
+    k = min(10, (X.shape[1] - 1) // 2)
+    quality = embedding_quality(list(X), Y, n_neighbors=k) if k >= 1 else {}
     info = {
         "method": options.method,
         "params": est.params_,

@@ -39,10 +39,10 @@ def classgrads(
     probs = _probe_probs(insp, run, loaded)
     labels, by_answer = _groups(insp.probe(run)["labels"], probs)
     present = [int(c) for c in np.unique(labels) if c >= 0]
-    if len(present) < 3:
+    few = len(present) < 3  # e.g. a snapshot of an ImageNet model on two photos
+    if few and probs.shape[1] < 3:
         raise UnavailableError(
-            "class gradients compare three classes, and the probe set holds pictures of "
-            f"{len(present)}: record a probe set with at least three kinds of picture"
+            f"class gradients compare three classes, and this model has {probs.shape[1]}"
         )
     ref = insp.class_index(run, reference, int(np.bincount(labels[labels >= 0]).argmax()))
     if ref not in present:
@@ -51,10 +51,14 @@ def classgrads(
             f"the probe set has no pictures of class {run.classes[ref]}: pick one it holds "
             f"({names}{' ...' if len(present) > 20 else ''})"
         )
-    similar, dissimilar = pick_classes(probs, labels, ref, present)
+    if few:
+        similar, dissimilar = pick_by_answers(probs[labels == ref], ref)
+    else:
+        similar, dissimilar = pick_classes(probs, labels, ref, present)
     groups = []
     for role, c in (("reference", ref), ("similar", similar), ("dissimilar", dissimilar)):
-        idx = np.flatnonzero(labels == c)[:max_images]
+        # too few kinds in the probe set: every class's score is taken on the reference pictures
+        idx = np.flatnonzero(labels == (ref if few else c))[:max_images]
         if len(idx) == 0:
             raise UnavailableError(
                 f"the probe set has no images of class {run.classes[c]}: pick another reference"
@@ -75,7 +79,8 @@ def classgrads(
         "layer": layer,
         "epoch": loaded.epoch,
         "groups": groups,
-        "explanation": classgrads_text(layer, type(module).__name__, groups, by_answer),
+        "explanation": classgrads_text(layer, type(module).__name__, groups, by_answer)
+        + (_FEW.format(n=len(present), ref=run.classes[ref]) if few else ""),
     }
 
 
@@ -86,6 +91,20 @@ def _groups(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, bool]:
     if (labels >= 0).any():
         return labels, False
     return probs.argmax(1).astype(np.int64), True
+
+
+_FEW = (
+    " The probe set holds pictures of only {n} kinds, so the other two classes are the "
+    "network's most and least likely answers for the {ref} pictures, and all three use them."
+)
+
+
+def pick_by_answers(probs: np.ndarray, ref: int) -> tuple[int, int]:
+    """The similar and dissimilar class for ``ref`` from the answers on its own pictures: the
+    most and the least probable other class (any number of classes, no other pictures needed)."""
+    mean = probs.mean(axis=0).copy()
+    mean[ref] = np.nan
+    return int(np.nanargmax(mean)), int(np.nanargmin(mean))
 
 
 def pick_classes(

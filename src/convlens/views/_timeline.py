@@ -14,6 +14,13 @@ from convlens.store import Run, open_for_update
 from ._common import finite, pct, softmax, to_unit
 
 
+def _options_for(n_probe: int) -> EmbedOptions:
+    """The aligned embedding, or PCA for a probe set too small for its neighbourhoods (a
+    snapshot of a few pictures): the timeline then still shows every picture."""
+    default = EmbedOptions()
+    return default if n_probe >= default.n_neighbors + 2 else EmbedOptions(method="pca")
+
+
 def timeline(catalogue: RunCatalogue, run: Run, layer: str | None) -> dict[str, Any]:
     """Every epoch's 2-D embedding of ``layer`` (default: the last recorded), made and stored
     on first use, with labels, predictions and metrics."""
@@ -23,7 +30,9 @@ def timeline(catalogue: RunCatalogue, run: Run, layer: str | None) -> dict[str, 
     got = run.embedding(layer)
     if got is None or got[1].get("epochs") != run.epochs:
         with catalogue.writing(run):
-            coords, info = embed_layer(run, layer, EmbedOptions())
+            coords, info = embed_layer(
+                run, layer, _options_for(len(catalogue.probe(run)["labels"]))
+            )
             with contextlib.suppress(OSError):  # a read-only run folder is still viewable
                 open_for_update(run.path).write_embedding(layer, coords, info)
     else:
