@@ -340,3 +340,30 @@ def test_verify_reports_every_mismatch_and_repairs_what_can_be_recomputed(
     assert main(["verify", str(run_dir), "--repair"]) == 1
     out = capsys.readouterr().out
     assert "checkpoints/0001.safetensors: checksum differs" in out and "--resume" in out
+
+
+def test_a_train_killed_after_its_last_epoch_says_so_and_resume_completes_it(
+    tmp_path: Path,
+) -> None:
+    """Killed after the last epoch was listed but before "complete": the run reads as
+    ``interrupted`` (its writer is dead), and ``train --resume`` with the same epoch count
+    marks it complete after checking it, without training again."""
+    with _kill_after_write(None) as census:
+        _train_run(tmp_path / "ref", epochs=1)
+    assert census[-1] == "manifest.json"  # the last write marks the run complete
+    out = tmp_path / "killed"
+    with _kill_after_write(len(census) - 2), pytest.raises(_Killed):
+        _train_run(out, epochs=1)
+    run = Run.open(out / "victim")
+    assert run.epochs == [1] and run.manifest.status == "recording"
+    assert run.status == "recording"  # its writer (this process) is alive
+    note = out / "victim" / ".writer.json"
+    note.write_text(note.read_text().replace(str(os.getpid()), str(_dead_pid())))
+    assert Run.open(run.path).status == "interrupted"
+    checkpoint = (run.path / "checkpoints" / "0001.safetensors").read_bytes()
+
+    assert _train_run(resume=run.path, epochs=1) == run.path
+    done = Run.open(run.path)
+    assert done.status == "complete" and done.epochs == [1] and done.verify() == []
+    assert (run.path / "checkpoints" / "0001.safetensors").read_bytes() == checkpoint
+    assert not note.exists()

@@ -195,3 +195,15 @@ def test_model_input_conversion() -> None:
 def test_not_an_image_error_is_a_user_error() -> None:
     with pytest.raises(NotAnImageError):
         decode_image(b"GIF89a broken")
+
+
+def test_allow_names_every_method_of_a_path(client: TestClient) -> None:
+    """OPTIONS and a 405 list every method the path answers (not the first route's only)."""
+    assert client.options("/api/uploads").status_code == 204
+    assert client.options("/api/uploads").headers["allow"] == "OPTIONS, POST"
+    assert client.options("/api/methods").headers["allow"] == "GET, OPTIONS"
+    for method in ("GET", "PUT", "DELETE"):
+        response = client.request(method, "/api/uploads")
+        assert response.status_code == 405, method
+        assert response.headers["allow"] == "OPTIONS, POST"
+        assert "POST" in response.json()["detail"]

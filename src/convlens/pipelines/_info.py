@@ -20,7 +20,10 @@ def run_summary(run_dir: str | Path) -> str:
     """Dataset, model, layers, epochs, accuracy and artefacts of a run, as text."""
     run = Run.open(run_dir)
     m = run.manifest
-    lines = [f"run        {m.run_id}  ({m.status}, created {m.created})", f"folder     {run.path}"]
+    lines = [
+        f"run        {m.run_id}  ({run.status}, created {m.created})",
+        f"folder     {run.path}",
+    ]
     ds = m.dataset
     if ds:
         lines.append(

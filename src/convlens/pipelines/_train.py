@@ -174,6 +174,20 @@ def _restore_probe(run_dir: str | Path, pr: dict[str, Any]) -> None:
         )
 
 
+def _finish_after_last_epoch(run_dir: str | Path) -> Path | None:
+    """A run killed after its last epoch and before it was marked complete: check, then mark it.
+
+    Returns ``None`` when the check dropped damaged epochs or the probe set is missing: then
+    the caller trains again from what is intact.
+    """
+    before = Run.open(run_dir).epochs
+    writer = RunWriter.resume(run_dir)
+    if writer.needs_probe or writer.epochs != before:
+        return None
+    writer.finish()
+    return writer.path
+
+
 def train(
     data: DataOptions,
     options: TrainOptions,
@@ -202,6 +216,11 @@ def train(
         )
         record = options_from_json(RecordOptions, cfg.get("record", {}))
         start_epoch = run.epochs[-1] if run.epochs else 0
+        if start_epoch >= options.epochs and run.manifest.status != "complete":
+            finished = _finish_after_last_epoch(resume)
+            if finished is not None:
+                return finished
+            start_epoch = (Run.open(resume).epochs or [0])[-1]
         if start_epoch >= options.epochs:
             raise UserInputError(
                 f"run {run.run_id} already has {start_epoch} epochs: pass --epochs N with N > "

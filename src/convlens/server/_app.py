@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from convlens.core import (
     ConvLensError,
@@ -80,6 +82,19 @@ def status_of(exc: BaseException) -> int:
     return next((status for t, status in _STATUS if isinstance(exc, t)), 500)
 
 
+def _allow_header(routes: Sequence[BaseRoute], path: str) -> str:
+    """Every method the API answers at ``path`` (for ``Allow``), or "" where no route is.
+
+    Starlette's 405 names only the first route whose path matched (``POST /api/uploads``
+    answered ``Allow: GET, HEAD``), and there is no ``OPTIONS`` answer without CORS.
+    """
+    methods: set[str] = set()
+    for route in routes:
+        if isinstance(route, APIRoute) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods | {"OPTIONS"})) if methods else ""
+
+
 def create_app(
     runs_dir: str | os.PathLike[str] | Inspector, settings: Settings | None = None
 ) -> FastAPI:
@@ -122,6 +137,16 @@ def create_app(
             return JSONResponse({"detail": msg}, status_code=403)
         if needs_origin_check(request.method) and not origin_allowed(request):
             return JSONResponse({"detail": FOREIGN_ORIGIN}, status_code=403)
+        methods = _allow_header(api_routes, request.url.path)
+        if methods and request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": methods})
+        if methods and request.method not in methods.split(", "):
+            # without this, the UI's catch-all mount would answer 404 (or 405 naming GET, HEAD)
+            return JSONResponse(
+                {"detail": f"{request.method} is not answered here; use {methods}"},
+                status_code=405,
+                headers={"Allow": methods},
+            )
         response: Response = await call_next(request)
         if settings.token and request.query_params.get("token") == settings.token:
             response.set_cookie(COOKIE, settings.token, httponly=True, samesite="strict")
@@ -137,9 +162,10 @@ def create_app(
         _graph,
         _jobs_api,
     )
-    for module in modules:
-        app.include_router(module.router)
-    app.include_router(_projection.tour_router)
+    routers = [module.router for module in modules] + [_projection.tour_router]
+    for router in routers:
+        app.include_router(router)
+    api_routes = [route for router in routers for route in router.routes]
 
     static = settings.static_dir or STATIC
     if (static / "index.html").is_file():

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -160,3 +161,27 @@ def remove_stale_temporaries(folder: Path) -> int:
                 p.unlink()
             n += 1
     return n
+
+
+def claim_writer(run_dir: Path) -> None:
+    """Note in ``run_dir`` which process writes it, so readers can tell a killed writer."""
+    from ._layout import WRITER
+
+    write_json_atomic(run_dir / WRITER, {"pid": os.getpid(), "host": socket.gethostname()})
+
+
+def writer_gone(run_dir: Path) -> bool:
+    """Whether the process that marked ``run_dir`` as recording has died on this machine.
+
+    ``False`` when it cannot be told (no note — an older ConvLens —, another machine).
+    """
+    from ._layout import WRITER
+
+    try:
+        note = json.loads((run_dir / WRITER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    pid = note.get("pid") if isinstance(note, dict) else None
+    if not isinstance(pid, int) or note.get("host") != socket.gethostname():
+        return False
+    return not _alive(pid)

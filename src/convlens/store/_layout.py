@@ -15,6 +15,8 @@ SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 PROBE = "probe/probe.safetensors"
 PROBE_SOURCES = "probe/sources.json"
 CONFIG = "config.json"
+# who is writing a "recording" run ({"pid", "host"}); removed by finish(); not an artifact
+WRITER = ".writer.json"
 # What training writes (config, probe set, epochs, checkpoints); everything else is derived
 # from it (embeddings, importance, pruning, graph, media) and can be computed again.
 TRAINING_FOLDERS = ("probe", "epochs", "checkpoints")

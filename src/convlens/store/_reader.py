@@ -29,6 +29,7 @@ from safetensors.numpy import load as _st_load
 
 from convlens.core import NotFoundError, RunFormatError, UnavailableError, UserInputError
 
+from ._atomic import writer_gone
 from ._layout import PROBE, derived_path, epoch_dir_name, is_derived, layer_key
 from ._manifest import MANIFEST, Artifact, EpochEntry, Manifest, parse_manifest
 
@@ -113,6 +114,17 @@ class Run:
     @property
     def run_id(self) -> str:
         return self.manifest.run_id
+
+    @property
+    def status(self) -> str:
+        """The manifest's status, but ``interrupted`` for a ``recording`` run whose writer died.
+
+        A writer killed after its last epoch and before :meth:`RunWriter.finish` leaves the
+        manifest saying ``recording``; its note (``.writer.json``) tells a dead process apart
+        from one still training (only on the machine that wrote it).
+        """
+        status = self.manifest.status
+        return "interrupted" if status == "recording" and writer_gone(self.path) else status
 
     @property
     def epochs(self) -> list[int]:

@@ -25,6 +25,7 @@ from convlens.core import RunFormatError, UserInputError
 
 from ._atomic import (
     TMP_PREFIX,
+    claim_writer,
     is_stale_temporary,
     remove_stale_temporaries,
     temporary_prefix,
@@ -36,6 +37,7 @@ from ._layout import (
     PROBE,
     PROBE_SOURCES,
     SAFE_ID,
+    WRITER,
     derived_path,
     encode,
     epoch_dir_name,
@@ -118,6 +120,7 @@ class RunWriter:
         staging.mkdir()
         try:
             w = cls(staging, manifest)
+            claim_writer(staging)
             sha = write_json_atomic(staging / CONFIG, dict(config))
             w._add_artifact(CONFIG, sha)
             w._commit()
@@ -188,6 +191,7 @@ class RunWriter:
             if f"checkpoints/{c.name}" not in listed_files:
                 c.unlink()
         w._manifest["status"] = "recording"
+        claim_writer(p)
         w._commit()
         return w
 
@@ -390,6 +394,7 @@ class RunWriter:
             )
         self._manifest["status"] = status
         self._commit()
+        (self.path / WRITER).unlink(missing_ok=True)
 
 
 def derived_or_media(rel: str) -> str:

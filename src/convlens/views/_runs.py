@@ -20,7 +20,7 @@ def run_card(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
     last = None if acc is None or not len(acc) or not np.isfinite(acc[-1]) else float(acc[-1])
     return {
         "id": run.run_id,
-        "status": m.status,
+        "status": run.status,
         "created": m.created,
         "dataset": str(m.dataset.get("name", "")),
         "model": str(m.model.get("name") or m.model.get("class") or ""),
@@ -61,6 +61,8 @@ def run_text(summary: dict[str, Any]) -> str:
     )
     if acc is not None:
         s += f" At the end it got {pct(acc)} of new pictures right."
-    if summary["status"] == "running":
+    if summary["status"] == "recording":
         s += " It is still training, so this page updates by itself."
+    elif summary["status"] == "interrupted":
+        s += " Its training was stopped before the end, so it may hold fewer rounds than planned."
     return s
