@@ -111,7 +111,8 @@ def test_every_endpoint_answers_bad_input_with_4xx(client: TestClient) -> None:
             404,
             "upload the image again",
         ),
-        ("/api/runs/fixture/featuremaps", {"layer": "conv", "image": "x"}, 400, "probe:N"),
+        ("/api/runs/fixture/featuremaps", {"layer": "conv", "image": "x"}, 422, "probe:N"),
+        ("/api/runs/fixture/featuremaps", {"epoch": 1}, 422, "layer: Field required"),
     ],
 )
 def test_errors_name_what_exists(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -82,6 +83,26 @@ def status_of(exc: BaseException) -> int:
     return next((status for t, status in _STATUS if isinstance(exc, t)), 500)
 
 
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, as one line that names the parameter and what it accepts."""
+    problems = exc.errors() if isinstance(exc, RequestValidationError) else []
+    if not problems:
+        return JSONResponse({"detail": "the request is not valid"}, status_code=422)
+    first = problems[0]
+    name = str(first.get("loc", ("", "?"))[-1])
+    msg = first.get("msg", "not valid")
+    if first.get("type") == "string_pattern_mismatch":
+        msg = f"'{str(first.get('input'))[:60]}' is not in the accepted form"
+    hint = ""
+    for param in getattr(
+        getattr(request.scope.get("route"), "dependant", None), "query_params", []
+    ):
+        if param.name == name and param.field_info.description:
+            hint = f" ({param.field_info.description})"
+    more = f"; and {len(problems) - 1} more" if len(problems) > 1 else ""
+    return JSONResponse({"detail": f"{name}: {msg}{hint}{more}"}, status_code=422)
+
+
 def _allow_header(routes: Sequence[BaseRoute], path: str) -> str:
     """Every method the API answers at ``path`` (for ``Allow``), or "" where no route is.
 
@@ -124,6 +145,7 @@ def create_app(
 
     for exc_type, status in _STATUS:
         app.add_exception_handler(exc_type, _error(status))
+    app.add_exception_handler(RequestValidationError, _invalid)
 
     @app.middleware("http")
     async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]

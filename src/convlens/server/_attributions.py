@@ -10,6 +10,7 @@ from convlens import views
 
 from ._deps import InspectorDep, RunDep
 from ._errors import errors
+from ._params import ImageRef
 from ._schemas import Attribution, Method, encode
 
 router = APIRouter(tags=["attributions"])
@@ -27,7 +28,7 @@ def methods() -> list[dict]:
 def attributions(
     insp: InspectorDep,
     run: RunDep,
-    image: Annotated[str, Query(max_length=100)] = "probe:0",
+    image: ImageRef = "probe:0",
     method: Annotated[str, Query(max_length=40)] = "gradcam",
     target: Annotated[str | None, Query(max_length=100)] = None,
     layer: Annotated[str | None, Query(max_length=200)] = None,

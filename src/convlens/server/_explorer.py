@@ -12,6 +12,7 @@ from convlens.views import downsized_png
 from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
 from ._deps import InspectorDep, RunDep
 from ._errors import PNG, errors
+from ._params import ImageRef
 from ._schemas import FeatureMaps, Layers, TopProbes, UploadInfo, Weights, encode
 from ._uploads import UPLOAD_BODY, receive_upload
 
@@ -19,7 +20,6 @@ router = APIRouter(tags=["explorer"])
 
 Epoch = Annotated[int | None, Query(ge=0, description="default: the last checkpoint")]
 Layer = Annotated[str, Query(max_length=200)]
-ImageRef = Annotated[str, Query(max_length=100, description="probe:N or upload:ID")]
 
 
 @router.post(

@@ -1215,6 +1215,7 @@ export interface operations {
     attributions_api_runs__run__attributions_get: {
         parameters: {
             query?: {
+                /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
                 method?: string;
                 target?: string | null;
@@ -1371,7 +1372,7 @@ export interface operations {
         parameters: {
             query: {
                 layer: string;
-                /** @description probe:N or upload:ID */
+                /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
                 /** @description default: the last checkpoint */
                 epoch?: number | null;
@@ -1732,7 +1733,7 @@ export interface operations {
     model_input_png_api_runs__run__input_png_get: {
         parameters: {
             query?: {
-                /** @description probe:N or upload:ID */
+                /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
             };
             header?: never;
