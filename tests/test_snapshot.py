@@ -7,29 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from convlens.core import InputContract, UserInputError
 from convlens.data import normalize
 from convlens.pipelines import snapshot
 from convlens.store import Run
-from convlens.testing import TinyConvNet
+from convlens.testing import TinyConvNet, picture_folder
 
 GREY8 = InputContract(size=(8, 8), channels=1, resize="stretch", mean=(0.5,), std=(0.25,))
 
 
-def _folder(root: Path, classes: list[str], n: int = 3) -> Path:
-    rng = np.random.default_rng(0)
-    for c in classes:
-        (root / c).mkdir(parents=True)
-        for i in range(n):
-            pic = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
-            Image.fromarray(pic).save(root / c / f"{i}.png")
-    return root
-
-
 def test_snapshot_of_a_module_records_one_epoch_with_the_contract(tmp_path: Path) -> None:
-    data = _folder(tmp_path / "pics", ["cat", "dog", "owl"])
+    data = picture_folder(tmp_path / "pics", ["cat", "dog", "owl"])
     model = TinyConvNet()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     model.train()
@@ -60,12 +49,12 @@ def test_snapshot_of_a_module_records_one_epoch_with_the_contract(tmp_path: Path
 
 
 def test_flat_folder_and_folder_names_that_are_not_classes(tmp_path: Path) -> None:
-    _folder(tmp_path / "flat", ["x"])
+    picture_folder(tmp_path / "flat", ["x"])
     flat = tmp_path / "flat" / "x"
     path = snapshot(TinyConvNet(), out=tmp_path / "runs", data=flat, preprocess=GREY8)
     assert Run.open(path).classes == ["0", "1", "2"]
     assert list(Run.open(path).probe()["labels"]) == [-1, -1, -1]
-    bad = _folder(tmp_path / "bad", ["zebra"])
+    bad = picture_folder(tmp_path / "bad", ["zebra"])
     with pytest.raises(UserInputError, match="zebra name no class"):
         snapshot(
             TinyConvNet(),
@@ -85,8 +74,8 @@ def test_flat_folder_and_folder_names_that_are_not_classes(tmp_path: Path) -> No
         ({"layers": "nope"}, "nope"),
     ],
 )
-def test_bad_input_leaves_no_run_folder(tmp_path: Path, kwargs, message) -> None:
-    data = _folder(tmp_path / "pics", ["a", "b", "c"], n=1)
+def test_bad_input_leaves_no_runpicture_folder(tmp_path: Path, kwargs, message) -> None:
+    data = picture_folder(tmp_path / "pics", ["a", "b", "c"], n=1)
     args = {"classes": ["a", "b", "c"], "preprocess": GREY8, **kwargs}
     with pytest.raises(UserInputError, match=message):
         snapshot(TinyConvNet(), out=tmp_path / "runs", data=data, **args)

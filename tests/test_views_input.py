@@ -20,7 +20,7 @@ from convlens.data import fit_picture, normalize
 from convlens.pipelines import probe_pictures, run_contract, snapshot
 from convlens.server import create_app
 from convlens.store import Run
-from convlens.testing import TinyConvNet, make_fixture_run
+from convlens.testing import TinyConvNet, make_fixture_run, picture_folder
 from convlens.views import Inspector
 from convlens.views._classgrads import pick_classes
 
@@ -28,21 +28,11 @@ from convlens.views._classgrads import pick_classes
 GREY8 = InputContract(size=(8, 8), channels=1, resize="stretch", mean=(0.5,), std=(0.25,))
 
 
-def _folder(root: Path, classes: list[str], n: int = 3) -> Path:
-    rng = np.random.default_rng(0)
-    for c in classes:
-        (root / c).mkdir(parents=True)
-        for i in range(n):
-            pic = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
-            Image.fromarray(pic).save(root / c / f"{i}.png")
-    return root
-
-
 def _snapshot(tmp_path: Path, classes: list[str], folders: list[str]) -> Run:
     path = snapshot(
         TinyConvNet(num_classes=len(classes)),
         out=tmp_path / "runs",
-        data=_folder(tmp_path / "pics", folders),
+        data=picture_folder(tmp_path / "pics", folders),
         classes=classes,
         preprocess=GREY8,
         spec="convlens.testing:TinyConvNet",
@@ -200,7 +190,7 @@ def test_default_gradcam_layer_is_the_last_with_a_map_of_at_least_7x7() -> None:
 
 
 def test_a_probe_set_without_labels_is_shown_without_making_them_up(tmp_path: Path) -> None:
-    flat = _folder(tmp_path / "flat", ["x"]) / "x"
+    flat = picture_folder(tmp_path / "flat", ["x"]) / "x"
     snapshot(
         TinyConvNet(),
         out=tmp_path / "runs",
@@ -232,7 +222,7 @@ def test_a_reused_module_is_refused_by_the_attributions_view_as_by_the_recorder(
     path = snapshot(
         ReusedReLUNet(),
         out=tmp_path / "runs",
-        data=_folder(tmp_path / "pics", ["a", "b"], n=2),
+        data=picture_folder(tmp_path / "pics", ["a", "b"], n=2),
         classes=["a", "b"],
         preprocess=grey2,
         spec="convlens.testing:ReusedReLUNet",

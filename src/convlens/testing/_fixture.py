@@ -69,3 +69,20 @@ def make_fixture_run(
     if rec.writer is None:  # pragma: no cover
         raise RuntimeError("fixture run was not written")
     return rec.writer.path
+
+
+def picture_folder(
+    root: str | os.PathLike[str], classes: list[str], n: int = 3, *, seed: int = 0
+) -> Path:
+    """An image folder in the class-per-sub-folder layout: ``n`` random 30×20 colour PNGs
+    per class (what ``convlens snapshot --data`` and ``load_dataset`` read)."""
+    from PIL import Image
+
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    for c in classes:
+        (root / c).mkdir(parents=True)
+        for i in range(n):
+            pic = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+            Image.fromarray(pic).save(root / c / f"{i}.png")
+    return root
