@@ -29,6 +29,7 @@ from . import (
     _jobs_api,
     _projection,
     _runs,
+    _story,
     _timeline,
 )
 from ._jobs import JobRegistry
@@ -130,6 +131,7 @@ def create_app(
     modules = (
         _runs,
         _timeline,
+        _story,
         _explorer,
         _attributions,
         _classgrads,

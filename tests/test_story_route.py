@@ -1,0 +1,57 @@
+"""GET /api/runs/{run}/story: the run's events and layer verdicts, as the web reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from convlens.pipelines import load_story, run_story, story_run
+from convlens.server import create_app
+from convlens.store import Run
+
+
+def _client(run_dir: Path) -> TestClient:
+    return TestClient(create_app(run_dir.parent), base_url="http://127.0.0.1")
+
+
+def test_story_route_serves_the_stored_story(fixture_run: Path) -> None:
+    story_run(fixture_run)
+    told = load_story(Run.open(fixture_run))  # as stored (float32)
+    assert told is not None
+    r = _client(fixture_run).get("/api/runs/fixture/story")
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["epochs"] == told.epochs and got["classes"] == told.class_names
+    assert [(e["epoch"], e["kind"], e["text"]) for e in got["events"]] == [
+        (e.epoch, e.kind, e.text) for e in told.events
+    ]
+    assert [v["layer"] for v in got["layers"]] == list(told.layers)
+    for v in got["layers"]:
+        ls = told.layers[v["layer"]]
+        assert v["sentence"] == told.layer_sentence(v["layer"])
+        assert v["separates_kinds"] == ls.separates_kinds()
+        assert ("does not separate" in v["sentence"]) == (not v["separates_kinds"])
+        pair = ls.most_tangled()
+        if v["tangled"] is None:
+            assert " still overlap here" not in v["sentence"]
+        else:
+            assert pair is not None and v["tangled"] == [told.class_names[pair[0]],
+                                                         told.class_names[pair[1]]]  # fmt: skip
+            assert f"{v['tangled'][0].capitalize()} and {v['tangled'][1]}" in v["sentence"]
+
+
+def test_story_route_without_a_stored_story_measures_it_and_writes_nothing(
+    fixture_run: Path,
+) -> None:
+    before = sorted(p.name for p in fixture_run.rglob("*"))
+    r = _client(fixture_run).get("/api/runs/fixture/story")
+    assert r.status_code == 200, r.text
+    assert len(r.json()["events"]) == len(run_story(Run.open(fixture_run)).events)
+    assert sorted(p.name for p in fixture_run.rglob("*")) == before
+
+
+def test_story_route_refuses_an_unknown_run_in_one_line(fixture_run: Path) -> None:
+    r = _client(fixture_run).get("/api/runs/nope/story")
+    assert r.status_code == 404
+    assert "\n" not in r.json()["detail"] and "fixture" in r.json()["detail"]
