@@ -89,7 +89,7 @@ def tour_steps(
             "examples, and plays on. At first the dots of all kinds are mixed. As the network "
             "learns, pictures of one kind move together." + marks + watch,
             f"/timeline?run={r}" + (f"&layer={layer}" if layer else "") + at_first,
-            "play-button",
+            "epoch-player",
             play=True,
         ),
     ]
