@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from convlens.pipelines import load_story, run_story, story_run
@@ -55,3 +56,32 @@ def test_story_route_refuses_an_unknown_run_in_one_line(fixture_run: Path) -> No
     r = _client(fixture_run).get("/api/runs/nope/story")
     assert r.status_code == 404
     assert "\n" not in r.json()["detail"] and "fixture" in r.json()["detail"]
+
+
+def test_the_tour_tells_a_stored_event_and_never_measures_one(
+    fixture_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import convlens.pipelines._story as story_module
+
+    client = _client(fixture_run)
+
+    def cold(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the tour measured the story (a cold computation)")
+
+    monkeypatch.setattr(story_module, "compute_story", cold)
+    steps = {s["id"]: s for s in client.get("/api/tour").json()["steps"]}
+    assert "marks on the slider" not in steps["timeline"]["text"]  # nothing stored yet
+    monkeypatch.undo()
+
+    told = story_run(fixture_run)
+    monkeypatch.setattr(story_module, "compute_story", cold)
+    steps = {s["id"]: s for s in client.get("/api/tour").json()["steps"]}
+    last = Run.open(fixture_run).layers[-1]
+    mine = [e.text for e in told.events if e.layer == last]
+    event = (mine or [e.text for e in told.events if e.layer is None])[0]
+    assert event in steps["timeline"]["text"]
+    timeline = steps["timeline"]
+    assert timeline["target"] == "epoch-player" and timeline["play"] is True
+    assert "&epoch=1" in timeline["route"]
+    assert steps["classgrads"]["target"] == "classgrad-chart"
+    assert all(s["target"] for s in steps.values())

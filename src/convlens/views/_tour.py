@@ -37,7 +37,8 @@ def tour(insp: Inspector, run: Run | None) -> dict[str, Any]:
     if run.epochs and layer:
         told = load_story(run)  # stored by `convlens demo`; never measured here
         if told is not None:
-            event = next((e.text for e in told.events if e.layer == layer), None)
+            mine = [e.text for e in told.events if e.layer == layer]  # "sheep separates"
+            event = (mine or [e.text for e in told.events if e.layer is None] or [None])[0]
     return {"run": run.run_id, "steps": tour_steps(run, layer, conv, confused, event)}
 
 
