@@ -85,3 +85,19 @@ def test_the_tour_tells_a_stored_event_and_never_measures_one(
     assert "&epoch=1" in timeline["route"]
     assert steps["classgrads"]["target"] == "classgrad-chart"
     assert all(s["target"] for s in steps.values())
+
+
+def test_a_probe_set_without_labels_gets_no_events_and_says_why(fixture_run: Path) -> None:
+    import numpy as np
+
+    from convlens.views import story
+
+    run = Run.open(fixture_run)
+
+    class Unlabelled:  # a snapshot of a flat folder of pictures: every label is -1
+        def probe(self, r: Run) -> dict[str, np.ndarray]:
+            return {"labels": -np.ones(24, np.int64)}
+
+    got = story(Unlabelled(), run)  # type: ignore[arg-type]
+    assert got["events"] == [] and [v["layer"] for v in got["layers"]] == run.layers
+    assert all("no labels" in v["sentence"] and v["tangled"] is None for v in got["layers"])

@@ -19,7 +19,9 @@ def story(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
         raise UnavailableError(f"run {run.run_id} has no completed epoch yet: wait for one")
     if not run.layers:
         raise UnavailableError(f"run {run.run_id} recorded no layer, so it has no story")
-    catalogue.probe(run)  # a clear error for a run whose probe set cannot be read
+    labels = catalogue.probe(run)["labels"]
+    if not (labels >= 0).any():  # a flat folder of pictures: no kinds to measure apart
+        return _unlabelled(run)
     told = run_story(run)
     layers = []
     for name, ls in told.layers.items():
@@ -52,4 +54,26 @@ def story(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
             for e in told.events
         ],
         "layers": layers,
+    }
+
+
+def _unlabelled(run: Run) -> dict[str, Any]:
+    return {
+        "run": run.run_id,
+        "epochs": run.epochs,
+        "classes": run.classes,
+        "events": [],
+        "layers": [
+            {
+                "layer": name,
+                "separates_kinds": False,
+                "mean_purity": [None] * len(run.epochs),
+                "sentence": (
+                    f"The probe pictures have no labels, so ConvLens cannot tell whether {name} "
+                    "keeps the kinds apart."
+                ),
+                "tangled": None,
+            }
+            for name in run.layers
+        ],
     }
