@@ -38,7 +38,8 @@ def tour(insp: Inspector, run: Run | None) -> dict[str, Any]:
         told = load_story(run)  # stored by `convlens demo`; never measured here
         if told is not None:
             mine = [e.text for e in told.events if e.layer == layer]  # "sheep separates"
-            event = (mine or [e.text for e in told.events if e.layer is None] or [None])[0]
+            texts = mine or [e.text for e in told.events if e.layer is None]  # or accuracy
+            event = texts[0] if texts else None
     return {"run": run.run_id, "steps": tour_steps(run, layer, conv, confused, event)}
 
 
