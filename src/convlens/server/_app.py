@@ -32,6 +32,7 @@ from . import (
     _jobs_api,
     _projection,
     _runs,
+    _story,
     _timeline,
 )
 from ._jobs import JobRegistry
@@ -177,6 +178,7 @@ def create_app(
     modules = (
         _runs,
         _timeline,
+        _story,
         _explorer,
         _attributions,
         _classgrads,

@@ -244,6 +244,10 @@ class TourStep(_Model):
     title: str
     text: str
     route: str
+    target: str | None = Field(
+        None, description="data-testid of the control the step names (highlighted, never covered)"
+    )
+    play: bool = Field(False, description="press that control once it is ready (the timeline)")
 
 
 class Tour(_Model):

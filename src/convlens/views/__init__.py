@@ -17,6 +17,7 @@ projection          ``projection`` (``_projection``)
 network graph       ``graph_info``, ``graph_file``, ``graph_png`` (``_graph``)
 uploads             ``UploadStore``, ``upload_text``; decoding in ``_images``
 model input         ``model_input_png`` (``_input``): a picture as the model receives it
+story               ``story`` (``_story``): events and layer verdicts
 tour                ``tour`` (``_tour``)
 ==================  ================================================================
 
@@ -46,6 +47,7 @@ from ._input import model_input_png
 from ._inspect import Inspector
 from ._projection import projection
 from ._runs import run_card, run_detail
+from ._story import story
 from ._timeline import point, timeline
 from ._tour import tour
 from ._uploads import Upload, UploadStore, upload_text
@@ -94,6 +96,7 @@ __all__ = [
     "run_detail",
     "timeline",
     "to_model_input",
+    "story",
     "top",
     "tour",
     "upload_text",

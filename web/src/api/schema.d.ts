@@ -359,6 +359,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run}/story": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Story
+         * @description The run's story: events for the timeline's slider and a verdict per recorded layer.
+         */
+        get: operations["story_api_runs__run__story_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run}/timeline": {
         parameters: {
             query?: never;
@@ -724,6 +744,31 @@ export interface components {
             /** Shape */
             shape: number[];
         };
+        /**
+         * LayerVerdict
+         * @description Whether one layer keeps the kinds apart at the last epoch.
+         */
+        LayerVerdict: {
+            /** Layer */
+            layer: string;
+            /**
+             * Mean Purity
+             * @description per epoch, the share of a picture's nearest neighbours of its own kind
+             */
+            mean_purity: (number | null)[];
+            /**
+             * Sentence
+             * @description the verdict in plain words, for the layer's explanation
+             */
+            sentence: string;
+            /** Separates Kinds */
+            separates_kinds: boolean;
+            /**
+             * Tangled
+             * @description the two classes this layer mixes most at the last epoch, if any
+             */
+            tangled: string[] | null;
+        };
         /** Layers */
         Layers: {
             /** Epoch */
@@ -866,6 +911,47 @@ export interface components {
             /** Test Accuracy */
             test_accuracy: number | null;
         };
+        /** Story */
+        Story: {
+            /** Classes */
+            classes: string[];
+            /** Epochs */
+            epochs: number[];
+            /** Events */
+            events: components["schemas"]["StoryEvent"][];
+            /** Layers */
+            layers: components["schemas"]["LayerVerdict"][];
+            /** Run */
+            run: string;
+        };
+        /**
+         * StoryEvent
+         * @description Something the run's data shows happened at one epoch.
+         */
+        StoryEvent: {
+            /**
+             * Classes
+             * @description the classes it is about (none, one or two)
+             */
+            classes: string[];
+            /** Epoch */
+            epoch: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "separates" | "untangles" | "jump" | "drop" | "stall";
+            /**
+             * Layer
+             * @description the layer it was seen in; null for accuracy events
+             */
+            layer: string | null;
+            /**
+             * Text
+             * @description one plain sentence, e.g. "epoch 4: sheep separates from cloud"
+             */
+            text: string;
+        };
         /** Timeline */
         Timeline: {
             coords: components["schemas"]["ArrayData"];
@@ -913,8 +999,19 @@ export interface components {
         TourStep: {
             /** Id */
             id: string;
+            /**
+             * Play
+             * @description press that control once it is ready (the timeline)
+             * @default false
+             */
+            play: boolean;
             /** Route */
             route: string;
+            /**
+             * Target
+             * @description data-testid of the control the step names (highlighted, never covered)
+             */
+            target?: string | null;
             /** Text */
             text: string;
             /** Title */
@@ -2103,6 +2200,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a token is needed, the Host is not this machine, or the request came from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, epoch, layer, image, class or job (the message lists those there are). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible for this run (no model spec, a missing extra, an unreadable run). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter is missing or not of the documented type. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    story_api_runs__run__story_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run folder name */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Story"];
                 };
             };
             /** @description Refused: a token is needed, the Host is not this machine, or the request came from another site's page. */

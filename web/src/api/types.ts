@@ -36,6 +36,8 @@ export type ProjectionResponse = WithArrays<S["Projection"]>;
 export type TourStep = S["TourStep"];
 export type TourResponse = S["Tour"];
 export type GraphInfo = S["GraphInfo"];
+export type StoryResponse = S["Story"];
+export type StoryEvent = S["StoryEvent"];
 
 /** A message of the `/api/live` WebSocket (not in the OpenAPI document). */
 export interface LiveMessage {

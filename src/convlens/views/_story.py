@@ -1,0 +1,79 @@
+"""The story of a run for the web: events for the timeline's slider, a sentence per layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convlens.core import UnavailableError
+from convlens.pipelines import RunCatalogue, run_story
+from convlens.store import Run
+
+from ._common import finite
+
+
+def story(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
+    """What the run's data shows happened: its events (a class separates, a pair untangles,
+    accuracy jumps or stalls), and per layer whether it keeps the kinds apart and which pair
+    it mixes most (the stored story when up to date, else one measured now)."""
+    if not run.epochs:
+        raise UnavailableError(f"run {run.run_id} has no completed epoch yet: wait for one")
+    if not run.layers:
+        raise UnavailableError(f"run {run.run_id} recorded no layer, so it has no story")
+    labels = catalogue.probe(run)["labels"]
+    if not (labels >= 0).any():  # a flat folder of pictures: no kinds to measure apart
+        return _unlabelled(run)
+    told = run_story(run)
+    layers = []
+    for name, ls in told.layers.items():
+        pair = ls.most_tangled()  # named in the sentence only for a layer that separates
+        layers.append(
+            {
+                "layer": name,
+                "separates_kinds": ls.separates_kinds(),
+                "mean_purity": finite(ls.mean_purity),
+                "sentence": told.layer_sentence(name),
+                "tangled": (
+                    [told.class_names[pair[0]], told.class_names[pair[1]]]
+                    if pair is not None and pair[2] >= 0.1 and ls.separates_kinds()
+                    else None
+                ),
+            }
+        )
+    return {
+        "run": run.run_id,
+        "epochs": told.epochs,
+        "classes": told.class_names,
+        "events": [
+            {
+                "epoch": e.epoch,
+                "kind": e.kind,
+                "layer": e.layer,
+                "classes": list(e.classes),
+                "text": e.text,
+            }
+            for e in told.events
+        ],
+        "layers": layers,
+    }
+
+
+def _unlabelled(run: Run) -> dict[str, Any]:
+    return {
+        "run": run.run_id,
+        "epochs": run.epochs,
+        "classes": run.classes,
+        "events": [],
+        "layers": [
+            {
+                "layer": name,
+                "separates_kinds": False,
+                "mean_purity": [None] * len(run.epochs),
+                "sentence": (
+                    f"The probe pictures have no labels, so ConvLens cannot tell whether {name} "
+                    "keeps the kinds apart."
+                ),
+                "tangled": None,
+            }
+            for name in run.layers
+        ],
+    }
