@@ -12,7 +12,7 @@ from convlens.core import UnavailableError
 from convlens.pipelines import LoadedModel
 from convlens.store import Run
 
-from ._common import check_layer, pct, softmax
+from ._common import check_layer, pct, plural, softmax
 from ._inspect import Inspector
 
 
@@ -148,7 +148,8 @@ def classgrads_text(
     )
     if n_live < len(a):
         s += (
-            f" Only {n_live} of {len(a)} filters matter at all here. The rest never fire for "
+            f" Only {n_live} of {plural(len(a), 'filter')} "
+            f"{'matters' if n_live == 1 else 'matter'} at all here. The rest never fire for "
             "these pictures."
         )
     if by_answer:
