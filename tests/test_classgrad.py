@@ -146,3 +146,18 @@ def test_bad_input_is_refused() -> None:
         filter_gradient_norms(model, "conv", x, 3)
     with pytest.raises(UserInputError, match="batch_size"):
         filter_gradient_norms(model, "conv", x, 0, batch_size=0)
+
+
+def test_class_gradient_texts_keep_one_thing_singular() -> None:
+    from convlens.views._classgrads import classgrads_text
+    from convlens.views._common import plural, shape_words
+
+    assert plural(1, "image") == "1 image" and plural(3, "image") == "3 images"
+    assert plural(2, "mouse", "mice") == "2 mice"
+    assert shape_words([1, 4, 4]) == "1 map of 4×4 points" and shape_words([1]) == "1 number"
+    groups = [
+        {"name": name, "norms": norms}
+        for name, norms in (("cat", [0.0, 2.0, 0.0]), ("dog", [0.0, 1.0, 0.0]), ("car", [0.0] * 3))
+    ]
+    text = classgrads_text("conv", "Conv2d", groups)
+    assert "Only 1 of 3 filters matters at all here." in text, text

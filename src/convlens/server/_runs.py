@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 
 from convlens import views
 from convlens.pipelines import RunCatalogue
@@ -45,6 +48,31 @@ def probe_png(catalogue: CatalogueDep, run: RunDep, index: int) -> Response:
     """Probe image ``index`` as a PNG."""
     png = views.downsized_png(catalogue.probe_image(run, index))
     return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
+
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+MEDIA: dict[int | str, dict] = {
+    200: {
+        "description": "The whole file.",
+        "content": {t: _BINARY for t in ("video/mp4", "video/webm", "image/gif", "image/png")},
+    },
+    206: {"description": "The bytes a Range header asked for (browsers seek in a video so)."},
+    416: {"description": "The Range header asks for bytes past the end of the file."},
+}
+
+
+@router.get(
+    "/api/runs/{run}/media/{name}",
+    response_class=FileResponse,
+    responses={**errors(404, 409), **MEDIA},
+)
+def media(
+    run: RunDep,
+    name: Annotated[str, PathParam(description="a file in the run's media/ folder")],
+) -> FileResponse:
+    """The run's video (``video.mp4``) or a picture under ``media/``; answers Range requests."""
+    path, media_type = views.media_file(run, name)
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
 
 def _signature(runs_dir: Path) -> tuple:

@@ -57,6 +57,13 @@ class RunSummary(_Model):
     checkpoints: list[int]
     test_accuracy: float | None
     has_model: bool
+    video: str | None = Field(
+        None, description="the run's video under /api/runs/{run}/media/, if one was made"
+    )
+    poster: str | None = Field(None, description="its last frame (a PNG) under the same path")
+    accuracy: dict[str, list[float | None]] = Field(
+        default_factory=dict, description="train and test accuracy per epoch (for a sparkline)"
+    )
 
 
 class LayerRecord(_Model):

@@ -8,7 +8,7 @@ checkpoints, one lock per model) and an :class:`UploadStore` (uploaded images, t
 ==================  ================================================================
 view                functions (module)
 ==================  ================================================================
-runs                ``run_card``, ``run_detail`` (``_runs``)
+runs                ``run_card``, ``run_detail``, ``media_file`` (``_runs``)
 timeline            ``timeline``, ``point`` (``_timeline``)
 explorer            ``layers``, ``featuremaps``, ``weights``, ``top`` (``_explorer``)
 attributions        ``methods``, ``attributions`` (``_attributions``)
@@ -46,7 +46,7 @@ from ._images import (
 from ._input import model_input_png
 from ._inspect import Inspector
 from ._projection import projection
-from ._runs import run_card, run_detail
+from ._runs import media_file, run_card, run_detail
 from ._story import story
 from ._timeline import point, timeline
 from ._tour import tour
@@ -88,6 +88,7 @@ __all__ = [
     "graph_info",
     "graph_png",
     "layers",
+    "media_file",
     "methods",
     "model_input_png",
     "point",

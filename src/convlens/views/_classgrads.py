@@ -12,7 +12,7 @@ from convlens.core import UnavailableError
 from convlens.pipelines import LoadedModel
 from convlens.store import Run
 
-from ._common import check_layer, pct, softmax
+from ._common import check_layer, pct, plural, softmax
 from ._inspect import Inspector
 
 
@@ -80,7 +80,7 @@ def classgrads(
         "epoch": loaded.epoch,
         "groups": groups,
         "explanation": classgrads_text(layer, type(module).__name__, groups, by_answer)
-        + (_FEW.format(n=len(present), ref=run.classes[ref]) if few else ""),
+        + (_FEW.format(kinds=plural(len(present), "kind"), ref=run.classes[ref]) if few else ""),
     }
 
 
@@ -94,7 +94,7 @@ def _groups(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 _FEW = (
-    " The probe set holds pictures of only {n} kinds, so the other two classes are the "
+    " The probe set holds pictures of only {kinds}, so the other two classes are the "
     "network's most and least likely answers for the {ref} pictures, and all three use them."
 )
 
@@ -148,7 +148,8 @@ def classgrads_text(
     )
     if n_live < len(a):
         s += (
-            f" Only {n_live} of {len(a)} filters matter at all here. The rest never fire for "
+            f" Only {n_live} of {plural(len(a), 'filter')} "
+            f"{'matters' if n_live == 1 else 'matter'} at all here. The rest never fire for "
             "these pictures."
         )
     if by_answer:

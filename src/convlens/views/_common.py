@@ -54,6 +54,11 @@ def check_layer(model: nn.Module, layer: str) -> nn.Module:
 # -- words ------------------------------------------------------------------------------------
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and the word in the right number: ``1 image``, ``3 images``, ``2 mice`` (``many``)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 def pct(p: float) -> str:
     """``0.734`` as ``73%``."""
     return f"{round(100 * float(p))}%"
@@ -62,5 +67,5 @@ def pct(p: float) -> str:
 def shape_words(shape: Sequence[int]) -> str:
     """A layer output's shape in words: ``16 maps of 12×12 points`` or ``10 numbers``."""
     if len(shape) == 3:
-        return f"{shape[0]} maps of {shape[1]}×{shape[2]} points"
-    return f"{int(np.prod(shape))} numbers"
+        return f"{plural(shape[0], 'map')} of {shape[1]}×{shape[2]} points"
+    return plural(int(np.prod(shape)), "number")

@@ -14,7 +14,7 @@ from convlens.analyze import PROJECTIONS, project
 from convlens.core import UserInputError
 from convlens.store import Run
 
-from ._common import check_layer, to_unit
+from ._common import check_layer, plural, to_unit
 from ._inspect import Inspector
 
 _NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -88,9 +88,9 @@ def projection(
 
 def projection_text(run: Run, layer: str, method: str, n_shown: int, n_total: int) -> str:
     shown = (
-        f"It shows {n_shown} of {n_total} pictures, the same share of each kind."
+        f"It shows {n_shown} of {plural(n_total, 'picture')}, the same share of each kind."
         if n_shown < n_total
-        else f"It shows all {n_total} pictures."
+        else f"It shows all {plural(n_total, 'picture')}."
     )
     name = _NAMES.get(method, method)
     return (

@@ -11,7 +11,7 @@ from convlens.core import EmbedOptions, NotFoundError, UnavailableError
 from convlens.pipelines import RunCatalogue, embed_layer
 from convlens.store import Run, open_for_update
 
-from ._common import finite, pct, softmax, to_unit
+from ._common import finite, pct, plural, softmax, to_unit
 
 
 def _options_for(n_probe: int) -> EmbedOptions:
@@ -103,5 +103,5 @@ def point_text(run: Run, label: int, probs: np.ndarray, split: int) -> str:
     right = int((probs.argmax(1) == label).sum())
     return (
         f"This is {where}. It shows a {name}. The network called it right in {right} of "
-        f"{len(probs)} epochs. The lines show how sure it was of each answer over time."
+        f"{plural(len(probs), 'epoch')}. The lines show how sure it was of each answer over time."
     )

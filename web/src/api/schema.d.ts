@@ -275,6 +275,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run}/media/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Media
+         * @description The run's video (``video.mp4``) or a picture under ``media/``; answers Range requests.
+         */
+        get: operations["media_api_runs__run__media__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run}/points/{index}": {
         parameters: {
             query?: never;
@@ -854,6 +874,13 @@ export interface components {
         ProjectionName: "pca" | "tsne" | "umap";
         /** RunDetail */
         RunDetail: {
+            /**
+             * Accuracy
+             * @description train and test accuracy per epoch (for a sparkline)
+             */
+            accuracy?: {
+                [key: string]: (number | null)[];
+            };
             /** Checkpoints */
             checkpoints: number[];
             /** Classes */
@@ -880,14 +907,31 @@ export interface components {
             };
             /** Model */
             model: string;
+            /**
+             * Poster
+             * @description its last frame (a PNG) under the same path
+             */
+            poster?: string | null;
             probe: components["schemas"]["ProbeInfo"];
             /** Status */
             status: string;
             /** Test Accuracy */
             test_accuracy: number | null;
+            /**
+             * Video
+             * @description the run's video under /api/runs/{run}/media/, if one was made
+             */
+            video?: string | null;
         };
         /** RunSummary */
         RunSummary: {
+            /**
+             * Accuracy
+             * @description train and test accuracy per epoch (for a sparkline)
+             */
+            accuracy?: {
+                [key: string]: (number | null)[];
+            };
             /** Checkpoints */
             checkpoints: number[];
             /** Classes */
@@ -906,10 +950,20 @@ export interface components {
             layers: string[];
             /** Model */
             model: string;
+            /**
+             * Poster
+             * @description its last frame (a PNG) under the same path
+             */
+            poster?: string | null;
             /** Status */
             status: string;
             /** Test Accuracy */
             test_accuracy: number | null;
+            /**
+             * Video
+             * @description the run's video under /api/runs/{run}/media/, if one was made
+             */
+            video?: string | null;
         };
         /** Story */
         Story: {
@@ -1957,6 +2011,84 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
+            };
+            /** @description A parameter is missing or not of the documented type. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    media_api_runs__run__media__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a file in the run's media/ folder */
+                name: string;
+                /** @description a run folder name */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/gif": string;
+                    "image/png": string;
+                    "video/mp4": string;
+                    "video/webm": string;
+                };
+            };
+            /** @description The bytes a Range header asked for (browsers seek in a video so). */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused: a token is needed, the Host is not this machine, or the request came from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, epoch, layer, image, class or job (the message lists those there are). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible for this run (no model spec, a missing extra, an unreadable run). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Range header asks for bytes past the end of the file. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A parameter is missing or not of the documented type. */
             422: {

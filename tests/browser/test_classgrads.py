@@ -1,0 +1,32 @@
+"""Class gradients link to the Layer explorer: a bar opens the explorer at that channel."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from ._ui import json_of, open_view
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_class_gradient_bar_opens_the_explorer_at_its_channel(page, served, api):
+    got = json_of(api, f"api/runs/{served.run_id}/classgrads", layer="conv2")
+    norms = got["groups"][0]["norms"]
+    channel = max(range(len(norms)), key=norms.__getitem__)  # the tallest bar: easy to hit
+    open_view(page, f"/classgrads?run={served.run_id}&layer=conv2")
+    note = page.get_by_test_id("classgrad-link-note")
+    expect(note).to_contain_text("Click a bar")
+    group = page.locator('[data-testid="classgrad-group"][data-role="reference"]')
+    group.locator("svg rect").nth(channel).click()
+    expect(page).to_have_url(
+        re.compile(
+            rf"#/explorer\?(?=.*run={re.escape(served.run_id)})(?=.*layer=conv2)"
+            rf"(?=.*channel={channel}(&|$))(?=.*epoch={got['epoch']})"
+        )
+    )
+    expect(page.locator("[data-state]").first).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("layer-select")).to_have_value("conv2")
+    expect(page.locator("section.view")).to_contain_text(f"channel {channel}")
