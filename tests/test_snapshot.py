@@ -10,7 +10,7 @@ import torch
 
 from convlens.core import InputContract, UserInputError
 from convlens.data import normalize
-from convlens.pipelines import snapshot
+from convlens.pipelines import run_story, snapshot
 from convlens.store import Run
 from convlens.testing import TinyConvNet, picture_folder
 
@@ -54,6 +54,9 @@ def test_flat_folder_and_folder_names_that_are_not_classes(tmp_path: Path) -> No
     path = snapshot(TinyConvNet(), out=tmp_path / "runs", data=flat, preprocess=GREY8)
     assert Run.open(path).classes == ["0", "1", "2"]
     assert list(Run.open(path).probe()["labels"]) == [-1, -1, -1]
+    story = run_story(path)  # no kinds to measure: said, not a crash or a 0 % accuracy
+    assert "have no labels" in story.layer_sentence("conv")
+    assert story.events == [] and np.isnan(story.accuracy).all()
     bad = picture_folder(tmp_path / "bad", ["zebra"])
     with pytest.raises(UserInputError, match="zebra name no class"):
         snapshot(

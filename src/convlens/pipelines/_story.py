@@ -40,6 +40,8 @@ def run_accuracy(run: Run, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
     m = run.metrics()
     if "test_accuracy" in m and np.isfinite(m["test_accuracy"]).any():
         return np.asarray(m["test_accuracy"], np.float64)
+    if not (labels >= 0).any():  # unlabelled pictures: no accuracy to tell
+        return np.full(len(run.epochs), np.nan)
     return np.array(
         [float((run.outputs(e)["logits"][rows].argmax(1) == labels).mean()) for e in run.epochs]
     )

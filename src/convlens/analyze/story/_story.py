@@ -32,7 +32,10 @@ class LayerStory:
     @property
     def mean_purity(self) -> np.ndarray:
         """``[E]`` purity averaged over the classes present."""
-        return np.asarray(np.nanmean(self.purity, axis=1))
+        present = np.isfinite(self.purity)
+        total = np.where(present, self.purity, 0.0).sum(axis=1)
+        count = present.sum(axis=1)
+        return np.divide(total, count, out=np.full(len(total), np.nan), where=count > 0)
 
     def separates_kinds(self, epoch_index: int = -1) -> bool:
         """Whether this layer, at that epoch (default: the last), keeps the kinds apart."""
@@ -82,6 +85,11 @@ class RunStory:
         who = name or layer
         chance = 1 / max(len(self.class_names), 1)
         p = float(ls.mean_purity[-1])
+        if not np.isfinite(p):  # no labelled picture (a flat folder): nothing to measure
+            return (
+                f"The probe pictures have no labels, so ConvLens cannot tell whether {who} "
+                "keeps the kinds apart."
+            )
         near = f"{round(100 * p)}% of a picture's nearest neighbours here are of its own kind"
         base = f"(by chance: {round(100 * chance)}%)"
         if not ls.separates_kinds():
