@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
+from convlens.analyze.story import RunStory
 from convlens.core import UnavailableError
 from convlens.pipelines import RunCatalogue, run_story
 from convlens.store import Run
@@ -22,7 +25,7 @@ def story(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
     labels = catalogue.probe(run)["labels"]
     if not (labels >= 0).any():  # a flat folder of pictures: no kinds to measure apart
         return _unlabelled(run)
-    told = run_story(run)
+    told = _told(run)
     layers = []
     for name, ls in told.layers.items():
         pair = ls.most_tangled()  # named in the sentence only for a layer that separates
@@ -55,6 +58,26 @@ def story(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
         ],
         "layers": layers,
     }
+
+
+_TOLD: OrderedDict[tuple[str, tuple[int, ...], tuple[str, ...]], RunStory] = OrderedDict()
+_TOLD_LOCK = threading.Lock()
+
+
+def _told(run: Run) -> RunStory:
+    """The run's story, measured once per set of epochs (a live run's new epoch measures
+    again; a run without a stored story is not measured on every request)."""
+    key = (str(run.path.resolve()), tuple(run.epochs), tuple(run.layers))
+    with _TOLD_LOCK:
+        if key in _TOLD:
+            _TOLD.move_to_end(key)
+            return _TOLD[key]
+    told = run_story(run)
+    with _TOLD_LOCK:
+        _TOLD[key] = told
+        while len(_TOLD) > 16:
+            _TOLD.popitem(last=False)
+    return told
 
 
 def _unlabelled(run: Run) -> dict[str, Any]:
