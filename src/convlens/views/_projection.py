@@ -141,19 +141,19 @@ def _plain_quality(q: dict[str, Any] | None) -> dict[str, float] | None:
 
 
 def quality_text(quality: dict[str, float] | None, method: str) -> str:
-    """One plain sentence on what the layout's quality figures mean."""
+    """Two plain sentences on what the layout's quality figures mean."""
     if not quality:
         return "There are too few pictures to say how faithful this map is."
     k = int(quality["k"])
-    kept = round(quality["knn_preservation"] * 10)
+    kept = round(quality["knn_preservation"] * k)
     verdict = (
-        "so near dots can be trusted"
+        "Dots near each other here are alike in the layer too."
         if quality["trustworthiness"] >= 0.9
-        else "so treat near dots with care"
+        else "Some dots near each other here are not alike in the layer."
     )
     return (
-        f"Of each picture's {k} closest pictures in the layer, about {kept} in 10 are also "
-        f"close on this map, {verdict}."
+        f"Of the {k} pictures most like each one in the layer, about {kept} are near it on "
+        f"this map. {verdict}"
     )
 
 
