@@ -19,7 +19,7 @@ def _digits(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
     return x[:n].astype(np.float32), y[:n]
 
 
-def test_pca_and_umap_projections_import_neither_numba_nor_scikit_learn() -> None:
+def test_projections_of_small_sets_import_neither_numba_nor_scikit_learn() -> None:
     """The cold path: a fresh process projects without umap-learn's numba compilation and
     without scikit-learn's seconds-long import."""
     code = (
@@ -27,7 +27,7 @@ def test_pca_and_umap_projections_import_neither_numba_nor_scikit_learn() -> Non
         "import numpy as np\n"
         "from convlens.analyze import project\n"
         "x = np.random.default_rng(0).normal(size=(120, 20)).astype(np.float32)\n"
-        "for m in ('pca', 'umap'):\n"
+        "for m in ('pca', 'umap', 'tsne'):\n"
         "    assert project(x, m).shape == (120, 2)\n"
         "print(sorted(m for m in ('umap', 'numba', 'pynndescent', 'sklearn') if m in sys.modules))"
     )
@@ -60,4 +60,16 @@ def test_the_own_umap_is_as_trustworthy_as_umap_learn() -> None:
     ref_y = umap.UMAP(n_neighbors=15, random_state=0, n_jobs=1).fit_transform(x)
     ref = embedding_quality([x], np.asarray(ref_y)[None], n_neighbors=10)
     assert ours["trustworthiness"] >= 0.98 * ref["trustworthiness"], (ours, ref)
+    assert ours["knn_preservation"] >= 0.9 * ref["knn_preservation"], (ours, ref)
+
+
+def test_the_numpy_tsne_is_as_trustworthy_as_scikit_learns() -> None:
+    """scikit-learn's t-SNE is the reference for the exact NumPy one (up to 1,000 points)."""
+    from sklearn.manifold import TSNE
+
+    x, _ = _digits(300)
+    ours = embedding_quality([x], project(x, "tsne", random_state=0)[None], n_neighbors=10)
+    ref_y = TSNE(perplexity=30, init="pca", random_state=0).fit_transform(x)
+    ref = embedding_quality([x], ref_y[None], n_neighbors=10)
+    assert ours["trustworthiness"] >= 0.99 * ref["trustworthiness"], (ours, ref)
     assert ours["knn_preservation"] >= 0.9 * ref["knn_preservation"], (ours, ref)

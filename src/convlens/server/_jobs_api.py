@@ -60,7 +60,7 @@ def start_projection(
     return jobs.start_process(
         "projection",
         projection_key(run, layer, method, max_points, epoch),
-        "convlens.server._work:projection",
+        "convlens.views._work:projection",
         str(insp.runs_dir),
         str(run.path),
         layer,
@@ -77,7 +77,7 @@ def start_graph(jobs: JobRegistry, catalogue: RunCatalogue, run: Run, epoch: int
     return jobs.start_process(
         "graph",
         graph_key(run, epoch),
-        "convlens.server._work:graph",
+        "convlens.views._work:graph",
         str(catalogue.runs_dir),
         str(run.path),
         epoch,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
-import pickle
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -31,7 +30,7 @@ from ._jobs import Job, JobCancelledError
 Target = Callable[..., Any] | str
 
 # Imported once by the fork server: each job's child starts with them loaded.
-PRELOAD = ["convlens.server._work"]
+PRELOAD = ["convlens.views._work"]
 
 _context_lock = threading.Lock()
 _context: Any = None
@@ -66,31 +65,6 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-def _child(conn: multiprocessing.connection.Connection, target: Target, args: tuple) -> None:
-    """The child's side: run ``target`` and send what happens back over ``conn``."""
-
-    def report(progress: float, message: str) -> None:
-        conn.send(("progress", float(progress), str(message)))
-
-    try:
-        if isinstance(target, str):
-            import importlib
-
-            module, _, name = target.partition(":")
-            target = getattr(importlib.import_module(module), name)
-        result = target(report, *args)
-    except BaseException as exc:  # every failure goes back to the job, which says why
-        try:
-            pickle.loads(pickle.dumps(exc))
-            conn.send(("error", exc))
-        except Exception:  # an exception that does not survive pickling
-            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
-    else:
-        conn.send(("done", result))
-    finally:
-        conn.close()
-
-
 def run_in_process(
     job: Job, target: Target, args: tuple = (), *, clean: Iterable[Path] = ()
 ) -> Any:
@@ -102,7 +76,9 @@ def run_in_process(
     """
     ctx = context()
     receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, target, args), daemon=True)
+    from convlens.views._work import child
+
+    proc = ctx.Process(target=child, args=(send, target, args), daemon=True)
     proc.start()
     send.close()
     try:

@@ -103,6 +103,7 @@ def projection(
 
 NEIGHBOURS = 8
 _QUALITY_K = 10
+_QUALITY_ROWS = 1_000
 
 
 def layer_neighbours(x: np.ndarray, k: int) -> np.ndarray:
@@ -119,18 +120,22 @@ def layer_neighbours(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def _quality(x: np.ndarray, coords: np.ndarray) -> dict[str, float] | None:
-    """How faithful this 2-D layout is to the layer (trustworthiness, k-NN preservation)."""
-    from convlens.analyze import embedding_quality
+    """How faithful this 2-D layout is to the layer: trustworthiness and k-NN preservation,
+    exact up to 1,000 points, else estimated on 1,000 of them (NumPy only: no scikit-learn
+    import in a fresh worker)."""
+    from convlens.analyze.embed._quality import sampled_scores
 
-    k = min(_QUALITY_K, (len(x) - 1) // 2)
+    n = len(x)
+    k = min(_QUALITY_K, (n - 1) // 2)
     if k < 1:
         return None
-    got = embedding_quality([x], coords[None], n_neighbors=k)
-    return {
-        "trustworthiness": float(got["trustworthiness"]),
-        "knn_preservation": float(got["knn_preservation"]),
-        "k": float(k),
-    }
+    rows = (
+        np.arange(n)
+        if n <= _QUALITY_ROWS
+        else np.sort(np.random.default_rng(0).choice(n, _QUALITY_ROWS, replace=False))
+    )
+    trust, kept = sampled_scores(x, coords, k, rows)
+    return {"trustworthiness": trust, "knn_preservation": kept, "k": float(k)}
 
 
 def _plain_quality(q: dict[str, Any] | None) -> dict[str, float] | None:

@@ -3,7 +3,8 @@
 None of them compiles anything at first use, so the first projection in a fresh process is as
 fast as the next: ``umap`` is ConvLens's own NumPy UMAP (``_fuzzy_graph`` + ``_umap_layout``, the
 layout the timeline uses; umap-learn and its numba compilation are only the reference in the
-tests), ``tsne`` is scikit-learn's (Cython). Each reports its real steps to ``report``.
+tests), ``tsne`` is an exact NumPy t-SNE up to 1,000 points (``_tsne``; scikit-learn's Barnes-Hut
+above). Each reports its real steps to ``report``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 
 from convlens.core import Registry, UserInputError
 
+from ._tsne import EXACT_UP_TO, tsne
+
 PROJECTIONS = Registry("projection")
 
 Report = Callable[[float, str], None]
@@ -25,8 +28,9 @@ _UMAP_NEIGHBOURS = 15
 _UMAP_PCA = 50
 _UMAP_NEGATIVES_DRAWN = 15
 
-# Below this many points t-SNE runs on one thread: its OpenMP threads gain nothing there and, on
-# a busy machine, slow it down many times (400 points: 68 s on 2 busy cores, 3.6 s on one).
+# Below this many points scikit-learn's t-SNE runs on one thread: its OpenMP threads gain nothing
+# there and, on a busy machine, slow it down many times (400 points: 68 s on 2 busy cores, 3.6 s
+# on one).
 _TSNE_THREADS_FROM = 20_000
 
 
@@ -92,19 +96,25 @@ def _hook_tsne_steps() -> None:
     _t_sne._gradient_descent = counted
 
 
-@PROJECTIONS.register("tsne", help="t-SNE (scikit-learn): neighbourhoods, a few seconds")
+@PROJECTIONS.register(
+    "tsne", help="t-SNE: neighbourhoods (exact in NumPy up to 1,000 points, else scikit-learn's)"
+)
 def _tsne(X: np.ndarray, random_state: int, report: Report = _quiet) -> np.ndarray:
-    from sklearn.manifold import TSNE
-
     perplexity = float(min(30.0, max(2.0, (len(X) - 1) / 3)))
-    est = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state)
-    total = int(getattr(est, "max_iter", None) or 1000)
     report(0.0, "measuring how alike the pictures are (t-SNE)")
-    _hook_tsne_steps()
+    total = 1000
 
     def step(done: int) -> None:
         report(0.1 + 0.9 * done / total, f"t-SNE: step {done} of {total}")
 
+    if len(X) <= EXACT_UP_TO:
+        init = _principal_scores(X, min(2, X.shape[1]))
+        return tsne(X, perplexity=perplexity, init=init, n_iter=total, on_step=step)
+    from sklearn.manifold import TSNE
+
+    est = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state)
+    total = int(getattr(est, "max_iter", None) or total)
+    _hook_tsne_steps()
     _tsne_hook.callback = step
     try:
         if len(X) >= _TSNE_THREADS_FROM:
