@@ -5,7 +5,9 @@ A job is supervised by one of the registry's own worker threads (never the event
 the request threads). Heavy work (:meth:`JobRegistry.start_process`: the network graph, a
 projection) runs in a worker *process* (``_worker``), so nothing it does can hold the server's
 GIL; its progress comes back over a pipe and cancelling terminates it. Work that needs the app's
-own memory (:meth:`JobRegistry.start`) runs in the thread itself. Either reports ``progress``
+own memory (:meth:`JobRegistry.start`) runs in the thread itself: no route starts such work now
+(the graph and projection are rebuilt from the run's folder in the process); it stays for work
+that cannot be rebuilt there, such as a caller's live objects. Either reports ``progress``
 (0-1) and ``message`` (what it is doing) through :meth:`Job.report`, and stops at its next
 report once cancelled. Listeners (:meth:`JobRegistry.listen`: the ``/api/live`` WebSocket) hear
 every change, so the page is told rather than polling. Starting the same work twice

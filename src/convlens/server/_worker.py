@@ -42,11 +42,11 @@ def context() -> Any:
     with _context_lock:
         if _context is None:
             if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
-                ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(PRELOAD)
+                server = multiprocessing.get_context("forkserver")
+                server.set_forkserver_preload(PRELOAD)
+                _context = server
             else:  # pragma: no cover - Windows
-                ctx = multiprocessing.get_context("spawn")
-            _context = ctx
+                _context = multiprocessing.get_context("spawn")
         return _context
 
 
@@ -66,7 +66,7 @@ def warm_up() -> threading.Thread:
 
 
 def run_in_process(
-    job: Job, target: Target, args: tuple = (), *, clean: Iterable[Path] = ()
+    job: Job, target: Target, args: tuple[Any, ...] = (), *, clean: Iterable[Path] = ()
 ) -> Any:
     """Run ``target(report, *args)`` in a worker process on behalf of ``job``.
 

@@ -59,7 +59,7 @@ def graph(report: Report, runs_dir: str, run_path: str, epoch: int) -> int:
     return epoch
 
 
-def child(conn: multiprocessing.connection.Connection, target: Any, args: tuple) -> None:
+def child(conn: multiprocessing.connection.Connection, target: Any, args: tuple[Any, ...]) -> None:
     """The worker process's side: run ``target(report, *args)`` (a function, or its
     ``"module:function"`` name) and send its progress, then its answer or its exception, back
     over ``conn``."""
