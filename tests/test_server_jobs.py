@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -212,3 +214,28 @@ def test_neighbours_are_found_in_the_layers_own_space(client: TestClient) -> Non
     np.fill_diagonal(d, np.inf)
     assert (near[:, 0] == d.argmin(axis=1)).mean() > 0.95  # the nearest in the layer comes first
     assert (layer_neighbours(x.astype(np.float32), 3) == near[:, :3]).all()
+
+
+@pytest.mark.timeout(300)
+def test_a_script_without_a_main_guard_can_serve_jobs(fixture_run: Path, tmp_path: Path) -> None:
+    """The worker processes never re-run the caller's script (multiprocessing would, and a
+    script with no ``if __name__ == "__main__":`` guard would then fail in them)."""
+    script = tmp_path / "serve_it.py"
+    script.write_text(
+        "import time\n"
+        "from fastapi.testclient import TestClient\n"
+        "from convlens.server import Settings, create_app\n"
+        f"app = create_app({str(fixture_run.parent)!r}, Settings())\n"
+        "with TestClient(app, base_url='http://127.0.0.1') as c:\n"
+        "    q = {'layer': 'fc', 'method': 'pca'}\n"
+        "    job = c.post('/api/runs/fixture/projection/job', params=q).json()\n"
+        "    while job['state'] in ('queued', 'running'):\n"
+        "        time.sleep(0.05)\n"
+        "        job = c.get(f\"/api/jobs/{job['id']}\").json()\n"
+        "    print('STATE', job['state'], job['message'][:200])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=240, cwd=tmp_path
+    )
+    states = [line for line in out.stdout.splitlines() if line.startswith("STATE")]
+    assert states == ["STATE done done"], out.stdout + out.stderr[-2000:]  # and ran once

@@ -14,12 +14,13 @@ are spawned. :func:`warm_up` starts that server in the background when the app s
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,30 @@ def context() -> Any:
         return _context
 
 
+_start_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_main() -> Iterator[None]:
+    """Start processes without re-running the caller's ``__main__`` script in them.
+
+    multiprocessing imports the main script again in a fork server or spawned child; a script
+    that starts the server without an ``if __name__ == "__main__":`` guard would then run again
+    there and fail. The work never needs it (targets are convlens functions, named by module),
+    so the script's path is hidden while a process starts.
+    """
+    main = sys.modules.get("__main__")
+    with _start_lock:
+        path = getattr(main, "__file__", None)
+        if path is not None:
+            del main.__file__  # type: ignore[union-attr]
+        try:
+            yield
+        finally:
+            if path is not None:
+                main.__file__ = path  # type: ignore[union-attr]
+
+
 def warm_up() -> threading.Thread:
     """Start the fork server (it imports the heavy modules) in a background thread."""
 
@@ -58,7 +83,8 @@ def warm_up() -> threading.Thread:
         if ctx.get_start_method() == "forkserver":
             from multiprocessing import forkserver
 
-            forkserver.ensure_running()
+            with _without_main():
+                forkserver.ensure_running()
 
     thread = threading.Thread(target=start, name="convlens-job-warmup", daemon=True)
     thread.start()
@@ -79,7 +105,8 @@ def run_in_process(
     from convlens.views._work import child
 
     proc = ctx.Process(target=child, args=(send, target, args), daemon=True)
-    proc.start()
+    with _without_main():
+        proc.start()
     send.close()
     try:
         while True:
