@@ -184,18 +184,27 @@ def test_a_projection_job_reports_the_methods_real_steps(
     assert answer["method"] == method and 0.5 < answer["quality"]["trustworthiness"] <= 1
 
 
-def test_job_progress_is_pushed_over_the_live_socket(client: TestClient) -> None:
-    q = {"layer": "fc", "method": "umap", "max_points": 20}
+@pytest.mark.timeout(120)
+def test_job_progress_is_pushed_over_the_live_socket(client: TestClient, tmp_path: Path) -> None:
+    """Each move of a job reaches the page without polling: its progress messages while it
+    runs, then its end (a fast job's steps may be merged: at most one message per 0.1 s)."""
+    jobs = client.app.state.jobs  # type: ignore[attr-defined]
     with client.websocket_connect("ws://127.0.0.1/api/live") as ws:
         assert ws.receive_json()["type"] == "runs"
-        job = client.post("/api/runs/fixture/projection/job", params=q).json()
-        pushed = []
-        while not pushed or pushed[-1]["state"] not in ("done", "failed", "cancelled"):
+        job = jobs.start_process("graph", "pushed", slow_forever, str(tmp_path), clean=[tmp_path])
+        counted: set[str] = set()
+        while len(counted) < 2:  # two different progress messages, each pushed
             msg = ws.receive_json()
-            if msg["type"] == "job" and msg["job"]["id"] == job["id"]:
-                pushed.append(msg["job"])
-    assert pushed[-1]["state"] == "done" and pushed[-1]["progress"] == 1.0
-    assert any("UMAP: step" in p["message"] for p in pushed), pushed
+            if msg["type"] == "job" and msg["job"]["id"] == job.id:
+                assert msg["job"]["state"] in ("queued", "running"), msg
+                if "counted to" in msg["job"]["message"]:
+                    counted.add(msg["job"]["message"])
+        assert client.delete(f"/api/jobs/{job.id}").status_code == 200
+        while True:
+            msg = ws.receive_json()
+            if msg["type"] == "job" and msg["job"]["state"] == "cancelled":
+                break
+    assert msg["job"]["id"] == job.id and "nothing was stored" in msg["job"]["message"]
 
 
 def test_neighbours_are_found_in_the_layers_own_space(client: TestClient) -> None:
