@@ -136,6 +136,7 @@ def create_app(
     app.state.inspector = insp
     app.state.settings = settings
     app.state.jobs = JobRegistry(workers=settings.job_workers, status_of=status_of)
+    app.router.add_event_handler("startup", app.state.jobs.warm_up)
     app.router.add_event_handler("shutdown", app.state.jobs.shutdown)
 
     def _error(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:

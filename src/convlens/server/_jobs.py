@@ -1,15 +1,23 @@
 """Long work as background jobs: started by a POST, watched with ``GET /api/jobs/{id}``,
 cancelled with ``DELETE``.
 
-A job runs in the registry's own worker threads (never the event loop, never the request
-threads), reports ``progress`` (0-1) and ``message`` (what it is doing) through
-:meth:`Job.report`, and stops at its next report once cancelled. Starting the same work twice
+A job is supervised by one of the registry's own worker threads (never the event loop, never
+the request threads). Heavy work (:meth:`JobRegistry.start_process`: the network graph, a
+projection) runs in a worker *process* (``_worker``), so nothing it does can hold the server's
+GIL; its progress comes back over a pipe and cancelling terminates it. Work that needs the app's
+own memory (:meth:`JobRegistry.start`) runs in the thread itself: no route starts such work now
+(the graph and projection are rebuilt from the run's folder in the process); it stays for work
+that cannot be rebuilt there, such as a caller's live objects. Either reports ``progress``
+(0-1) and ``message`` (what it is doing) through :meth:`Job.report`, and stops at its next
+report once cancelled. Listeners (:meth:`JobRegistry.listen`: the ``/api/live`` WebSocket) hear
+every change, so the page is told rather than polling. Starting the same work twice
 (same ``key``) joins the job already queued or running. A finished job keeps its result (the
 routes answer from it) until newer jobs push it out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sys
 import threading
@@ -53,6 +61,7 @@ class Job:
     result: Any = None
     status_code: int = 200
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    _notify: Callable[[Job], None] | None = field(default=None, repr=False)
 
     def report(self, progress: float, message: str) -> None:
         """Say how far the work is; raises :class:`JobCancelledError` once the job is cancelled."""
@@ -60,6 +69,12 @@ class Job:
             raise JobCancelledError
         self.progress = min(1.0, max(self.progress, float(progress)))
         self.message = message
+        self.changed()
+
+    def changed(self) -> None:
+        """Tell the registry's listeners about the job's new state."""
+        if self._notify is not None:
+            self._notify(self)
 
     @property
     def cancelled(self) -> bool:
@@ -126,22 +141,64 @@ class JobRegistry:
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._by_key: dict[Hashable, Job] = {}
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
 
-    def start(self, kind: str, key: Hashable, work: Work) -> Job:
+    def listen(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Call ``listener(status)`` on every change of any job (from the job's thread; it must
+        be quick and must not raise). Returns the function that stops it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def stop() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return stop
+
+    def _tell(self, job: Job) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        status = job.status()
+        for listener in listeners:
+            with contextlib.suppress(Exception):  # a listener's failure is not the job's
+                listener(status)
+
+    def start_process(
+        self, kind: str, key: Hashable, target: Callable[..., Any] | str, *args: Any, **kw: Any
+    ) -> Job:
+        """Start ``target(report, *args)`` in a worker process (see ``_worker.run_in_process``;
+        ``target`` a module-level function or its ``"module:function"`` name, ``args``
+        picklable), or join the job
+        already doing it. ``lock`` (a context manager) is held by the job's thread while the
+        process runs; ``clean`` lists folders whose temporaries a cancelled job removes."""
+        from ._worker import run_in_process
+
+        lock = kw.pop("lock", None)
+        clean = kw.pop("clean", ())
+
+        def work(job: Job) -> Any:
+            with lock if lock is not None else contextlib.nullcontext():
+                return run_in_process(job, target, args, clean=clean)
+
+        return self.start(kind, key, work, threads=False)
+
+    def start(self, kind: str, key: Hashable, work: Work, *, threads: bool = True) -> Job:
         """Start ``work(job)`` in the background, or join the job already doing it.
 
         A job of the same key that finished ``done`` is returned as it is (its result stands);
-        one that failed or was cancelled is started afresh.
+        one that failed or was cancelled is started afresh. ``threads=False``: the work only
+        supervises a process (no shorter GIL switch interval for it).
         """
         with self._lock:
             old = self._by_key.get(key)
             if old is not None and old.state in ("queued", "running", "done"):
                 return old
-            job = Job(secrets.token_hex(8), kind, key)
+            job = Job(secrets.token_hex(8), kind, key, _notify=self._tell)
             self._jobs[job.id] = job
             self._by_key[key] = job
             self._forget_old()
-        self._pool.submit(self._run, job, work)
+        self._pool.submit(self._run, job, work, threads)
+        job.changed()
         return job
 
     def _forget_old(self) -> None:
@@ -151,13 +208,20 @@ class JobRegistry:
             if self._by_key.get(job.key) is job:
                 del self._by_key[job.key]
 
-    def _run(self, job: Job, work: Work) -> None:
+    def _run(self, job: Job, work: Work, threads: bool = True) -> None:
+        try:
+            self._run_work(job, work, threads)
+        finally:
+            job.changed()
+
+    def _run_work(self, job: Job, work: Work, threads: bool) -> None:
         if job.cancelled:
             job.state, job.message = "cancelled", "cancelled before it started"
             return
         job.state, job.message = "running", "starting"
+        job.changed()
         try:
-            with _short_switches():
+            with _short_switches() if threads else contextlib.nullcontext():
                 result = work(job)
         except JobCancelledError:
             job.state, job.message = "cancelled", "cancelled: nothing was stored"
@@ -168,6 +232,13 @@ class JobRegistry:
         else:
             job.result, job.progress, job.message = result, 1.0, "done"
             job.state = "done"
+
+    def warm_up(self) -> None:
+        """Start the worker processes' fork server now (it imports the heavy modules), so the
+        first job does not wait for it."""
+        from ._worker import warm_up
+
+        warm_up()
 
     def get(self, job_id: str) -> Job:
         """The job ``job_id``."""
@@ -191,6 +262,7 @@ class JobRegistry:
         if job.state not in FINISHED:
             job._cancel.set()
             job.message = "cancelling"
+            job.changed()
         return job
 
     def running(self) -> list[Job]:

@@ -8,16 +8,11 @@ join the same work already going) and answer ``202`` with the job; ``GET /api/jo
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Hashable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from convlens import views
 from convlens.pipelines import RunCatalogue
 from convlens.store import Run
 
@@ -25,7 +20,7 @@ from ._deps import CatalogueDep, InspectorDep, RunDep
 from ._errors import errors
 from ._jobs import Job, JobRegistry
 from ._params import DEFAULT_PROJECTION, LayerName, MaxPoints, ProjectionMethod
-from ._schemas import JobStatus, encode
+from ._schemas import JobStatus
 
 router = APIRouter(tags=["jobs"])
 
@@ -39,27 +34,6 @@ def get_jobs(request: Request) -> JobRegistry:
 def _stamp(run: Run) -> int:
     """Changes whenever the run's manifest does (a new epoch, a new artifact)."""
     return (run.path / "manifest.json").stat().st_mtime_ns
-
-
-@contextmanager
-def ticking(job: Job, seconds: float, start: float, end: float) -> Iterator[None]:
-    """While a step that cannot report runs, move ``job.progress`` from ``start`` towards
-    ``end`` as time passes (about two thirds of the way after ``seconds``)."""
-    stop = threading.Event()
-
-    def tick() -> None:
-        t0 = time.monotonic()
-        while not stop.wait(0.25):
-            frac = 1 - math.exp(-(time.monotonic() - t0) / seconds)
-            job.progress = max(job.progress, start + (end - start) * frac)
-
-    thread = threading.Thread(target=tick, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def projection_key(
@@ -81,34 +55,35 @@ def start_projection(
     max_points: int,
     epoch: int | None,
 ) -> Job:
-    def work(job: Job) -> dict[str, Any]:
-        def report(progress: float, message: str) -> None:
-            job.report(progress, message)
-
-        with ticking(job, 5.0 if method == "pca" else 20.0, 0.4, 0.95):
-            answer = views.projection(
-                insp,
-                run,
-                epoch=epoch,
-                layer=layer,
-                method=method,
-                max_points=max_points,
-                report=report,
-            )
-        job.report(1.0, "done")
-        return encode(answer)
-
-    return jobs.start("projection", projection_key(run, layer, method, max_points, epoch), work)
+    """The projection job: the method's real steps (PCA one, t-SNE and UMAP their neighbours
+    then their optimisation steps), in a worker process."""
+    return jobs.start_process(
+        "projection",
+        projection_key(run, layer, method, max_points, epoch),
+        "convlens.views._work:projection",
+        str(insp.runs_dir),
+        str(run.path),
+        layer,
+        method,
+        max_points,
+        epoch,
+    )
 
 
 def start_graph(jobs: JobRegistry, catalogue: RunCatalogue, run: Run, epoch: int | None) -> Job:
+    """The graph job: ``graph_run``'s real steps, in a worker process, while this server holds
+    the run's write lock (its other writers wait; a cancelled job leaves no temporaries)."""
     epoch = catalogue.epoch(run, epoch)
-
-    def work(job: Job) -> int:  # progress comes from graph_run's own steps
-        views.graph_info(catalogue, run, epoch, report=job.report)
-        return epoch
-
-    return jobs.start("graph", graph_key(run, epoch), work)
+    return jobs.start_process(
+        "graph",
+        graph_key(run, epoch),
+        "convlens.views._work:graph",
+        str(catalogue.runs_dir),
+        str(run.path),
+        epoch,
+        lock=catalogue.writing(run),
+        clean=[run.path],
+    )
 
 
 JobsDep = Annotated[JobRegistry, Depends(get_jobs)]

@@ -36,7 +36,7 @@ def projection(
     progress, after which this answers at once."""
     done = jobs.done(projection_key(run, layer, method.value, max_points, epoch))
     if done is not None:
-        return done.result  # type: ignore[no-any-return]
+        return encode(done.result)
     return encode(
         views.projection(
             insp, run, epoch=epoch, layer=layer, method=method.value, max_points=max_points

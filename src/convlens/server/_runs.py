@@ -88,27 +88,59 @@ def _signature(runs_dir: Path) -> tuple:
 
 @router.websocket("/api/live")
 async def live(websocket: WebSocket) -> None:
-    """Sends ``{"type": "runs", "runs": [...]}`` on connect and whenever a run changes."""
+    """Sends ``{"type": "runs", "runs": [...]}`` on connect and whenever a run changes, and
+    ``{"type": "job", "job": {...}}`` whenever a background job moves (at most every 0.1 s per
+    job, and always its last state)."""
     if not websocket_allowed(websocket):
         await websocket.close(code=1008)
         return
     catalogue: RunCatalogue = websocket.app.state.inspector
     interval: float = websocket.app.state.settings.live_interval
     await websocket.accept()
+    loop = asyncio.get_running_loop()
+    moved: dict[str, dict] = {}
+    wake = asyncio.Event()
+
+    def heard(status: dict) -> None:  # from a job's thread
+        def keep() -> None:
+            moved[status["id"]] = status
+            wake.set()
+
+        loop.call_soon_threadsafe(keep)
+
+    stop = websocket.app.state.jobs.listen(heard)
+    receiver = asyncio.ensure_future(websocket.receive())
     last: tuple | None = None
+    next_disk = 0.0
     try:
         while True:
-            sig = await run_in_threadpool(_signature, catalogue.runs_dir)
-            if sig != last:
-                last = sig
-                runs = await run_in_threadpool(list_summaries, catalogue)
-                payload = [RunSummary(**r).model_dump() for r in runs]
-                await websocket.send_json({"type": "runs", "runs": payload})
-            try:  # the server polls the disk between messages; clients only listen
-                msg = await asyncio.wait_for(websocket.receive(), timeout=interval)
-            except asyncio.TimeoutError:
-                continue
-            if msg["type"] == "websocket.disconnect":
-                return
+            if loop.time() >= next_disk:  # the server polls the disk; clients only listen
+                next_disk = loop.time() + interval
+                sig = await run_in_threadpool(_signature, catalogue.runs_dir)
+                if sig != last:
+                    last = sig
+                    runs = await run_in_threadpool(list_summaries, catalogue)
+                    payload = [RunSummary(**r).model_dump() for r in runs]
+                    await websocket.send_json({"type": "runs", "runs": payload})
+            while moved:
+                _, status = moved.popitem()
+                await websocket.send_json({"type": "job", "job": status})
+            wake.clear()
+            waker = asyncio.ensure_future(wake.wait())
+            done, _ = await asyncio.wait(
+                {receiver, waker},
+                timeout=max(0.0, next_disk - loop.time()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            waker.cancel()
+            if receiver in done:
+                if receiver.result()["type"] == "websocket.disconnect":
+                    return
+                receiver = asyncio.ensure_future(websocket.receive())
+            elif waker in done:
+                await asyncio.sleep(0.1)  # let a burst of reports coalesce
     except (WebSocketDisconnect, RuntimeError):
         return
+    finally:
+        stop()
+        receiver.cancel()

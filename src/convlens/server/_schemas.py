@@ -243,6 +243,17 @@ class Projection(_Model):
     n_total: int
     n_shown: int
     sampled: bool
+    neighbours: ArrayData = Field(
+        description="int32 [n_shown, k]: each shown picture's nearest others in the layer's own "
+        "space (not in 2-D), as positions into indices, nearest first"
+    )
+    quality: dict[str, float] | None = Field(
+        description="this map's trustworthiness and k-NN preservation (k neighbours), 1 is best"
+    )
+    stored_quality: dict[str, float] | None = Field(
+        description="the quality figures stored with the layer's timeline embedding, if any"
+    )
+    quality_text: str
     explanation: str
 
 

@@ -70,8 +70,19 @@ def projection(
         say(0.1, f"running the model over the probe set up to layer {layer}")
         feats = probe_features(insp, run, epoch, layer)
     idx = _stratified(labels, max_points)
-    say(0.4, f"placing {len(idx)} pictures with {_NAMES.get(method, method)}")
-    coords = project(feats[idx].astype(np.float32), method, random_state=0)
+    name = _NAMES.get(method, method)
+    x = feats[idx].reshape(len(idx), -1).astype(np.float32)
+
+    def step(fraction: float, message: str) -> None:  # the method's own steps: 40 % to 90 %
+        say(0.4 + 0.5 * fraction, message)
+
+    say(0.4, f"placing {len(idx)} pictures with {name}")
+    coords = project(x, method, random_state=0, report=step)
+    say(0.92, "finding each picture's nearest neighbours in the layer")
+    near = layer_neighbours(x, NEIGHBOURS)
+    quality = _quality(x, coords)
+    stored = run.embedding(layer) if layer in run.layers else None
+    stored_quality = (stored[1].get("quality") or None) if stored is not None else None
     return {
         "layer": layer,
         "epoch": epoch,
@@ -82,8 +93,73 @@ def projection(
         "n_total": len(labels),
         "n_shown": len(idx),
         "sampled": len(idx) < len(labels),
+        "neighbours": near,
+        "quality": quality,
+        "stored_quality": _plain_quality(stored_quality),
+        "quality_text": quality_text(quality, method),
         "explanation": projection_text(run, layer, method, len(idx), len(labels)),
     }
+
+
+NEIGHBOURS = 8
+_QUALITY_K = 10
+_QUALITY_ROWS = 1_000
+
+
+def layer_neighbours(x: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` nearest other rows of ``x`` in the layer's own space (not in 2-D), as
+    positions into ``x``, nearest first: ``int32 [n, min(k, n - 1)]``."""
+    from convlens.analyze.embed._neighbours import nearest_neighbours
+
+    k = min(k, len(x) - 1)
+    idx, _, _ = nearest_neighbours(x, k + 1)
+    rows = np.arange(len(x))[:, None]
+    keep = idx != rows  # drop the point itself wherever a tie put it
+    out = np.array([r[m][:k] for r, m in zip(idx, keep, strict=True)])
+    return out.astype(np.int32)
+
+
+def _quality(x: np.ndarray, coords: np.ndarray) -> dict[str, float] | None:
+    """How faithful this 2-D layout is to the layer: trustworthiness and k-NN preservation,
+    exact up to 1,000 points, else estimated on 1,000 of them (NumPy only: no scikit-learn
+    import in a fresh worker)."""
+    from convlens.analyze.embed._quality import sampled_scores
+
+    n = len(x)
+    k = min(_QUALITY_K, (n - 1) // 2)
+    if k < 1:
+        return None
+    rows = (
+        np.arange(n)
+        if n <= _QUALITY_ROWS
+        else np.sort(np.random.default_rng(0).choice(n, _QUALITY_ROWS, replace=False))
+    )
+    trust, kept = sampled_scores(x, coords, k, rows)
+    return {"trustworthiness": trust, "knn_preservation": kept, "k": float(k)}
+
+
+def _plain_quality(q: dict[str, Any] | None) -> dict[str, float] | None:
+    if not q:
+        return None
+    keys = ("trustworthiness", "knn_preservation", "displacement")
+    return {k: float(q[k]) for k in keys if isinstance(q.get(k), (int, float))} or None
+
+
+def quality_text(quality: dict[str, float] | None, method: str) -> str:
+    """Two plain sentences on what the layout's quality figures mean."""
+    if not quality:
+        return "There are too few pictures to say how faithful this map is."
+    k = int(quality["k"])
+    kept = round(quality["knn_preservation"] * k)
+    verdict = (
+        "Dots near each other here are alike in the layer too."
+        if quality["trustworthiness"] >= 0.9
+        else "Some dots near each other here are not alike in the layer."
+    )
+    return (
+        f"Of the {k} pictures most like each one in the layer, about {kept} are near it on "
+        f"this map. {verdict}"
+    )
 
 
 def projection_text(run: Run, layer: str, method: str, n_shown: int, n_total: int) -> str:

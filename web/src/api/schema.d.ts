@@ -864,8 +864,26 @@ export interface components {
             n_shown: number;
             /** N Total */
             n_total: number;
+            /** @description int32 [n_shown, k]: each shown picture's nearest others in the layer's own space (not in 2-D), as positions into indices, nearest first */
+            neighbours: components["schemas"]["ArrayData"];
+            /**
+             * Quality
+             * @description this map's trustworthiness and k-NN preservation (k neighbours), 1 is best
+             */
+            quality: {
+                [key: string]: number;
+            } | null;
+            /** Quality Text */
+            quality_text: string;
             /** Sampled */
             sampled: boolean;
+            /**
+             * Stored Quality
+             * @description the quality figures stored with the layer's timeline embedding, if any
+             */
+            stored_quality: {
+                [key: string]: number;
+            } | null;
         };
         /**
          * ProjectionName

@@ -43,4 +43,7 @@ export type StoryEvent = S["StoryEvent"];
 export interface LiveMessage {
   type: string;
   runs?: RunSummary[];
+  /** `type: "job"`: a background job moved (pushed at most every 0.1 s per job). */
+  job?: JobStatus;
 }
+export type JobStatus = S["JobStatus"];

@@ -1,7 +1,7 @@
 // The list of runs, kept fresh by the /api/live WebSocket (reconnecting with backoff).
 import { reactive } from "vue";
 import { getJSON, errorMessage } from "@/api/client";
-import type { LiveMessage, RunSummary } from "@/api/types";
+import type { JobStatus, LiveMessage, RunSummary } from "@/api/types";
 
 interface RunsState {
   runs: RunSummary[];
@@ -47,6 +47,13 @@ export function liveUrl(): string {
 }
 
 let socket: WebSocket | null = null;
+const jobListeners = new Set<(job: JobStatus) => void>();
+
+/** Hear every background job's pushed status; returns the function that stops listening. */
+export function onJobPushed(fn: (job: JobStatus) => void): () => void {
+  jobListeners.add(fn);
+  return () => void jobListeners.delete(fn);
+}
 let retry = 0;
 let timer: number | undefined;
 
@@ -77,6 +84,8 @@ function connect(): void {
       state.loaded = true;
       state.error = null;
       state.version++;
+    } else if (msg.type === "job" && msg.job) {
+      for (const fn of jobListeners) fn(msg.job);
     }
   };
   ws.onclose = () => {

@@ -10,6 +10,7 @@ the layout of the epoch before, the way AlignedUMAP's regulariser does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,7 @@ def optimize_layout(
     n_negative: int = 5,
     anchor: np.ndarray | None = None,
     anchor_weight: float = 0.0,
+    on_step: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Minimise UMAP's fuzzy cross-entropy from the start layout ``y``.
 
@@ -62,6 +64,8 @@ def optimize_layout(
         n_negative: Points actually drawn per point and step (their push is rescaled).
         anchor: Layout ``[N, 2]`` to stay close to, or ``None``.
         anchor_weight: Strength of the pull toward ``anchor``.
+        on_step: Called with the number of steps done, every 25 steps (progress; it may raise
+            to stop the work).
 
     Returns:
         The optimised layout, float32 ``[N, 2]``.
@@ -84,6 +88,8 @@ def optimize_layout(
         lam = np.float32(anchor_weight)
 
     for it in range(n_iter):
+        if on_step is not None and it % 25 == 0:
+            on_step(it)
         alpha = np.float32(learning_rate * (1.0 - it / n_iter))
 
         # Attraction along edges.
