@@ -24,6 +24,7 @@ from convlens.views import Inspector, NotAnImageError, UploadTooLargeError
 from . import (
     _attributions,
     _classgrads,
+    _compute,
     _explorer,
     _graph,
     _jobs_api,
@@ -131,6 +132,7 @@ def create_app(
         _runs,
         _timeline,
         _explorer,
+        _compute,
         _attributions,
         _classgrads,
         _projection,
