@@ -179,9 +179,10 @@ def explain(
     if isinstance(module, nn.Conv2d):
         body = _conv(module, layer, channel, inp[0], out[0])
     else:
-        fed = seen.get(prev) if prev else None  # a Flatten right before: its maps name inputs
-        maps = fed[0] if fed and isinstance(fed[0], torch.Tensor) else None
-        shape = list(maps.shape[1:]) if maps is not None and maps.numel() == inp.numel() else None
+        # maps flattened right before (a Flatten's input, a pool's output) name the inputs
+        fed = [t for t in seen.get(prev, ()) if isinstance(t, torch.Tensor)] if prev else []
+        maps = [t for t in fed[::-1] if t.dim() == 4 and t.numel() == inp.numel()]
+        shape = list(maps[0].shape[1:]) if maps else None
         last = leaves[-1] if leaves else None
         names = classes if last == layer and len(classes) == out.shape[-1] else ()
         body = _linear(module, layer, channel, inp[0], out[0], names, shape)

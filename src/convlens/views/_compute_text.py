@@ -81,6 +81,8 @@ def stage_text(name: str, kind: str, module: Any, before: np.ndarray, after: np.
         return f"The map that {name} makes, before any later step. Red is plus, blue is minus."
     if kind in ("ReLU", "ReLU6", "LeakyReLU"):
         zero = float((after == 0).mean())
+        if not (before < 0).any():
+            return f"After the cut-off ({name}): this map had no minus numbers, so nothing changes."
         return (
             f"After the cut-off ({name}): every minus number becomes zero and plus numbers stay. "
             f"{round(100 * zero)}% of it is now zero."
