@@ -80,7 +80,7 @@ def test_a_conv_filter_slides_and_builds_its_map(page, served, api, tmp_path: Pa
     page.screenshot(path=str(shots / "compute-conv-below.png"))
 
 
-def test_a_linear_unit_is_a_weighted_sum(page, served, api) -> None:
+def test_a_linear_unit_is_a_weighted_sum(page, served, api, tmp_path: Path) -> None:
     maps = _maps(api, served.run_id, "fc1", "probe:2")
     open_view(page, f"/explorer?run={served.run_id}&layer=fc1&image=probe:2&channel=3")
     expect(page.get_by_test_id("compute-panel")).to_have_attribute("data-state", "ready")
@@ -88,6 +88,11 @@ def test_a_linear_unit_is_a_weighted_sum(page, served, api) -> None:
     value = float(page.get_by_test_id("compute-value").inner_text())
     assert value == pytest.approx(float(maps.reshape(-1)[3]), abs=1.5e-3)
     expect(page.get_by_test_id("compute-term").first).to_contain_text(re.compile(r"map \d+, row"))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.locator(".compute-card").evaluate("e => { e.scrollIntoView(); window.scrollBy(0, -60); }")
+    page.screenshot(
+        path=str(Path(os.environ.get("CONVLENS_SCREENSHOTS", tmp_path)) / "compute-fc.png")
+    )
 
 
 def test_a_channel_link_opens_that_map_enlarged_and_in_view(page, served) -> None:
@@ -99,9 +104,18 @@ def test_a_channel_link_opens_that_map_enlarged_and_in_view(page, served) -> Non
     expect(page.get_by_test_id("compute-panel")).to_have_attribute("data-state", "ready")
 
 
-def test_the_weights_caption_counts_one_input_map(page, served) -> None:
-    open_view(page, f"/explorer?run={served.run_id}&layer=conv1&image=probe:0")
+def test_the_weights_caption_counts_one_input_map(page, served, tmp_path: Path) -> None:
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv1&image=probe:0&channel=3")
     grid = page.get_by_test_id("weights-grid")
     expect(grid).to_have_attribute("data-state", "ready")
     expect(grid).to_contain_text("over 1 input map.")
     assert "1 input maps" not in grid.inner_text()
+    # the first layer's filter reads the picture itself: one input map, nothing summed away
+    expect(page.get_by_test_id("compute-panel")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("compute-input")).to_have_count(1)
+    expect(page.get_by_test_id("compute-panel")).to_contain_text("over its one input map.")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.locator(".compute-card").evaluate("e => { e.scrollIntoView(); window.scrollBy(0, -60); }")
+    page.screenshot(
+        path=str(Path(os.environ.get("CONVLENS_SCREENSHOTS", tmp_path)) / "compute-conv1.png")
+    )

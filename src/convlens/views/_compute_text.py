@@ -24,9 +24,10 @@ def conv_text(
 ) -> str:
     kh, kw = module.kernel_size
     sh, sw = module.stride
+    over = "over its one input map" if n_inputs == 1 else f"for each of its {n_inputs:,} input maps"
     s = (
-        f"Map {channel} of {layer} comes from one filter: a {kh}×{kw} grid of weights "
-        f"for each of its {plural(n_inputs, 'input map')}. The filter slides over the input"
+        f"Map {channel} of {layer} comes from one filter: a {kh}×{kw} grid of weights {over}. "
+        "The filter slides over the input"
     )
     s += "." if (sh, sw) == (1, 1) else f", {plural(max(sh, sw), 'point')} at a time."
     s += (
@@ -68,8 +69,8 @@ def linear_text(
     if n_inputs > n_shown:
         top = float(np.abs(np.asarray(products)).max()) if len(products) else 0.0
         s += (
-            f" Here are the {n_shown} inputs that count the most (the biggest one adds "
-            f"{top:.3f}); the other {n_inputs - n_shown} are added up into one sum."
+            f" Here are the {n_shown} inputs that count the most (the biggest one moves the sum "
+            f"by {top:.3f}); the other {n_inputs - n_shown:,} are added up into one sum."
         )
     return s
 
@@ -81,6 +82,13 @@ def stage_text(name: str, kind: str, module: Any, before: np.ndarray, after: np.
         return f"The map that {name} makes, before any later step. Red is plus, blue is minus."
     if kind in ("ReLU", "ReLU6", "LeakyReLU"):
         zero = float((after == 0).mean())
+        if after.size == 1:
+            below = float(before.reshape(-1)[0]) < 0
+            return f"After the cut-off ({name}): " + (
+                "the sum is below zero, so it becomes zero."
+                if below
+                else "the sum is not below zero, so it stays."
+            )
         if not (before < 0).any():
             return f"After the cut-off ({name}): this map had no minus numbers, so nothing changes."
         return (
