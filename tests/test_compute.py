@@ -142,7 +142,7 @@ def test_a_large_map_is_cropped_around_its_strongest_point() -> None:
     assert reg["row"] <= r < reg["row"] + MAX_SIDE and reg["col"] <= c < reg["col"] + MAX_SIDE
     assert "part around its strongest point" in a["explanation"]
     assert len(a["inputs"][0]["values"]) == MAX_SIDE + 2  # the window region only
-    assert max(len(s["values"]) for s in a["stages"]) <= 64
+    assert max(len(s["values"]) for s in a["stages"]) <= 48  # thinned: 70 -> every 2nd point
 
 
 def test_relu_and_pool_are_shown_before_and_after() -> None:
@@ -150,10 +150,11 @@ def test_relu_and_pool_are_shown_before_and_after() -> None:
     a = explain(model, x, "conv", 2, leaves)
     assert [s["name"] for s in a["stages"]] == ["conv", "relu", "pool"]
     pre = model.conv(x).detach()[0, 2]
-    np.testing.assert_allclose(a["stages"][0]["values"], pre.numpy(), atol=1e-3)
-    np.testing.assert_allclose(a["stages"][1]["values"], pre.clamp(min=0).numpy(), atol=1e-3)
+    np.testing.assert_allclose(a["stages"][0]["values"], pre.numpy(), rtol=5e-3, atol=1e-3)
+    relu = pre.clamp(min=0).numpy()
+    np.testing.assert_allclose(a["stages"][1]["values"], relu, rtol=5e-3, atol=1e-3)
     pooled = torch.nn.functional.max_pool2d(pre.clamp(min=0)[None], 2)[0]
-    np.testing.assert_allclose(a["stages"][2]["values"], pooled.numpy(), atol=1e-3)
+    np.testing.assert_allclose(a["stages"][2]["values"], pooled.numpy(), rtol=5e-3, atol=1e-3)
     assert "12×12 to 6×6" in a["stages"][2]["explanation"]
 
 

@@ -29,8 +29,9 @@ from ._inspect import Inspector
 
 MAX_SIDE = 32
 """At most this many output points a side are animated (a window around the strongest one)."""
-MAX_STAGE_SIDE = 64
-"""Before/after maps larger than this are thinned out (every n-th point) to keep answers small."""
+MAX_STAGE_SIDE = 48
+"""Before/after maps larger than this are thinned out (every n-th point) to keep answers small
+(they are pictures: 3 significant digits each)."""
 SHOWN_INPUTS = 4
 """Input maps shown one by one; the rest are added up into one "and N more" map."""
 SHOWN_TERMS = 8
@@ -44,8 +45,12 @@ PASS_THROUGH = ("Dropout", "Dropout1d", "Dropout2d", "Identity")
 def _round(a: np.ndarray | torch.Tensor, digits: int = 6) -> Any:
     """Nested lists of floats with ``digits`` significant digits (small JSON, exact enough)."""
     arr = np.asarray(a, dtype=np.float64)
-    out = np.vectorize(lambda v: float(f"{v:.{digits}g}"), otypes=[float])(arr) if arr.size else arr
-    return np.asarray(out).tolist()
+    mag = np.floor(np.log10(np.abs(arr), out=np.zeros_like(arr), where=arr != 0))
+    e = (digits - 1 - mag).astype(np.int64)
+    up = np.where(e >= 0, 10.0 ** np.maximum(e, 0), 1.0)  # integer powers of ten: exact
+    down = np.where(e < 0, 10.0 ** np.maximum(-e, 0), 1.0)
+    out = np.round(arr * up / down) * down / up
+    return np.where(np.isfinite(out), out, 0.0).tolist()
 
 
 def capture(
@@ -207,7 +212,7 @@ def _stage(
         "type": kind or type(mod).__name__,
         "shape": list(m.shape),
         "step": step,
-        "values": _round(thin, 4),
+        "values": _round(thin, 3),
         "explanation": stage_text(name, kind, mod, before, m),
     }
 
