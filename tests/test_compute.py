@@ -268,3 +268,21 @@ def test_weights_caption_says_map_or_maps() -> None:
     many = weights_text("conv2", "Conv2d", [8, 4, 3, 3], np.zeros(1))
     assert "over 1 input map." in one and "over 4 input maps." in many
     assert "1 row, one per unit" in weights_text("fc", "Linear", [1, 5], np.zeros(1))
+
+
+def test_a_step_not_fed_by_the_layer_is_not_shown_as_its_after() -> None:
+    class Residual(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(2, 2, 3, padding=1)
+            self.relu = nn.ReLU()
+            self.fc = nn.Linear(2 * 6 * 6, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(self.relu(self.conv(x) + x).flatten(1))
+
+    model = Residual()
+    x = torch.randn(1, 2, 6, 6, generator=torch.Generator().manual_seed(1))
+    leaves = [i.name for i in leaf_layers(model, x) if i.calls == 1]
+    a = explain(model, x, "conv", 0, leaves)
+    assert [s["name"] for s in a["stages"]] == ["conv"]  # relu works on conv + x, not on conv
