@@ -79,6 +79,8 @@ def texts(fixture_run: Path) -> list[str]:
         "/api/runs/fixture/story",
         "/api/methods",
         "/api/runs/fixture/graph",
+        "/api/runs/fixture/compute?layer=conv&channel=1",
+        "/api/runs/fixture/compute?layer=fc&channel=0",
     ]
     gets += [
         f"/api/runs/fixture/featuremaps?layer=conv&order={o}" for o in ("natural", "kmeans", "pca")
@@ -104,6 +106,7 @@ def texts(fixture_run: Path) -> list[str]:
             self.kernel = (3, 3)
 
     out += [layer_text(Info(kind)) for kind in [*_KINDS, "MyCustomBlock"]]
+    out += _compute_texts()
     for acc, prev in ((0.1, None), (0.6, None), (0.8, 0.6), (0.5, 0.8), (0.81, 0.8)):
         out.append(
             epoch_sentence(
@@ -111,6 +114,26 @@ def texts(fixture_run: Path) -> list[str]:
             )
         )
     return out
+
+
+def _compute_texts() -> list[str]:
+    """What-a-layer-computes texts for the cases the fixture run lacks (groups, stride, crop)."""
+    import torch
+
+    from convlens.views._compute import explain
+
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(12, 12, 3, stride=2, padding=1, groups=2),
+        torch.nn.BatchNorm2d(12),
+        torch.nn.ReLU(),
+        torch.nn.AvgPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(12 * 20 * 20, 4),
+    )
+    leaves = ["0", "1", "2", "3", "4", "5"]
+    x = torch.ones(1, 12, 80, 80)
+    out = _texts(explain(model, x, "0", 3, leaves), [])
+    return out + _texts(explain(model, x, "5", 3, leaves), [])
 
 
 def _too_hard(texts: list[str]) -> str:

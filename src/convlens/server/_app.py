@@ -27,6 +27,7 @@ from convlens.views import Inspector, NotAnImageError, UploadTooLargeError
 from . import (
     _attributions,
     _classgrads,
+    _compute,
     _explorer,
     _graph,
     _jobs_api,
@@ -181,6 +182,7 @@ def create_app(
         _timeline,
         _story,
         _explorer,
+        _compute,
         _attributions,
         _classgrads,
         _projection,

@@ -11,6 +11,7 @@ view                functions (module)
 runs                ``run_card``, ``run_detail``, ``media_file`` (``_runs``)
 timeline            ``timeline``, ``point`` (``_timeline``)
 explorer            ``layers``, ``featuremaps``, ``weights``, ``top`` (``_explorer``)
+layer compute       ``compute`` (``_compute``): one filter or unit, step by step
 attributions        ``methods``, ``attributions`` (``_attributions``)
 class gradients     ``classgrads`` (``_classgrads``)
 projection          ``projection`` (``_projection``)
@@ -55,12 +56,14 @@ from ._uploads import Upload, UploadStore, upload_text
 if TYPE_CHECKING:
     from ._attributions import attributions, methods
     from ._classgrads import classgrads
+    from ._compute import compute
     from ._explorer import featuremaps, layers, top, weights
 
 _LAZY = {
     "attributions": "._attributions",
     "methods": "._attributions",
     "classgrads": "._classgrads",
+    "compute": "._compute",
     "featuremaps": "._explorer",
     "layers": "._explorer",
     "top": "._explorer",
@@ -81,6 +84,7 @@ __all__ = [
     "UploadTooLargeError",
     "attributions",
     "classgrads",
+    "compute",
     "decode_image",
     "downsized_png",
     "featuremaps",

@@ -13,6 +13,7 @@ from convlens.core import NotFoundError
 from convlens.store import Run
 
 from ._common import check_layer, modules, pct, shape_words, softmax
+from ._compute_text import plural
 from ._inspect import Inspector
 
 MAX_WEIGHT_FILTERS = 64
@@ -250,12 +251,12 @@ def weights_text(layer: str, kind: str, shape: Sequence[int], arr: np.ndarray) -
     if len(shape) == 4:
         return (
             f"These are the stencils of layer {layer}: {shape[0]} of them, each "
-            f"{shape[2]}×{shape[3]} over {shape[1]} input maps. Red is a plus weight, blue a "
-            "minus one. The network learned them from examples."
+            f"{shape[2]}×{shape[3]} over {plural(shape[1], 'input map')}. Red is a plus weight, "
+            "blue a minus one. The network learned them from examples."
         )
     return (
-        f"These are the weights of layer {layer}: {shape[0]} rows, one per unit. Each number "
-        "says how much one input counts. Red is plus, blue is minus."
+        f"These are the weights of layer {layer}: {plural(shape[0], 'row')}, one per unit. "
+        "Each number says how much one input counts. Red is plus, blue is minus."
     )
 
 

@@ -129,6 +129,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run}/compute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compute
+         * @description How one map of a conv layer (or one unit of a linear layer) is computed from the layer's
+         *     real input for one picture: the input maps that add the most, the filter's weights, the
+         *     output, and the map after the cut-off and shrink steps that follow.
+         *
+         *     400: not a conv or linear layer, a bad image reference, or a layer whose output is not the
+         *     plain formula's; 404: no such run, epoch, layer, channel or upload; 409: the run cannot
+         *     rebuild its model.
+         */
+        get: operations["compute_api_runs__run__compute_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run}/featuremaps": {
         parameters: {
             query?: never;
@@ -614,6 +640,95 @@ export interface components {
             /** Layer */
             layer: string;
         };
+        /** ComputeInput */
+        ComputeInput: {
+            /**
+             * Channel
+             * @description the input map's number in the layer's input
+             */
+            channel: number;
+            /**
+             * Share
+             * @description this map's share of what all input maps add, 0..1
+             */
+            share: number;
+            /**
+             * Values
+             * @description the input map over the window region, padding included (padded points lie outside input_shape when counted from input_origin)
+             */
+            values: number[][];
+            /**
+             * Weights
+             * @description the filter's weights over this input map
+             */
+            weights: number[][];
+        };
+        /** ComputeRegion */
+        ComputeRegion: {
+            /** Col */
+            col: number;
+            /** Cols */
+            cols: number;
+            /** Row */
+            row: number;
+            /** Rows */
+            rows: number;
+        };
+        /** ComputeRest */
+        ComputeRest: {
+            /**
+             * Count
+             * @description input maps (or inputs) not shown one by one
+             */
+            count: number;
+            /**
+             * Sum
+             * @description linear: what they add together
+             */
+            sum?: number | null;
+            /**
+             * Values
+             * @description conv: what they add at each output point of the region
+             */
+            values?: number[][] | null;
+        };
+        /** ComputeStage */
+        ComputeStage: {
+            /** Explanation */
+            explanation: string;
+            /**
+             * Name
+             * @description the module's name (the layer itself first)
+             */
+            name: string;
+            /**
+             * Shape
+             * @description the map's full size (rows, columns); [1, 1] for a unit
+             */
+            shape: number[];
+            /**
+             * Step
+             * @description every step-th point is sent: 1 unless the map was thinned
+             */
+            step: number;
+            /** Type */
+            type: string;
+            /** Values */
+            values: number[][];
+        };
+        /** ComputeTerm */
+        ComputeTerm: {
+            /** Index */
+            index: number;
+            /** Input */
+            input: number;
+            /** Label */
+            label: string;
+            /** Product */
+            product: number;
+            /** Weight */
+            weight: number;
+        };
         /**
          * ErrorBody
          * @description Every refusal: one line saying what is wrong and what to do.
@@ -737,6 +852,80 @@ export interface components {
              * @enum {string}
              */
             state: "queued" | "running" | "done" | "failed" | "cancelled";
+        };
+        /** LayerCompute */
+        LayerCompute: {
+            /** Bias */
+            bias: number;
+            /** Channel */
+            channel: number;
+            /** Dilation */
+            dilation?: number[] | null;
+            /** Epoch */
+            epoch: number;
+            /** Explanation */
+            explanation: string;
+            /**
+             * Group Inputs
+             * @description input maps one filter reads
+             */
+            group_inputs?: number | null;
+            /** Groups */
+            groups?: number | null;
+            /** Image */
+            image: string;
+            /** In Channels */
+            in_channels?: number | null;
+            /** In Features */
+            in_features?: number | null;
+            /**
+             * Input Origin
+             * @description input row, column of the first sent value (negative: padding)
+             */
+            input_origin?: number[] | null;
+            /** Input Shape */
+            input_shape?: number[] | null;
+            /** Inputs */
+            inputs?: components["schemas"]["ComputeInput"][] | null;
+            /** Kernel */
+            kernel?: number[] | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "conv" | "linear";
+            /** Layer */
+            layer: string;
+            /** Out Shape */
+            out_shape?: number[] | null;
+            /**
+             * Output
+             * @description the map over the region
+             */
+            output?: number[][] | null;
+            /**
+             * Padding
+             * @description rows, columns added on top/left
+             */
+            padding?: number[] | null;
+            /** @description the part of the output map animated (all of it when small) */
+            region?: components["schemas"]["ComputeRegion"] | null;
+            rest: components["schemas"]["ComputeRest"] | null;
+            /**
+             * Stages
+             * @description the map before and after the next steps
+             */
+            stages: components["schemas"]["ComputeStage"][];
+            /** Stride */
+            stride?: number[] | null;
+            /** Terms */
+            terms?: components["schemas"]["ComputeTerm"][] | null;
+            /** Type */
+            type: string;
+            /** Unit Name */
+            unit_name?: string | null;
+            /** Value */
+            value?: number | null;
         };
         /** LayerDescription */
         LayerDescription: {
@@ -1488,6 +1677,83 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClassGradients"];
+                };
+            };
+            /** @description Bad input: the message says what is wrong and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a token is needed, the Host is not this machine, or the request came from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, epoch, layer, image, class or job (the message lists those there are). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible for this run (no model spec, a missing extra, an unreadable run). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter is missing or not of the documented type. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    compute_api_runs__run__compute_get: {
+        parameters: {
+            query: {
+                /** @description a Conv2d or Linear layer */
+                layer: string;
+                /** @description the output map (conv) or unit (linear) */
+                channel: number;
+                /** @description probe:N or upload:ID */
+                image?: string;
+                /** @description default: the last checkpoint */
+                epoch?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description a run folder name */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayerCompute"];
                 };
             };
             /** @description Bad input: the message says what is wrong and what to do. */
