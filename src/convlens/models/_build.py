@@ -88,7 +88,16 @@ def _imported_model(spec: str, sizes: dict[str, int]) -> nn.Module:
         raise UserInputError(
             f"'{spec}' is not callable: name a function or class that builds the model"
         )
-    model = obj(**_accepted(obj, sizes))
+    args = _accepted(obj, sizes)
+    try:
+        model = obj(**args)
+    except Exception as err:  # the user's factory failed: say which call, and what it raised
+        given = ", ".join(f"{k}={v}" for k, v in args.items()) or "no arguments"
+        raise UserInputError(
+            f"'{spec}' could not build the model with {given} ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else 'no message'}): fix the factory, or "
+            "give a spec that builds the model with these arguments"
+        ) from err
     if not isinstance(model, nn.Module):
         raise UserInputError(
             f"'{spec}' returned {type(model).__name__}, not a torch.nn.Module: the factory must "

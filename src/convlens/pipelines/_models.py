@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from convlens.core import HookSet, UnavailableError, UserInputError
+from convlens.core import HookSet, MissingExtraError, UnavailableError, UserInputError
 from convlens.store import Run
 
 from ._catalogue import RunCatalogue, checkpoint_epoch, input_shape, model_spec
@@ -132,9 +132,15 @@ def _build(run: Run, epoch: int, spec: str, shape: tuple[int, int, int]) -> nn.M
     from convlens.models import build_model, load_weights
 
     c, s, _ = shape
-    with torch.random.fork_rng(devices=[]):
-        model = build_model(spec, in_channels=c, num_classes=len(run.classes), image_size=s)
-    load_weights(model, run.checkpoint_path(epoch))
+    try:
+        with torch.random.fork_rng(devices=[]):
+            model = build_model(spec, in_channels=c, num_classes=len(run.classes), image_size=s)
+        load_weights(model, run.checkpoint_path(epoch))
+    except (UserInputError, MissingExtraError) as err:  # the run is fine; this machine is not
+        raise UnavailableError(
+            f"the model of run {run.run_id} cannot be rebuilt here, so views that run it are "
+            f"off: {err}"
+        ) from err
     model.eval()
     part = run.manifest.model.get("output")
     if part is not None:  # a tuple/dict model: every view sees the class scores it recorded
