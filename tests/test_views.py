@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
 from convlens import views
@@ -122,3 +123,38 @@ def test_asking_for_the_layers_makes_the_opening_picture_a_look_up(insp: Inspect
     finally:
         handle.remove()
     assert not loaded.module._forward_hooks  # the views left no hook behind
+
+
+class _InPlace(torch.nn.Module):
+    """A conv overwritten by ``ReLU(inplace=True)`` and one by a functional ``relu_``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 3, 3)
+        self.act = torch.nn.ReLU(inplace=True)
+        self.conv2 = torch.nn.Conv2d(3, 3, 3)
+        self.fc = torch.nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.act(self.conv1(x))
+        x = self.conv2(x).relu_()
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+def test_one_pass_keeps_outputs_that_later_in_place_ops_overwrite() -> None:
+    from convlens.analyze import layer_outputs
+    from convlens.pipelines import LoadedModel
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = _InPlace().eval()
+    x = torch.randn(1, 1, 9, 9, generator=torch.Generator().manual_seed(1))
+    outs, logits = LoadedModel(model, 1).look(x, "probe:0")
+    expect, expect_logits = layer_outputs(model, x, ["conv1", "act", "conv2", "fc"])
+    assert (expect["conv1"] < 0).any()  # the ReLU really would have changed it
+    torch.testing.assert_close(outs["conv1"], expect["conv1"])
+    torch.testing.assert_close(outs["act"], expect["act"])
+    torch.testing.assert_close(logits, expect_logits)
+    # conv2 was overwritten by a functional relu_ (no module to warn us): dropped, not wrong
+    assert "conv2" not in outs
+    assert not model._forward_hooks and not model.act._forward_pre_hooks

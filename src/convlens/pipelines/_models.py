@@ -72,19 +72,8 @@ class LoadedModel:
 
         if key is not None and (done := self.kept(key)) is not None:
             return done
-        kept: dict[str, Any] = {}
+        keeper = _Keeper()
         final: list[Any] = []
-
-        def keep(name: str) -> Any:
-            def hook(_module: nn.Module, _args: Any, out: Any) -> None:
-                # a copy on the first call: an in-place op later in the pass (ReLU(inplace=True))
-                # must not change it; a second call marks the module as reused
-                if name in kept:
-                    kept[name] = None
-                elif isinstance(out, torch.Tensor):
-                    kept[name] = out.detach().to("cpu", copy=True)
-
-            return hook
 
         def logits(_module: nn.Module, _args: Any, out: Any) -> None:
             final.append(out)
@@ -92,7 +81,9 @@ class LoadedModel:
         with HookSet() as hooks:
             for name, module in self.module.named_modules():
                 if name and is_layer(module):
-                    hooks.add(module.register_forward_hook(keep(name)))
+                    hooks.add(module.register_forward_hook(keeper.output(name)))
+                    if getattr(module, "inplace", False) is True:
+                        hooks.add(module.register_forward_pre_hook(keeper.before_inplace))
             hooks.add(self.module.register_forward_hook(logits))
             infos = leaf_layers(self.module, x)  # the pass: shapes, calls, and the hooks above
         out = final[-1]
@@ -102,10 +93,7 @@ class LoadedModel:
                 f"{type(self.module).__name__} returns {shape}, not class scores [N, classes]: "
                 "wrap it so forward() returns the logits"
             )
-        result = (
-            {n: t for n, t in kept.items() if t is not None},
-            out.detach().to("cpu", copy=True),
-        )
+        result = (keeper.outputs(), out.detach().to("cpu", copy=True))
         if self.layers is None:
             self.layers = infos
         if key is not None:
@@ -113,6 +101,52 @@ class LoadedModel:
             while len(self.outputs) > MAX_OUTPUTS:
                 self.outputs.popitem(last=False)
         return result
+
+
+class _Keeper:
+    """Every layer's output from one pass, copied only where the pass would change it.
+
+    An output is kept as it is (no copy) unless a module with ``inplace=True`` is about to
+    overwrite it (ReLU6 after BatchNorm): then it is copied first. An output changed in place by
+    anything else (a functional ``relu_``: its version counter moved) is dropped, so asking for
+    that layer runs a pass of its own. A module called twice has no single output: dropped too.
+    """
+
+    def __init__(self) -> None:
+        self.kept: dict[str, Any] = {}  # None: reused or changed
+        self.version: dict[str, int] = {}
+        self.shared: dict[int, list[str]] = {}  # storage address -> names kept without a copy
+
+    def output(self, name: str) -> Any:
+        import torch
+
+        def hook(_module: Any, _args: Any, out: Any) -> None:
+            if name in self.kept:
+                self.kept[name] = None
+            elif isinstance(out, torch.Tensor):
+                t = out.detach()
+                if t.device.type != "cpu":
+                    t = t.to("cpu", copy=True)
+                else:
+                    self.shared.setdefault(t.untyped_storage().data_ptr(), []).append(name)
+                self.kept[name], self.version[name] = t, t._version
+
+        return hook
+
+    def before_inplace(self, _module: Any, args: Any) -> None:
+        import torch
+
+        for arg in args:
+            if isinstance(arg, torch.Tensor):
+                for name in self.shared.pop(arg.untyped_storage().data_ptr(), []):
+                    if self.kept.get(name) is not None:
+                        self.kept[name] = self.kept[name].clone()
+                        self.version[name] = self.kept[name]._version
+
+    def outputs(self) -> dict[str, Any]:
+        return {
+            n: t for n, t in self.kept.items() if t is not None and t._version == self.version[n]
+        }
 
 
 def _spec(run: Run) -> str:
