@@ -16,7 +16,8 @@ from ._zoo import MODELS
 _IMPORT_SPEC = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _FORMS = (
     "a model name ({names}), 'package.module:factory' (an importable module and a function or "
-    "class in it), or 'torchvision:<name>' such as torchvision:resnet18"
+    "class in it), 'torchvision:<name>' such as torchvision:resnet18, 'timm:<name>' or "
+    "'onnx:<file>'"
 )
 _SIZE_ARGS = ("num_classes", "in_channels", "image_size")
 
@@ -36,7 +37,9 @@ def build_model(spec: str, *, in_channels: int, num_classes: int, image_size: in
             ``pip install 'convlens[torchvision]'``), built with ``weights=None`` and
             ``num_classes``; for ``in_channels`` other than 3 its first convolution is replaced
             by one taking ``in_channels`` (same size, stride and padding), so module names
-            stay those of torchvision.
+            stay those of torchvision; ``"timm:<name>"`` (``timm.create_model`` with
+            ``num_classes`` and ``in_chans``); or ``"onnx:<file>"`` (the file converted by
+            onnx2torch; its sizes are the file's own).
         in_channels: Channels of the input images.
         num_classes: Number of outputs.
         image_size: Side of the square input images.
@@ -44,7 +47,7 @@ def build_model(spec: str, *, in_channels: int, num_classes: int, image_size: in
     Raises:
         UserInputError: The spec has none of these forms, cannot be imported, or does not
             give an ``nn.Module``.
-        MissingExtraError: A torchvision model without torchvision installed.
+        MissingExtraError: A torchvision, timm or ONNX model without its library installed.
     """
     sizes = {"in_channels": in_channels, "num_classes": num_classes, "image_size": image_size}
     spec = str(spec).strip()
@@ -52,6 +55,10 @@ def build_model(spec: str, *, in_channels: int, num_classes: int, image_size: in
         return MODELS.get(spec)(**sizes)
     if spec.startswith("torchvision:"):
         return _torchvision_model(spec.partition(":")[2], in_channels, num_classes)
+    if spec.startswith("timm:"):
+        return _timm_model(spec.partition(":")[2], in_channels, num_classes)
+    if spec.startswith("onnx:"):
+        return _onnx_model(spec.partition(":")[2])
     if ":" in spec:
         return _imported_model(spec, sizes)
     raise UserInputError(f"unknown model '{spec}': give {_forms()}")
@@ -81,7 +88,16 @@ def _imported_model(spec: str, sizes: dict[str, int]) -> nn.Module:
         raise UserInputError(
             f"'{spec}' is not callable: name a function or class that builds the model"
         )
-    model = obj(**_accepted(obj, sizes))
+    args = _accepted(obj, sizes)
+    try:
+        model = obj(**args)
+    except Exception as err:  # the user's factory failed: say which call, and what it raised
+        given = ", ".join(f"{k}={v}" for k, v in args.items()) or "no arguments"
+        raise UserInputError(
+            f"'{spec}' could not build the model with {given} ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else 'no message'}): fix the factory, or "
+            "give a spec that builds the model with these arguments"
+        ) from err
     if not isinstance(model, nn.Module):
         raise UserInputError(
             f"'{spec}' returned {type(model).__name__}, not a torch.nn.Module: the factory must "
@@ -122,6 +138,25 @@ def _torchvision_model(name: str, in_channels: int, num_classes: int) -> nn.Modu
     if in_channels != 3:
         _replace_first_conv(model, in_channels)
     return model
+
+
+def _timm_model(name: str, in_channels: int, num_classes: int) -> nn.Module:
+    try:
+        import timm
+    except ImportError:
+        raise missing_extra("timm", "timm") from None
+    if not timm.is_model(name):
+        raise UserInputError(f"timm has no model '{name}': see timm.list_models()")
+    model: nn.Module = timm.create_model(
+        name, pretrained=False, num_classes=num_classes, in_chans=in_channels
+    )
+    return model
+
+
+def _onnx_model(path: str) -> nn.Module:
+    from ._sources import onnx_module
+
+    return onnx_module(path)
 
 
 def _replace_first_conv(model: nn.Module, in_channels: int) -> None:

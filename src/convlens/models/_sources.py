@@ -173,21 +173,36 @@ def _timm(name: str, weights_file: str | os.PathLike[str] | None) -> Pretrained:
 # -- ONNX ----------------------------------------------------------------------------------
 
 
-def _onnx(path: str) -> Pretrained:
+def onnx_module(path: str | os.PathLike[str]) -> nn.Module:
+    """The modules onnx2torch makes of an ONNX file (with the file's weights).
+
+    Raises:
+        UserInputError: No such file, or operators onnx2torch cannot convert.
+        MissingExtraError: onnx2torch is not installed.
+    """
     file = Path(path).expanduser()
     if not file.is_file():
-        raise UserInputError(f"ONNX file {file} does not exist")
+        raise UserInputError(
+            f"ONNX file {file} does not exist: give the path of the .onnx file (a run made from "
+            "it needs the file where it was when the run was made)"
+        )
     try:
         from onnx2torch import convert
     except ImportError:
         raise missing_extra("onnx2torch", "onnx") from None
     try:
-        model = convert(str(file))
+        model: nn.Module = convert(str(file))
     except Exception as err:  # onnx2torch raises many types for operators it cannot convert
         raise UserInputError(
             f"{file} cannot be turned into PyTorch modules ({type(err).__name__}: {err}): "
             "export the model from PyTorch directly if you can"
         ) from err
+    return model
+
+
+def _onnx(path: str) -> Pretrained:
+    file = Path(path).expanduser().resolve()
+    model = onnx_module(file)
     return Pretrained(
         model=model.eval(), spec=f"onnx:{file}", class_names=None, contract=None, weights=str(file)
     )

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from convlens.analyze import layer_outputs, leaf_layers, order_channels
+from convlens.analyze import layer_outputs, order_channels
 from convlens.core import NotFoundError
 from convlens.store import Run
 
@@ -20,11 +20,13 @@ MAX_WEIGHT_FILTERS = 64
 
 
 def layers(insp: Inspector, run: Run, epoch: int | None) -> dict[str, Any]:
-    """Every layer of the model in the order the forward pass runs them."""
-    loaded = insp.loaded_model(run, epoch)
+    """Every layer of the model in the order the forward pass runs them.
+
+    The pass that finds them runs on the picture the explorer opens on and keeps its outputs
+    (``Inspector.layer_list``), so asking for the layers builds the model and makes the first
+    feature-map request a look-up."""
+    loaded, infos = insp.layer_list(run, epoch)
     c, h, w = insp.input_shape(run)
-    with loaded.lock:
-        infos = leaf_layers(loaded.module, torch.zeros(1, c, h, w))
     return {
         "epoch": loaded.epoch,
         "input_shape": [c, h, w],

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from convlens.core import UnavailableError, UserInputError
+from convlens.core import NotFoundError, UnavailableError, UserInputError
 from convlens.pipelines import ModelCache, RunCatalogue, probe_pictures
 from convlens.store import Run
 
@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from convlens.modelkit import LayerInfo
     from convlens.pipelines import LoadedModel
 
-MAX_OUTPUTS = 4  # images whose every layer output a cached model keeps
+DEFAULT_IMAGE = "probe:0"
+"""The picture the explorer opens on: the layer list's pass keeps its outputs."""
 
 
 class Inspector(RunCatalogue):
@@ -145,31 +147,48 @@ class Inspector(RunCatalogue):
             "input_url": f"/api/runs/{run.run_id}/input.png?image={quote(ref)}",
         }
 
+    def layer_list(self, run: Run, epoch: int | None = None) -> tuple[LoadedModel, list[LayerInfo]]:
+        """The model for ``epoch`` and its layer list, from one forward pass.
+
+        The pass runs on the first probe picture (the one the explorer opens on), whose layer
+        outputs are kept, so the first feature-map request for it runs no model; a run that kept
+        no probe pictures is run on a black picture.
+        """
+        import torch
+
+        loaded = self.loaded_model(run, epoch)
+        with loaded.lock:
+            if loaded.layers is None:
+                try:
+                    x, _ = self.tensor(run, DEFAULT_IMAGE)
+                    loaded.look(x, DEFAULT_IMAGE)
+                except (UnavailableError, NotFoundError):  # no probe pictures kept
+                    loaded.look(torch.zeros(1, *self.input_shape(run)))
+            return loaded, loaded.layers or []
+
     def forward(
         self, run: Run, epoch: int | None, ref: str, layer: str
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``layer``'s output and the logits for one image, both ``[1, ...]``.
 
-        The first request for an image runs one forward pass that keeps every leaf layer's
-        output, so the other layers of the same image are answered without running the model.
+        The first request for an image runs one forward pass (:meth:`LoadedModel.look`) that
+        gives the layer list, the logits and every layer's output, so the other layers of the
+        same image are answered without running the model. A container module (not in the layer
+        list) gets a pass of its own.
         """
-        from convlens.analyze import layer_outputs, leaf_layers
+        from convlens.analyze import layer_outputs
+        from convlens.modelkit import find_module, is_layer, reused_message
 
         loaded = self.loaded_model(run, epoch)
         model: nn.Module = loaded.module
         with loaded.lock:
-            if ref in loaded.outputs:
-                loaded.outputs.move_to_end(ref)
-                outs, logits = loaded.outputs[ref]
+            if is_layer(find_module(model, layer)):
+                kept = loaded.kept(ref)
+                outs, logits = kept or loaded.look(self.tensor(run, ref)[0], ref)
                 if layer in outs:
                     return outs[layer], logits
-            x, _ = self.tensor(run, ref)
-            if loaded.leaves is None:
-                loaded.leaves = [i.name for i in leaf_layers(model, x) if i.calls == 1]
-            names = loaded.leaves
-            outs, logits = layer_outputs(model, x, names if layer in names else [layer])
-            if layer in names:
-                loaded.outputs[ref] = (outs, logits)
-                while len(loaded.outputs) > MAX_OUTPUTS:
-                    loaded.outputs.popitem(last=False)
+                calls = {i.name: i.calls for i in loaded.layers or []}.get(layer, 0)
+                if calls > 1:
+                    raise UserInputError(reused_message(layer, calls))
+            outs, logits = layer_outputs(model, self.tensor(run, ref)[0], [layer])
             return outs[layer], logits

@@ -52,8 +52,17 @@ def timeline(catalogue: RunCatalogue, run: Run, layer: str | None) -> dict[str, 
         "split": split,
         "metrics": metrics,
         "method": str(info.get("method", "")),
-        "explanation": timeline_text(run, layer, labels, predicted, split),
+        "explanation": timeline_text(run, layer, labels, predicted, split) + few_text(len(labels)),
     }
+
+
+def few_text(n: int) -> str:
+    """The note for a timeline of one or two pictures: their layout is exact, not a fit."""
+    if n >= 3:
+        return ""
+    if n == 1:
+        return " There is only one picture, so its dot stays in the middle."
+    return " There are only two pictures, so their dots sit on one line, one on each side."
 
 
 def point(catalogue: RunCatalogue, run: Run, index: int) -> dict[str, Any]:

@@ -33,7 +33,7 @@ class PCAEmbedder(EpochEmbedder):
         check_random_state(0 if self.random_state is None else self.random_state)
 
     def _min_points(self) -> int:
-        return 3
+        return 1  # exact for any count: one point sits at 0, two on a line through 0
 
     def _start(self, first: np.ndarray, epochs: Sequence[np.ndarray]) -> None:
         d = first.shape[1]
