@@ -15,8 +15,10 @@ Rows (median of ``--reps``, seconds):
 - first feature-map request: a fresh ``Inspector`` (the model rebuilt from the run's
   checkpoint), the upload cut by the run's contract and one forward pass that keeps every layer;
   "next layer" is a second layer of the same picture (answered from that pass);
-- Grad-CAM, integrated gradients, occlusion: the attribution view (the map plus the
-  deletion/insertion scores, as the page asks for it) and the method alone (``ATTRIBUTIONS``).
+- Grad-CAM, integrated gradients, occlusion: the attribution view (the map and the answer, the
+  page's first request) and the method alone (``ATTRIBUTIONS``); for Grad-CAM and occlusion
+  also the page's second request (deletion/insertion curves with the random baseline and the
+  verdict, on the map the first request kept).
 
 Targets (issue 9, for MobileNetV2 at 224 px on 2 cores): first feature-map request <= 1 s,
 Grad-CAM <= 1 s, integrated gradients <= 8 s, occlusion <= 10 s.
@@ -138,6 +140,13 @@ def measure(runs_dir: Path, run_id: str, reps: int) -> dict[str, float]:
             lambda m=method: views.attributions(insp, run, epoch=None, image=image, method=m),
             n,
         )
+        if method != "integrated_gradients":  # the page's second request: curves + verdict
+            rows[f"{method}, check (2nd request)"] = _median(
+                lambda m=method: views.attribution_check(
+                    insp, run, epoch=None, image=image, method=m
+                ),
+                n,
+            )
         est = ATTRIBUTIONS.get(method)(loaded.module, layer=layer if method == "gradcam" else None)
         rows[f"{method}, method alone"] = _median(lambda e=est: e.attribute(x, target), n)
     return rows
