@@ -269,3 +269,56 @@ def test_the_verdicts_read_at_grade_9_or_below() -> None:
     hard = [(textstat.flesch_kincaid_grade(t), t) for t in texts]
     assert all(g <= 9 for g, _ in hard), [h for h in hard if h[0] > 9]
     assert not any(re.search(r"\de[-+]?\d", t) for t in texts)  # no scientific notation
+
+
+# -- the view: honest uploads, the map kept for the checks ------------------------------------
+
+
+def test_the_view_tells_an_upload_which_kinds_the_network_knows(fixture_run) -> None:
+    import io
+
+    from PIL import Image
+
+    from convlens import views
+    from convlens.views._explorer import known_kinds_sentence
+
+    insp = views.Inspector(fixture_run.parent)
+    run = insp.run(fixture_run.name)
+    buf = io.BytesIO()
+    Image.fromarray(np.full((20, 20), 128, np.uint8)).save(buf, format="PNG")
+    up = insp.add_upload(buf.getvalue())
+    got = views.attributions(insp, run, epoch=None, image=f"upload:{up.id}", method="saliency")
+    assert known_kinds_sentence(run.classes) in got["explanation"]
+    weak = max(got["probabilities"]) < 0.5
+    assert ("weak answer" in got["explanation"]) == weak
+    assert got["clip_percentile"] == 99.0 and "stretched" in got["explanation"]
+    probe = views.attributions(insp, run, epoch=None, image="probe:0", method="gradcam")
+    assert "knows only" not in probe["explanation"] and probe["clip_percentile"] is None
+    assert probe["heat_max"] == pytest.approx(float(probe["signed"].max()), rel=1e-5)
+
+
+def test_the_checks_score_the_map_the_page_shows(fixture_run, monkeypatch) -> None:
+    from convlens import views
+    from convlens.analyze.attribution import _methods
+
+    insp = views.Inspector(fixture_run.parent)
+    run = insp.run(fixture_run.name)
+    shown = views.attributions(insp, run, epoch=None, image="probe:1", method="occlusion")
+    calls = []
+    real = _methods.Occlusion._attribute
+    monkeypatch.setattr(
+        _methods.Occlusion, "_attribute", lambda self, *a: calls.append(1) or real(self, *a)
+    )
+    check = views.attribution_check(insp, run, epoch=None, image="probe:1", method="occlusion")
+    assert calls == []  # the map is not computed again
+    direct = deletion_insertion(
+        insp.loaded_model(run).module,
+        insp.tensor(run, "probe:1")[0],
+        shown["heatmap"],
+        shown["target"],
+        steps=len(check["fractions"]) - 1,
+    )
+    np.testing.assert_allclose(check["deletion_curve"], direct.deletion_curve, atol=1e-6)
+    sanity = views.attribution_sanity(insp, run, epoch=None, image="probe:1", method="occlusion")
+    assert calls and [s["count"] for s in sanity["steps"]] == [1, 2]
+    assert sanity["verdict"] in ("passes", "fails") and sanity["explanation"]
