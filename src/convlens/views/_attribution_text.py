@@ -44,7 +44,9 @@ def map_text(
         f"{pct(probs[target])}."
     )
     top = float(np.max(probs))
-    if top < WEAK_ANSWER:
+    if top < WEAK_ANSWER and int(np.argmax(probs)) == target:
+        s += " That is a weak answer: the network is not sure."
+    elif top < WEAK_ANSWER:
         s += (
             f" Its top answer, {classes[int(np.argmax(probs))]} at {pct(top)}, is a weak "
             "answer: the network is not sure."
@@ -82,25 +84,27 @@ def check_text(name: str, di: Any) -> tuple[str, str]:
         f"{pct(dele[k])}; hiding {share} at random gives {pct(rdel[k])}. Showing only that "
         f"top {share} gives {pct(ins[k])}, against {pct(rins[k])} for random pixels."
     )
-    margin = 0.1 * p
+    margin = 0.05 * p  # an area gain under 5 % of the answer counts as none
     gain_del = di.random_deletion - di.deletion
     gain_ins = di.insertion - di.random_insertion
     if gain_del > margin and gain_ins > margin:
         return "good", s + (
-            " So the map points at what matters: the pixels it marks count more than random ones."
+            " Over the whole curves, the pixels it marks count more than random ones: the map "
+            "points at what matters."
         )
     if gain_del <= margin and gain_ins <= margin:
         return "poor", s + (
-            " So the map does no better than random pixels here: take it with care."
+            " Over the whole curves, the map does no better than random pixels here: take it "
+            "with care."
         )
     if gain_del > margin:
         return "mixed", s + (
-            " So the map finds pixels the answer needs, but they alone do not bring it back: "
-            "trust it in part."
+            " Over the whole curves, the map finds pixels the answer needs, but they alone do "
+            "not bring it back: trust it in part."
         )
     return "mixed", s + (
-        " So the pixels it marks bring the answer back, but hiding them hurts no more than "
-        "hiding random ones: trust it in part."
+        " Over the whole curves, the pixels it marks bring the answer back, but hiding them "
+        "hurts no more than hiding random ones: trust it in part."
     )
 
 
