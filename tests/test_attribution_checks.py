@@ -152,6 +152,13 @@ def test_a_large_fall_is_never_called_small() -> None:
     assert verdict == "mixed" and "from 90% to 30%" in text and "needs" in text
 
 
+def test_an_answer_that_does_not_move_is_not_said_to_drop() -> None:
+    same = _di([0.44, 0.443, 0.2], [0.02, 0.1, 0.44], [0.44, 0.5, 0.02], [0.02, 0.05, 0.44])
+    assert "leaves owl at 44%;" in check_text("owl", same)[1]
+    up = _di([0.44, 0.6, 0.2], [0.02, 0.1, 0.44], [0.44, 0.5, 0.02], [0.02, 0.05, 0.44])
+    assert "raises owl from 44% to 60%" in check_text("owl", up)[1]
+
+
 def test_no_verdict_below_five_percent() -> None:
     di = _di([0.04, 0.02, 0.01], [0.01, 0.02, 0.04], [0.04, 0.03, 0.01], [0.01, 0.02, 0.04])
     verdict, text = check_text("cow", di)

@@ -78,11 +78,16 @@ def check_text(name: str, di: Any) -> tuple[str, str]:
     steps = len(dele) - 1
     k = max(1, round(CHECK_FRACTION * steps))
     share = pct(k / steps)
-    verb = "drops" if dele[k] < p - 0.005 else "takes"
+    before, after = round(100 * p), round(100 * float(dele[k]))
+    if after == before:
+        moved = f"leaves {name} at {pct(p)}"
+    else:
+        verb = "drops" if after < before else "raises"
+        moved = f"{verb} {name} from {pct(p)} to {pct(dele[k])}"
     s = (
-        f"Hiding the top {share} of pixels the map marks {verb} {name} from {pct(p)} to "
-        f"{pct(dele[k])}; hiding {share} at random gives {pct(rdel[k])}. Showing only that "
-        f"top {share} gives {pct(ins[k])}, against {pct(rins[k])} for random pixels."
+        f"Hiding the top {share} of pixels the map marks {moved}; hiding {share} at random "
+        f"gives {pct(rdel[k])}. Showing only that top {share} gives {pct(ins[k])}, against "
+        f"{pct(rins[k])} for random pixels."
     )
     margin = 0.05 * p  # an area gain under 5 % of the answer counts as none
     gain_del = di.random_deletion - di.deletion
