@@ -19,8 +19,10 @@ Rows (median of ``--reps``, seconds), each for both models in the same run:
   an upload (the upload cut by the run's contract and one forward pass that keeps every layer);
   "nothing asked before" is the same request to a fresh ``Inspector`` (it builds the model);
 - "another layer" is a second layer of the same picture (answered from that pass);
-- Grad-CAM, integrated gradients, occlusion: the attribution view (the map plus the
-  deletion/insertion scores, as the page asks for it) and the method alone (``ATTRIBUTIONS``);
+- Grad-CAM, integrated gradients, occlusion: the attribution view (the map and the answer, the
+  page's first request) and the method alone (``ATTRIBUTIONS``); for Grad-CAM and occlusion
+  also the page's second request (deletion/insertion curves with the random baseline and the
+  verdict, on the map the first request kept);
 - the network graph: ``pipelines.graph_run`` (importance, graph, layout, file and picture), once,
   with the graph file's size.
 
@@ -202,6 +204,13 @@ def measure(
             lambda m=method: views.attributions(insp, run, epoch=None, image=image, method=m),
             n,
         )
+        if method != "integrated_gradients":  # the page's second request: curves + verdict
+            out[f"{method}, check (2nd request)"] = _median(
+                lambda m=method: views.attribution_check(
+                    insp, run, epoch=None, image=image, method=m
+                ),
+                n,
+            )
         est = ATTRIBUTIONS.get(method)(loaded.module, layer=layer if method == "gradcam" else None)
         out[f"{method}, method alone"] = _median(lambda e=est: e.attribute(x, target), n)
     if graph:

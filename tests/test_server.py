@@ -134,9 +134,13 @@ def test_attributions(client: TestClient, method: str) -> None:
     heat = decode(body["heatmap"])
     assert heat.shape == (8, 8) and heat.min() >= 0 and heat.max() <= 1
     assert body["target"] == 0 and body["target_name"] == "vertical"
-    assert 0 <= body["deletion"] <= 1 and 0 <= body["insertion"] <= 1
-    assert len(body["deletion_curve"]) == len(body["insertion_curve"]) > 2
     assert (body["layer"] == "conv") == (method == "gradcam")
+    check = client.get(
+        "/api/runs/fixture/attributions/check",
+        params={"method": method, "image": "probe:0", "target": "vertical"},
+    ).json()
+    assert 0 <= check["deletion"] <= 1 and 0 <= check["insertion"] <= 1
+    assert len(check["deletion_curve"]) == len(check["random_insertion_curve"]) > 2
 
 
 def test_classgrads_compare_three_classes(client: TestClient) -> None:

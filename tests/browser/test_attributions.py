@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ._ui import colourful_fraction, open_view, shows_value, until
+from ._ui import colourful_fraction, json_of, open_view, shows_value, until
 
 pytestmark = pytest.mark.browser
 
@@ -16,24 +16,121 @@ def _is_attribution(method: str):
     return lambda r: "/attributions?" in r.url and f"method={method}" in r.url and r.ok
 
 
-def test_gradcam_draws_a_heatmap_with_scores(page, served):
+def _is_check(r) -> bool:
+    return "/attributions/check?" in r.url and r.ok
+
+
+def test_gradcam_draws_a_heatmap_with_a_colour_bar(page, served):
     with page.expect_response(_is_attribution("gradcam")) as answer:
         open_view(page, f"/attributions?run={served.run_id}&image=probe:0&method=gradcam")
     got = answer.value.json()
     overlay = page.get_by_test_id("attr-overlay")
     expect(overlay).to_be_visible()
     until(page, lambda: colourful_fraction(overlay.screenshot()) > 0.15, "a heatmap on the sketch")
-
-    scores = page.get_by_test_id("attr-scores")
-    expect(scores).to_contain_text("Deletion")
-    expect(scores).to_contain_text("Insertion")
-    text = scores.inner_text()
-    deletion_text, _, insertion_text = text.partition("Insertion")
-    for name, part in (("deletion", deletion_text), ("insertion", insertion_text)):
-        assert shows_value(part, got[name]), f"{name} {got[name]} is not shown in {text!r}"
+    bar = page.get_by_test_id("attr-colorbar")
+    expect(bar).to_be_visible()
+    assert shows_value(bar.inner_text(), got["heat_max"], percent_ok=False), bar.inner_text()
     expect(page.get_by_test_id("explanation").first).to_contain_text(got["explanation"])
     expect(page.get_by_test_id("method-select")).to_have_value("gradcam")
     expect(page.get_by_test_id("target-select")).to_be_visible()
+    expect(page.get_by_test_id("model-input-picture")).to_be_visible()
+
+
+def test_the_verdict_quotes_the_curves_beside_a_random_baseline(page, served):
+    with page.expect_response(_is_check) as answer:
+        open_view(page, f"/attributions?run={served.run_id}&image=probe:0&method=gradcam")
+    check = answer.value.json()
+    verdict = page.get_by_test_id("attr-verdict")
+    expect(verdict).to_have_text(check["explanation"])
+    text = verdict.inner_text()
+    if check["verdict"] != "none":
+        k = max(1, round(0.1 * (len(check["fractions"]) - 1)))
+        pattern = r"(?:from (\d+)% to (\d+)%|at (\d+)%); hiding \d+% at random gives (\d+)%"
+        said = re.search(pattern, text)
+        assert said, text
+        a, b, same, rand = said.groups()
+        shown = [int(a), int(b), int(rand)] if same is None else [int(same)] * 2 + [int(rand)]
+        expect_pct = [check["deletion_curve"][0], check["deletion_curve"][k]]
+        expect_pct.append(check["random_deletion_curve"][k])
+        assert shown == [round(100 * v) for v in expect_pct], (shown, check)
+        assert "does not hurt" not in text
+    for kind in ("deletion", "insertion"):
+        curve = page.get_by_test_id(f"curve-{kind}")
+        expect(curve).to_contain_text(f"random pixels (mean of {check['random_orders']})")
+        # the map's curve (solid) and the random baseline (dashed) are both drawn
+        assert curve.locator("path[stroke-dasharray]").count() == 1
+        assert curve.locator("path").count() >= 2
+        expect(curve.get_by_test_id("y-axis-name")).to_contain_text("chance of")
+        expect(curve).to_contain_text("% of pixels")
+        area = curve.get_by_test_id(f"area-{kind}").inner_text()
+        assert shows_value(area, check[kind], percent_ok=False), (area, check[kind])
+
+
+@pytest.fixture(scope="module")
+def sure_run(served, tmp_path_factory) -> str:
+    """A snapshot run beside the trained one whose network is very sure of its answers (the
+    paper CNN with its class scores scaled up), so most classes get under 5 %."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from convlens.core import input_contract
+    from convlens.models import build_model
+    from convlens.pipelines import snapshot
+
+    pics = tmp_path_factory.mktemp("sure-pics")
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(pics / f"{i}.png")
+    torch.manual_seed(0)
+    model = build_model("paper", in_channels=1, num_classes=10, image_size=32)
+    with torch.no_grad():
+        last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+        last.weight.mul_(400.0)
+    snapshot(
+        model,
+        out=served.runs_dir,
+        data=pics,
+        classes=[f"kind {i}" for i in range(10)],
+        preprocess=input_contract("none", 32, 1),
+        spec="paper",
+        run_id="sure-paper",
+    )
+    return "sure-paper"
+
+
+def test_no_verdict_for_a_class_the_network_hardly_gives(page, api, sure_run):
+    got = json_of(api, f"api/runs/{sure_run}/attributions", image="probe:0", method="saliency")
+    probs = got["probabilities"]
+    low = min(range(len(probs)), key=lambda c: probs[c])
+    assert probs[low] < 0.05, probs
+    with page.expect_response(_is_check) as answer:
+        open_view(page, f"/attributions?run={sure_run}&image=probe:0&method=gradcam&target={low}")
+    check = answer.value.json()
+    assert check["verdict"] == "none"
+    verdict = page.get_by_test_id("attr-verdict")
+    expect(verdict).to_have_text(check["explanation"])
+    expect(verdict).to_contain_text("no verdict")
+    said = "under 1%" if probs[low] < 0.005 else f"only {round(100 * probs[low])}%"
+    expect(verdict).to_contain_text(said)
+    assert not re.search(r"points at|take it with care|trust it in part", verdict.inner_text())
+
+
+def test_the_sanity_check_reports_after_a_click(page, served):
+    open_view(page, f"/attributions?run={served.run_id}&image=probe:0&method=gradcam")
+    expect(page.get_by_test_id("attr-verdict")).to_be_visible()
+    expect(page.get_by_test_id("sanity-result")).to_have_count(0)
+    with page.expect_response(lambda r: "/attributions/sanity?" in r.url and r.ok) as answer:
+        page.get_by_test_id("sanity-button").click()
+    got = answer.value.json()
+    result = page.get_by_test_id("sanity-result")
+    expect(result).to_be_visible()
+    expect(result).to_contain_text(got["explanation"])
+    rows = result.locator("tbody tr")
+    expect(rows).to_have_count(len(got["steps"]))
+    first = got["steps"][0]
+    expect(rows.first).to_contain_text(f"{first['spearman']:.2f}")
+    expect(page.get_by_test_id("sanity-overlay")).to_be_visible()
 
 
 def test_switching_method_redraws(page, served):
@@ -45,4 +142,4 @@ def test_switching_method_redraws(page, served):
         page.get_by_test_id("method-select").select_option("saliency")
     expect(page).to_have_url(re.compile(r"[?&]method=saliency(&|$)"))
     until(page, lambda: overlay.screenshot() != before, "the saliency heatmap")
-    expect(page.get_by_test_id("attr-scores")).to_contain_text("Deletion")
+    expect(page.get_by_test_id("attr-scores")).to_contain_text("deletion")

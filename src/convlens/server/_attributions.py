@@ -1,8 +1,14 @@
-"""Attribution view: why the model gave its answer (Captum methods), with a quality score."""
+"""Attribution view: why the model gave its answer (Captum methods), and how far to trust it.
+
+The map comes first (``/attributions``); the page then asks for its deletion/insertion check
+(``/attributions/check``) and, on a click, for the scrambled-weights check
+(``/attributions/sanity``). All are plain ``def`` routes, so FastAPI runs them in its thread
+pool, never on the event loop.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -11,9 +17,15 @@ from convlens import views
 from ._deps import InspectorDep, RunDep
 from ._errors import errors
 from ._params import ImageRef
-from ._schemas import Attribution, Method, encode
+from ._schemas import Attribution, AttributionCheck, AttributionSanity, Method, encode
 
 router = APIRouter(tags=["attributions"])
+
+Image = ImageRef
+MethodName = Annotated[str, Query(max_length=40)]
+Target = Annotated[str | None, Query(max_length=100)]
+Layer = Annotated[str | None, Query(max_length=200)]
+Epoch = Annotated[int | None, Query(ge=0)]
 
 
 @router.get("/api/methods", response_model=list[Method], responses=errors())
@@ -28,16 +40,60 @@ def methods() -> list[dict]:
 def attributions(
     insp: InspectorDep,
     run: RunDep,
-    image: ImageRef = "probe:0",
-    method: Annotated[str, Query(max_length=40)] = "gradcam",
-    target: Annotated[str | None, Query(max_length=100)] = None,
-    layer: Annotated[str | None, Query(max_length=200)] = None,
-    epoch: Annotated[int | None, Query(ge=0)] = None,
+    image: Image = "probe:0",
+    method: MethodName = "gradcam",
+    target: Target = None,
+    layer: Layer = None,
+    epoch: Epoch = None,
 ) -> dict:
-    """An attribution map for ``target`` (default: the predicted class), with deletion and
-    insertion scores."""
+    """An attribution map for ``target`` (default: the predicted class) and the answer."""
     return encode(
         views.attributions(
+            insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer
+        )
+    )
+
+
+@router.get(
+    "/api/runs/{run}/attributions/check",
+    response_model=AttributionCheck,
+    responses=errors(400, 404, 409, 415),
+)
+def attribution_check(
+    insp: InspectorDep,
+    run: RunDep,
+    image: Image = "probe:0",
+    method: MethodName = "gradcam",
+    target: Target = None,
+    layer: Layer = None,
+    epoch: Epoch = None,
+) -> Any:
+    """Deletion and insertion curves of the map beside random pixel orders, with a verdict."""
+    return encode(
+        views.attribution_check(
+            insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer
+        )
+    )
+
+
+@router.get(
+    "/api/runs/{run}/attributions/sanity",
+    response_model=AttributionSanity,
+    responses=errors(400, 404, 409, 415),
+)
+def attribution_sanity(
+    insp: InspectorDep,
+    run: RunDep,
+    image: Image = "probe:0",
+    method: MethodName = "gradcam",
+    target: Target = None,
+    layer: Layer = None,
+    epoch: Epoch = None,
+) -> Any:
+    """The map with the top layers' weights scrambled, cascading from the output (Adebayo et
+    al. 2018, on a copy of the model): how similar it stays."""
+    return encode(
+        views.attribution_sanity(
             insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer
         )
     )

@@ -206,12 +206,54 @@ class Attribution(ModelInput):
     epoch: int
     heatmap: ArrayData
     signed: ArrayData
+    heat_max: float = Field(description="the attribution value drawn at full colour (1 in heatmap)")
+    clip_percentile: float | None = Field(
+        description="the percentile of |attribution| drawn at full colour (None: the maximum)"
+    )
     probabilities: list[float]
     predicted: int
+    seconds: float
+    explanation: str
+
+
+class AttributionCheck(_Model):
+    """Deletion and insertion curves of a map beside the mean of random pixel orders."""
+
+    method: str
+    target: int
+    epoch: int
+    fractions: list[float] = Field(description="share of pixels hidden or shown at each point")
     deletion: float
     insertion: float
+    random_deletion: float
+    random_insertion: float
     deletion_curve: list[float]
     insertion_curve: list[float]
+    random_deletion_curve: list[float]
+    random_insertion_curve: list[float]
+    random_orders: int
+    verdict: Literal["good", "mixed", "poor", "none"]
+    seconds: float
+    explanation: str
+
+
+class SanityStep(_Model):
+    layer: str = Field(description="the module scrambled last (the ones above it stay scrambled)")
+    count: int = Field(description="modules scrambled so far, from the output down")
+    spearman: float = Field(description="rank correlation with the original map")
+    ssim: float = Field(description="structural similarity with the original map")
+
+
+class AttributionSanity(_Model):
+    """The map with the top layers' weights scrambled (Adebayo et al. 2018)."""
+
+    method: str
+    target: int
+    epoch: int
+    steps: list[SanityStep]
+    n_layers: int
+    scrambled_heatmap: ArrayData
+    verdict: Literal["passes", "fails"]
     seconds: float
     explanation: str
 

@@ -12,7 +12,8 @@ runs                ``run_card``, ``run_detail``, ``media_file`` (``_runs``)
 timeline            ``timeline``, ``point`` (``_timeline``)
 explorer            ``layers``, ``featuremaps``, ``weights``, ``top`` (``_explorer``)
 layer compute       ``compute`` (``_compute``): one filter or unit, step by step
-attributions        ``methods``, ``attributions`` (``_attributions``)
+attributions        ``methods``, ``attributions``, ``attribution_check``,
+                    ``attribution_sanity`` (``_attributions``)
 class gradients     ``classgrads`` (``_classgrads``)
 projection          ``projection`` (``_projection``)
 network graph       ``graph_info``, ``graph_file``, ``graph_png`` (``_graph``)
@@ -54,13 +55,15 @@ from ._tour import tour
 from ._uploads import Upload, UploadStore, upload_text
 
 if TYPE_CHECKING:
-    from ._attributions import attributions, methods
+    from ._attributions import attribution_check, attribution_sanity, attributions, methods
     from ._classgrads import classgrads
     from ._compute import compute
     from ._explorer import featuremaps, layers, top, weights
 
 _LAZY = {
     "attributions": "._attributions",
+    "attribution_check": "._attributions",
+    "attribution_sanity": "._attributions",
     "methods": "._attributions",
     "classgrads": "._classgrads",
     "compute": "._compute",
@@ -82,6 +85,8 @@ __all__ = [
     "Upload",
     "UploadStore",
     "UploadTooLargeError",
+    "attribution_check",
+    "attribution_sanity",
     "attributions",
     "classgrads",
     "compute",

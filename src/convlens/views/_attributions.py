@@ -1,25 +1,153 @@
-"""Attribution view: why the model gave its answer (Captum methods), with a quality score."""
+"""Attribution view: why the model gave its answer (Captum methods), and how far to trust it.
+
+Three requests, so the map shows at once and the slower checks follow:
+
+- ``attributions``: the map and the network's answer (one forward pass for the answer, one
+  for the map);
+- ``attribution_check``: deletion and insertion curves of that map beside the mean of three
+  random pixel orders, and a verdict worded from the curves' numbers;
+- ``attribution_sanity``: the map recomputed with the top layers' weights scrambled (Adebayo
+  et al. 2018), on a copy of the model.
+
+The two checks reuse the map of the first request (kept per ``Inspector``, the last few), so
+occlusion's forward passes are not run twice.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
-from convlens.analyze import ATTRIBUTIONS, deletion_insertion, last_conv_layer
+from convlens.analyze import ATTRIBUTIONS, last_conv_layer
+from convlens.analyze.attribution import deletion_insertion, randomisation_check
 from convlens.core import UserInputError
 from convlens.modelkit import check_single_use
 from convlens.store import Run
 
-from ._common import check_layer, pct
+from ._attribution_text import check_text, map_text, sanity_text
+from ._common import check_layer
 from ._inspect import Inspector
+
+CLIP_PERCENTILE = {"saliency": 99.0, "integrated_gradients": 99.0}
+"""Methods whose maps are stretched: the brightest 1 % of pixels are drawn at full colour
+(their values spread over a few pixels, so scaling to the maximum leaves the map faint)."""
+RANDOM_ORDERS = 3
+"""Random pixel orders averaged into the baseline of the deletion and insertion curves (2 above
+128×128 pixels, where each costs 18 forward passes of a large model). The baseline does not
+depend on the map, so it is kept per picture and class: another method reuses it."""
+SANITY_STEPS = {"integrated_gradients": 2, "occlusion": 2}
+"""Layers scrambled one by one in the sanity check (then all at once); 4 for the others."""
+_KEEP = 8
+"""Maps kept per Inspector for the checks."""
 
 
 def methods() -> list[dict[str, str]]:
     """The attribution methods there are, with their help."""
     return [{"name": n, "help": ATTRIBUTIONS.help(n)} for n in ATTRIBUTIONS.names()]
+
+
+class _Map:
+    """One computed map and what the checks need to redo or score it."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+    model: nn.Module
+    x: torch.Tensor
+    cls: int
+    probs: np.ndarray
+    layer: str | None
+    signed: np.ndarray
+    heat: np.ndarray
+    heat_max: float
+    epoch: int
+
+
+_Key = tuple[Any, ...]
+_maps: weakref.WeakKeyDictionary[Inspector, OrderedDict[_Key, _Map]] = weakref.WeakKeyDictionary()
+_random: weakref.WeakKeyDictionary[Inspector, OrderedDict[_Key, Any]] = weakref.WeakKeyDictionary()
+_layers: weakref.WeakKeyDictionary[nn.Module, dict[_Key, str | None]] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def _default_layer(model: nn.Module, x: torch.Tensor, layer: str | None) -> str | None:
+    """Grad-CAM's layer: the named one, or the last conv with a map ≥ 7×7; checked once per
+    model and input size (both need a forward pass with hooks)."""
+    key = (layer, tuple(x.shape))
+    with _cache_lock:
+        known = _layers.setdefault(model, {})
+        if key in known:
+            return known[key]
+    used = layer or last_conv_layer(model, x)
+    if used:  # the same refusal as the feature maps and the recorder
+        check_single_use(model, x, used)
+    with _cache_lock:
+        known[key] = used
+    return used
+
+
+def _compute(
+    insp: Inspector,
+    run: Run,
+    *,
+    epoch: int | None,
+    image: str,
+    method: str,
+    target: int | str | None,
+    layer: str | None,
+    fresh: bool = False,
+) -> _Map:
+    """The map (kept for the checks; ``fresh`` computes it again even when kept)."""
+    if method not in ATTRIBUTIONS.names():
+        raise UserInputError(
+            f"unknown method '{method[:40]}': choose one of {', '.join(ATTRIBUTIONS.names())}"
+        )
+    loaded = insp.loaded_model(run, epoch)
+    model = loaded.module
+    x, _ = insp.tensor(run, image)
+    if layer:
+        check_layer(model, layer)
+    key = (run.run_id, loaded.epoch, image, method, str(target), layer)
+    with _cache_lock:
+        cached = _maps.setdefault(insp, OrderedDict()).get(key)
+    if cached is not None and cached.model is model and not fresh:
+        return cached
+    with loaded.lock:
+        with torch.no_grad():
+            probs = torch.softmax(model(x).double(), 1)[0].numpy()
+        cls = insp.class_index(run, target, int(probs.argmax()))
+        used = _default_layer(model, x, layer) if method == "gradcam" else None
+        est = ATTRIBUTIONS.get(method)(model, layer=used)
+        signed = np.asarray(est.attribute(x, cls, n_classes=len(probs)), np.float32)
+    mag = np.maximum(signed, 0) if method == "gradcam" else np.abs(signed)
+    q = CLIP_PERCENTILE.get(method)
+    top = float(np.percentile(mag, q)) if q else float(mag.max())
+    top = top or float(mag.max()) or 1.0
+    got = _Map(
+        model=model,
+        x=x,
+        cls=cls,
+        probs=probs,
+        layer=used,
+        signed=signed,
+        heat=np.clip(mag / top, 0, 1).astype(np.float32),
+        heat_max=top,
+        epoch=loaded.epoch,
+    )
+    with _cache_lock:
+        kept = _maps.setdefault(insp, OrderedDict())
+        kept[key] = got
+        while len(kept) > _KEEP:
+            kept.popitem(last=False)
+    return got
 
 
 def attributions(
@@ -32,75 +160,143 @@ def attributions(
     target: int | str | None = None,
     layer: str | None = None,
 ) -> dict[str, Any]:
-    """An attribution map for ``target`` (default: the predicted class), with deletion and
-    insertion scores."""
-    if method not in ATTRIBUTIONS.names():
-        raise UserInputError(
-            f"unknown method '{method[:40]}': choose one of {', '.join(ATTRIBUTIONS.names())}"
-        )
-    loaded = insp.loaded_model(run, epoch)
-    model = loaded.module
-    x, _ = insp.tensor(run, image)
-    if layer:
-        check_layer(model, layer)
+    """An attribution map for ``target`` (default: the predicted class) and the answer; the
+    checks of the map are ``attribution_check`` and ``attribution_sanity``."""
     t0 = time.perf_counter()
-    with loaded.lock:
-        with torch.no_grad():
-            probs = torch.softmax(model(x).double(), 1)[0].numpy()
-        cls = insp.class_index(run, target, int(probs.argmax()))
-        # the default Grad-CAM layer: the last convolution whose map is at least 7×7 here
-        used_layer = (layer or last_conv_layer(model, x)) if method == "gradcam" else None
-        if used_layer:  # the same refusal as the feature maps and the recorder
-            check_single_use(model, x, used_layer)
-        est = ATTRIBUTIONS.get(method)(model, layer=used_layer)
-        signed = np.asarray(est.attribute(x, cls), np.float32)
-        mag = np.maximum(signed, 0) if method == "gradcam" else np.abs(signed)
-        top_val = float(np.percentile(mag, 99.5)) or float(mag.max()) or 1.0
-        heat = np.clip(mag / top_val, 0, 1).astype(np.float32)
-        # 10 steps for large inputs: the scoring's forward passes cost more than the map itself
-        steps = 20 if x.shape[-1] * x.shape[-2] <= 128 * 128 else 10
-        di = deletion_insertion(model, x, heat, cls, steps=steps)
-    seconds = time.perf_counter() - t0
+    m = _compute(
+        insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer, fresh=True
+    )
+    clip = CLIP_PERCENTILE.get(method)
     return {
         **insp.input_info(run, image),
         "method": method,
-        "target": cls,
-        "target_name": run.classes[cls],
-        "layer": used_layer,
-        "epoch": loaded.epoch,
-        "heatmap": heat,
-        "signed": signed,
-        "probabilities": [float(p) for p in probs],
-        "predicted": int(probs.argmax()),
-        "deletion": float(di.deletion),
-        "insertion": float(di.insertion),
-        "deletion_curve": [float(v) for v in di.deletion_curve],
-        "insertion_curve": [float(v) for v in di.insertion_curve],
-        "seconds": seconds,
-        "explanation": attribution_text(run, method, cls, probs, heat, di),
+        "target": m.cls,
+        "target_name": run.classes[m.cls],
+        "layer": m.layer,
+        "epoch": m.epoch,
+        "heatmap": m.heat,
+        "signed": m.signed,
+        "heat_max": m.heat_max,
+        "clip_percentile": clip,
+        "probabilities": [float(p) for p in m.probs],
+        "predicted": int(m.probs.argmax()),
+        "seconds": time.perf_counter() - t0,
+        "explanation": map_text(
+            run.classes,
+            method,
+            m.cls,
+            m.probs,
+            m.heat,
+            clip=clip,
+            upload=image.startswith("upload:"),
+        ),
     }
 
 
-_METHOD_TEXT = {
-    "saliency": "which pixels would change the answer most if they changed a little",
-    "gradcam": "which parts of the picture the last filter layer used",
-    "integrated_gradients": "how much each pixel added, going from a black picture to this one",
-    "occlusion": "how much the answer drops when a small patch is covered",
-}
+def attribution_check(
+    insp: Inspector,
+    run: Run,
+    *,
+    epoch: int | None,
+    image: str,
+    method: str,
+    target: int | str | None = None,
+    layer: str | None = None,
+) -> dict[str, Any]:
+    """Deletion and insertion curves of the map, a random-order baseline, and a verdict."""
+    t0 = time.perf_counter()
+    m = _compute(insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer)
+    # 10 steps for large inputs: the scoring's forward passes cost more than the map itself
+    steps = 20 if m.x.shape[-1] * m.x.shape[-2] <= 128 * 128 else 10
+    loaded = insp.loaded_model(run, m.epoch)
+    n_orders = RANDOM_ORDERS if steps == 20 else 2
+    rkey = (run.run_id, m.epoch, image, m.cls, steps)
+    with _cache_lock:
+        rand = _random.setdefault(insp, OrderedDict()).get(rkey)
+    with loaded.lock:
+        di = deletion_insertion(
+            m.model,
+            m.x,
+            m.heat,
+            m.cls,
+            steps=steps,
+            random_orders=0 if rand else n_orders,
+            n_classes=len(m.probs),
+        )
+    if rand is None:
+        rand = (di.random_deletion_curve, di.random_insertion_curve, n_orders)
+        with _cache_lock:
+            kept = _random.setdefault(insp, OrderedDict())
+            kept[rkey] = rand
+            while len(kept) > _KEEP:
+                kept.popitem(last=False)
+    di = dataclasses.replace(di, random_deletion_curve=rand[0], random_insertion_curve=rand[1])
+    assert di.random_deletion_curve is not None and di.random_insertion_curve is not None
+    verdict, text = check_text(run.classes[m.cls], di)
+    return {
+        "method": method,
+        "target": m.cls,
+        "epoch": m.epoch,
+        "fractions": [float(v) for v in np.linspace(0, 1, steps + 1)],
+        "deletion": di.deletion,
+        "insertion": di.insertion,
+        "random_deletion": di.random_deletion,
+        "random_insertion": di.random_insertion,
+        "deletion_curve": [float(v) for v in di.deletion_curve],
+        "insertion_curve": [float(v) for v in di.insertion_curve],
+        "random_deletion_curve": [float(v) for v in di.random_deletion_curve],
+        "random_insertion_curve": [float(v) for v in di.random_insertion_curve],
+        "random_orders": rand[2],
+        "verdict": verdict,
+        "seconds": time.perf_counter() - t0,
+        "explanation": text,
+    }
 
 
-def attribution_text(
-    run: Run, method: str, target: int, probs: np.ndarray, heat: np.ndarray, di: Any
-) -> str:
-    name = run.classes[target]
-    what = _METHOD_TEXT.get(method, "which pixels mattered")
-    hot = float((heat > 0.5).mean())
-    check = (
-        "The map is a good guide: hiding its hot spots hurts the answer quickly."
-        if di.deletion < di.insertion
-        else "Take the map with care: hiding its hot spots does not hurt the answer much."
-    )
-    return (
-        f"The warm colours show {what}, for the answer {name}. The network gives {name} "
-        f"{pct(probs[target])}. About {pct(hot)} of the picture is hot. {check}"
-    )
+def attribution_sanity(
+    insp: Inspector,
+    run: Run,
+    *,
+    epoch: int | None,
+    image: str,
+    method: str,
+    target: int | str | None = None,
+    layer: str | None = None,
+) -> dict[str, Any]:
+    """The map with the top layers' weights scrambled, cascading from the output (Adebayo et
+    al. 2018), on a copy of the model: how similar the maps stay."""
+    t0 = time.perf_counter()
+    m = _compute(insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer)
+    loaded = insp.loaded_model(run, m.epoch)
+    with loaded.lock:  # the copy is made under the lock; the model itself is only read
+        check = randomisation_check(
+            m.model,
+            m.x,
+            m.cls,
+            method,
+            layer=m.layer,
+            steps=SANITY_STEPS.get(method, 4),
+            original=m.signed,
+            n_classes=len(m.probs),
+        )
+    verdict, text = sanity_text(check.layers, check.counts, check.spearman)
+    last = check.maps[-1]
+    mag = np.maximum(last, 0) if method == "gradcam" else np.abs(last)
+    q = CLIP_PERCENTILE.get(method)
+    top = (float(np.percentile(mag, q)) if q else float(mag.max())) or float(mag.max()) or 1.0
+    return {
+        "method": method,
+        "target": m.cls,
+        "epoch": m.epoch,
+        "steps": [
+            {"layer": name, "count": int(n), "spearman": float(r), "ssim": float(s)}
+            for name, n, r, s in zip(
+                check.layers, check.counts, check.spearman, check.ssim, strict=True
+            )
+        ],
+        "n_layers": check.counts[-1],
+        "scrambled_heatmap": np.clip(mag / top, 0, 1).astype(np.float32),
+        "verdict": verdict,
+        "seconds": time.perf_counter() - t0,
+        "explanation": text,
+    }

@@ -97,10 +97,50 @@ export interface paths {
         };
         /**
          * Attributions
-         * @description An attribution map for ``target`` (default: the predicted class), with deletion and
-         *     insertion scores.
+         * @description An attribution map for ``target`` (default: the predicted class) and the answer.
          */
         get: operations["attributions_api_runs__run__attributions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run}/attributions/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attribution Check
+         * @description Deletion and insertion curves of the map beside random pixel orders, with a verdict.
+         */
+        get: operations["attribution_check_api_runs__run__attributions_check_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run}/attributions/sanity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attribution Sanity
+         * @description The map with the top layers' weights scrambled, cascading from the output (Adebayo et
+         *     al. 2018, on a copy of the model): how similar it stays.
+         */
+        get: operations["attribution_sanity_api_runs__run__attributions_sanity_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -575,14 +615,20 @@ export interface components {
         };
         /** Attribution */
         Attribution: {
-            /** Deletion */
-            deletion: number;
-            /** Deletion Curve */
-            deletion_curve: number[];
+            /**
+             * Clip Percentile
+             * @description the percentile of |attribution| drawn at full colour (None: the maximum)
+             */
+            clip_percentile: number | null;
             /** Epoch */
             epoch: number;
             /** Explanation */
             explanation: string;
+            /**
+             * Heat Max
+             * @description the attribution value drawn at full colour (1 in heatmap)
+             */
+            heat_max: number;
             heatmap: components["schemas"]["ArrayData"];
             /**
              * Input Description
@@ -604,10 +650,6 @@ export interface components {
              * @description the picture exactly as the model receives it (PNG)
              */
             input_url: string;
-            /** Insertion */
-            insertion: number;
-            /** Insertion Curve */
-            insertion_curve: number[];
             /** Layer */
             layer: string | null;
             /** Method */
@@ -628,6 +670,76 @@ export interface components {
             target: number;
             /** Target Name */
             target_name: string;
+        };
+        /**
+         * AttributionCheck
+         * @description Deletion and insertion curves of a map beside the mean of random pixel orders.
+         */
+        AttributionCheck: {
+            /** Deletion */
+            deletion: number;
+            /** Deletion Curve */
+            deletion_curve: number[];
+            /** Epoch */
+            epoch: number;
+            /** Explanation */
+            explanation: string;
+            /**
+             * Fractions
+             * @description share of pixels hidden or shown at each point
+             */
+            fractions: number[];
+            /** Insertion */
+            insertion: number;
+            /** Insertion Curve */
+            insertion_curve: number[];
+            /** Method */
+            method: string;
+            /** Random Deletion */
+            random_deletion: number;
+            /** Random Deletion Curve */
+            random_deletion_curve: number[];
+            /** Random Insertion */
+            random_insertion: number;
+            /** Random Insertion Curve */
+            random_insertion_curve: number[];
+            /** Random Orders */
+            random_orders: number;
+            /** Seconds */
+            seconds: number;
+            /** Target */
+            target: number;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "good" | "mixed" | "poor" | "none";
+        };
+        /**
+         * AttributionSanity
+         * @description The map with the top layers' weights scrambled (Adebayo et al. 2018).
+         */
+        AttributionSanity: {
+            /** Epoch */
+            epoch: number;
+            /** Explanation */
+            explanation: string;
+            /** Method */
+            method: string;
+            /** N Layers */
+            n_layers: number;
+            scrambled_heatmap: components["schemas"]["ArrayData"];
+            /** Seconds */
+            seconds: number;
+            /** Steps */
+            steps: components["schemas"]["SanityStep"][];
+            /** Target */
+            target: number;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "passes" | "fails";
         };
         /** ClassGradients */
         ClassGradients: {
@@ -1172,6 +1284,29 @@ export interface components {
              */
             video?: string | null;
         };
+        /** SanityStep */
+        SanityStep: {
+            /**
+             * Count
+             * @description modules scrambled so far, from the output down
+             */
+            count: number;
+            /**
+             * Layer
+             * @description the module scrambled last (the ones above it stay scrambled)
+             */
+            layer: string;
+            /**
+             * Spearman
+             * @description rank correlation with the original map
+             */
+            spearman: number;
+            /**
+             * Ssim
+             * @description structural similarity with the original map
+             */
+            ssim: number;
+        };
         /** Story */
         Story: {
             /** Classes */
@@ -1596,6 +1731,174 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Attribution"];
+                };
+            };
+            /** @description Bad input: the message says what is wrong and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a token is needed, the Host is not this machine, or the request came from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, epoch, layer, image, class or job (the message lists those there are). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible for this run (no model spec, a missing extra, an unreadable run). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The upload is not an image ConvLens can read (PNG, JPEG, ...). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter is missing or not of the documented type. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    attribution_check_api_runs__run__attributions_check_get: {
+        parameters: {
+            query?: {
+                /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
+                image?: string;
+                method?: string;
+                target?: string | null;
+                layer?: string | null;
+                epoch?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description a run folder name */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttributionCheck"];
+                };
+            };
+            /** @description Bad input: the message says what is wrong and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a token is needed, the Host is not this machine, or the request came from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, epoch, layer, image, class or job (the message lists those there are). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible for this run (no model spec, a missing extra, an unreadable run). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The upload is not an image ConvLens can read (PNG, JPEG, ...). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter is missing or not of the documented type. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    attribution_sanity_api_runs__run__attributions_sanity_get: {
+        parameters: {
+            query?: {
+                /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
+                image?: string;
+                method?: string;
+                target?: string | null;
+                layer?: string | null;
+                epoch?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description a run folder name */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttributionSanity"];
                 };
             };
             /** @description Bad input: the message says what is wrong and what to do. */

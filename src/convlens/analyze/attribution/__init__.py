@@ -3,8 +3,9 @@
 ``ATTRIBUTIONS`` holds one class per method (``Saliency``, ``GradCAM``, ``IntegratedGradients``,
 ``Occlusion``): ``Method(model, layer).attribute(x, target)`` gives a map at the input's
 resolution. ``deletion_insertion`` scores a map (delete its top pixels first: does the class
-fall fast?). A new method subclasses ``Attribution`` and registers with
-``@ATTRIBUTIONS.register("name")``.
+fall fast?, against random orders); ``randomisation_check`` scrambles the top layers' weights
+(Adebayo et al.) to see whether the map depends on the model at all. A new method subclasses
+``Attribution`` and registers with ``@ATTRIBUTIONS.register("name")``.
 """
 
 from ._faithfulness import DeletionInsertion, deletion_insertion
@@ -16,6 +17,13 @@ from ._methods import (
     Occlusion,
     Saliency,
 )
+from ._sanity import (
+    RandomisationCheck,
+    randomisable_layers,
+    randomisation_check,
+    rank_correlation,
+    structural_similarity,
+)
 
 __all__ = [
     "ATTRIBUTIONS",
@@ -24,6 +32,11 @@ __all__ = [
     "GradCAM",
     "IntegratedGradients",
     "Occlusion",
+    "RandomisationCheck",
     "Saliency",
     "deletion_insertion",
+    "randomisable_layers",
+    "randomisation_check",
+    "rank_correlation",
+    "structural_similarity",
 ]

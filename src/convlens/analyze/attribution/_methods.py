@@ -56,12 +56,16 @@ class Attribution:
         if layer is not None:
             find_module(model, layer)
 
-    def attribute(self, x: torch.Tensor, target: int) -> np.ndarray:
+    def attribute(
+        self, x: torch.Tensor, target: int, *, n_classes: int | None = None
+    ) -> np.ndarray:
         """Attribution of class ``target`` for one image.
 
         Args:
             x: One image ``[1, C, H, W]`` (or ``[C, H, W]``).
             target: Class index.
+            n_classes: The model's number of classes, when the caller knows it (from a forward
+                pass it ran anyway); without it one extra forward pass counts them.
 
         Returns:
             ``[H, W]`` float32 map at the input's resolution, channels summed; positive values
@@ -74,8 +78,9 @@ class Attribution:
         device, dtype = model_device_dtype(self.model)
         x = x.to(device=device, dtype=dtype)
         with guarded(self.model, grad=True):
-            with torch.no_grad():
-                n_classes = logits_of(self.model, x).shape[1]
+            if n_classes is None:
+                with torch.no_grad():
+                    n_classes = logits_of(self.model, x).shape[1]
             target = check_target(target, n_classes)
             attr = self._attribute(x.detach().clone().requires_grad_(True), target)
         return attr.detach().sum(dim=1)[0].to("cpu", torch.float32).numpy()

@@ -1,0 +1,148 @@
+"""The words of the attribution view: what the map shows, and verdicts worded from the numbers
+of the deletion/insertion curves and of the sanity check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._common import pct
+from ._explorer import WEAK_ANSWER, known_kinds_sentence
+
+MIN_TARGET = 0.05
+"""Below this probability of the explained class the curves get no verdict."""
+SAME_MAP = 0.5
+"""Rank correlation at or above which a scrambled network's map counts as "much the same"."""
+CHECK_FRACTION = 0.1
+"""The share of pixels the verdict quotes (hidden, or shown alone)."""
+
+_METHOD_TEXT = {
+    "saliency": "which pixels would change the answer most if they changed a little",
+    "gradcam": "which parts of the picture the last filter layer used",
+    "integrated_gradients": "how much each pixel added, going from a black picture to this one",
+    "occlusion": "how much the answer drops when a small patch is covered",
+}
+
+
+def map_text(
+    classes: Sequence[str],
+    method: str,
+    target: int,
+    probs: np.ndarray,
+    heat: np.ndarray,
+    *,
+    clip: float | None,
+    upload: bool,
+) -> str:
+    """What the map shows, how sure the network is, and (uploads) which kinds it knows."""
+    name = classes[target]
+    what = _METHOD_TEXT.get(method, "which pixels mattered")
+    s = (
+        f"The warm colours show {what}, for the answer {name}. The network gives {name} "
+        f"{pct(probs[target])}."
+    )
+    top = float(np.max(probs))
+    if top < WEAK_ANSWER and int(np.argmax(probs)) == target:
+        s += " That is a weak answer: the network is not sure."
+    elif top < WEAK_ANSWER:
+        s += (
+            f" Its top answer, {classes[int(np.argmax(probs))]} at {pct(top)}, is a weak "
+            "answer: the network is not sure."
+        )
+    s += f" About {pct(float((heat > 0.5).mean()))} of the picture is hot."
+    if clip is not None:
+        s += (
+            f" The colours are stretched: the top {100 - clip:g}% of pixels show at full "
+            "strength, so the faint parts are easy to see."
+        )
+    if upload:
+        s += " " + known_kinds_sentence(classes)
+    return s
+
+
+def check_text(name: str, di: Any) -> tuple[str, str]:
+    """A verdict (``good``, ``mixed``, ``poor`` or ``none``) and its sentence, from the curves
+    of a :class:`~convlens.analyze.attribution.DeletionInsertion` with its random baseline."""
+    dele, ins = di.deletion_curve, di.insertion_curve
+    rdel, rins = di.random_deletion_curve, di.random_insertion_curve
+    p = float(dele[0])
+    if p < MIN_TARGET:
+        given = f"only {pct(p)}" if p >= 0.005 else "under 1%"
+        return "none", (
+            f"The network gives {name} {given}. With so little of an answer to take "
+            "away, the curves cannot test the map, so there is no verdict. Pick a class it "
+            "gives at least 5%."
+        )
+    steps = len(dele) - 1
+    k = max(1, round(CHECK_FRACTION * steps))
+    share = pct(k / steps)
+    before, after = round(100 * p), round(100 * float(dele[k]))
+    if after == before:
+        moved = f"leaves {name} at {pct(p)}"
+    else:
+        verb = "drops" if after < before else "raises"
+        moved = f"{verb} {name} from {pct(p)} to {pct(dele[k])}"
+    s = (
+        f"Hiding the top {share} of pixels the map marks {moved}; hiding {share} at random "
+        f"gives {pct(rdel[k])}. Showing only that top {share} gives {pct(ins[k])}, against "
+        f"{pct(rins[k])} for random pixels."
+    )
+    margin = 0.05 * p  # an area gain under 5 % of the answer counts as none
+    gain_del = di.random_deletion - di.deletion
+    gain_ins = di.insertion - di.random_insertion
+    if gain_del > margin and gain_ins > margin:
+        return "good", s + (
+            " Over the whole curves, the pixels it marks count more than random ones: the map "
+            "points at what matters."
+        )
+    if gain_del <= margin and gain_ins <= margin:
+        return "poor", s + (
+            " Over the whole curves, the map does no better than random pixels here: take it "
+            "with care."
+        )
+    if gain_del > margin:
+        return "mixed", s + (
+            " Over the whole curves, the map finds pixels the answer needs, but they alone do "
+            "not bring it back: trust it in part."
+        )
+    return "mixed", s + (
+        " Over the whole curves, the pixels it marks bring the answer back, but hiding them "
+        "hurts no more than hiding random ones: trust it in part."
+    )
+
+
+def _num(v: float) -> str:
+    return f"{v:.2f}"
+
+
+def sanity_text(
+    layers: Sequence[str], counts: Sequence[int], spearman: np.ndarray
+) -> tuple[str, str]:
+    """A verdict (``passes`` or ``fails``) and its sentence for the scrambled-weights check."""
+    n = counts[-1]
+    first, last = float(spearman[0]), float(spearman[-1])
+    intro = (
+        "We scrambled the network's weights, from the output down, and made the map again. "
+        "A rank match of 1 means the same map, 0 means unrelated, and -1 the same spots with "
+        "hot and cold swapped."
+    )
+    # the size of the match counts (Adebayo et al. plot its absolute value): a map turned
+    # inside out still follows the picture, not what the network learned
+    if abs(last) >= SAME_MAP:
+        return "fails", (
+            f"{intro} With all {n} layers scrambled, the map still matches the first one "
+            f"({_num(last)}). A map that barely changes does not explain this model: it shows "
+            "the picture more than what the network learned."
+        )
+    if abs(first) < SAME_MAP:
+        return "passes", (
+            f"{intro} Scrambling only the top layer ({layers[0]}) already changes the map "
+            f"({_num(first)}); with all {n} layers scrambled it is {_num(last)}. The map "
+            "depends on what this network learned: a good sign."
+        )
+    return "passes", (
+        f"{intro} The map changes as more layers are scrambled: {_num(first)} after the top "
+        f"layer, {_num(last)} with all {n}. It depends on what this network learned."
+    )
