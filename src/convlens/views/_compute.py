@@ -145,9 +145,10 @@ def compute(
     loaded = insp.loaded_model(run, epoch)
     check_layer(loaded.module, layer)
     x, _ = insp.tensor(run, image)
-    insp.forward(run, loaded.epoch, image, layer)  # checks the layer runs once; sets the leaves
+    insp.forward(run, loaded.epoch, image, layer)  # checks the layer runs once; sets .layers
     with loaded.lock:
-        body = explain(loaded.module, x, layer, channel, loaded.leaves or [], run.classes)
+        leaves = [i.name for i in loaded.layers or [] if i.calls == 1]
+        body = explain(loaded.module, x, layer, channel, leaves, run.classes)
     return {"layer": layer, "epoch": loaded.epoch, "image": image, "channel": channel, **body}
 
 
