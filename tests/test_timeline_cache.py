@@ -44,8 +44,10 @@ def test_refetch_reads_only_the_new_epoch(fixture_run: Path, reads: list[str]) -
     first = views.timeline(insp, insp.run("fixture"), "fc")
     assert len(outputs_reads(reads)) == 3  # epochs 1..3, once each
     views.timeline(insp, insp.run("fixture"), "fc")
-    views.point(insp, insp.run("fixture"), 5)
     assert len(outputs_reads(reads)) == 3  # nothing read again
+    views.point(insp, insp.run("fixture"), 5)  # keeps the logits (the timeline keeps classes)
+    views.point(insp, insp.run("fixture"), 6)
+    assert len(outputs_reads(reads)) == 6
     _add_epoch(fixture_run)
     reads.clear()
     second = views.timeline(insp, insp.run("fixture"), "fc")
@@ -58,7 +60,7 @@ def test_refetch_reads_only_the_new_epoch(fixture_run: Path, reads: list[str]) -
 
 def test_a_rewritten_epoch_is_read_again(fixture_run: Path, reads: list[str]) -> None:
     insp = views.Inspector(fixture_run.parent)
-    views.timeline(insp, insp.run("fixture"), "fc")
+    views.point(insp, insp.run("fixture"), 0)
     manifest = fixture_run / "manifest.json"
     # the same path listed with another sha256 (what resume does after a damaged epoch)
     text = manifest.read_text(encoding="utf-8")

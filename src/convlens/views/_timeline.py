@@ -64,8 +64,8 @@ def predictions(catalogue: RunCatalogue, run: Run) -> np.ndarray:
 
     def argmax(e: int) -> np.ndarray:
         rel = epoch_file(run, e, "outputs.safetensors")
-        return cache.of_file(
-            run, rel, "predicted", lambda: _logits(catalogue, run, e).argmax(1).astype(np.int32)
+        return cache.of_file(  # the logits are not kept for this: 4 B x classes per probe
+            run, rel, "predicted", lambda: run.outputs(e)["logits"].argmax(1).astype(np.int32)
         )
 
     return np.stack([argmax(e) for e in run.epochs])
