@@ -1,11 +1,14 @@
-"""Frames per second of the timeline page scrubbing 50,000 points x 30 epochs in headless Chromium.
+"""Frames per second of the timeline page scrubbing 50,000 points x 100 epochs in headless Chromium.
 
-    python bench/bench_timeline_fps.py [--points 50000] [--epochs 30] [--seconds 3] [--wait 0]
+    python bench/bench_timeline_fps.py [--points 50000] [--epochs 100] [--seconds 3] [--wait 0]
 
 A synthetic run (written with ``RunWriter``: 2-D activations, logits whose argmax is the
 prediction, and a precomputed [E, N, 2] embedding stored with ``write_embedding``, so the server
 computes nothing) is served by uvicorn in a thread; Playwright opens ``/#/timeline?run=R&layer=L``
-in /usr/bin/chromium, waits for ``data-state="ready"``, then runs a ``requestAnimationFrame`` loop
+in /usr/bin/chromium, which loads the timeline as the page does (the first epoch, then chunks of
+epochs, binary and gzipped): the time until the first epoch is drawn and until every epoch has
+arrived are printed, with the bytes on the wire and on disk per probe per epoch. It waits for
+``data-state="ready"``, then runs a ``requestAnimationFrame`` loop
 for ``--seconds`` that calls ``window.__convlens.timeline.setEpoch(t)`` every frame with ``t``
 sweeping 0..E-1 continuously. Frames are counted two ways: animation frames, and frames in which
 the page issued at least one WebGL draw call (the draw methods are wrapped before the page loads).
@@ -260,6 +263,18 @@ def make_run(runs_dir: Path, n: int, epochs: int, seed: int = 0) -> tuple[str, s
     return w.run_id, layer
 
 
+def on_disk(run_dir: Path, n: int, epochs: int) -> dict[str, float]:
+    """Stored bytes per probe per epoch: the epochs' files, the embedding, the whole run."""
+    size = lambda paths: sum(p.stat().st_size for p in paths if p.is_file())  # noqa: E731
+    return {
+        "epoch files (2-D activations + 10 logits)": size((run_dir / "epochs").rglob("*"))
+        / n
+        / epochs,
+        "embedding": size((run_dir / "embeddings").rglob("*")) / n / epochs,
+        "whole run": size(run_dir.rglob("*")) / n / epochs,
+    }
+
+
 def start_server(runs_dir: Path):  # noqa: ANN201
     import uvicorn
 
@@ -379,7 +394,7 @@ def wait_for_ui(static: Path, minutes: float) -> bool:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=50_000)
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--seconds", type=float, default=3.0, help="length of each scrub")
     ap.add_argument(
         "--repeats", type=int, default=3, help="scrubs of the UI (and of the reference)"
@@ -416,6 +431,7 @@ def main() -> None:
         t0 = time.perf_counter()
         run_id, layer = make_run(Path(tmp), args.points, args.epochs)
         print(f"synthetic run written in {time.perf_counter() - t0:.1f} s")
+        disk = on_disk(Path(tmp) / run_id, args.points, args.epochs)
         server, thread, sock, port = start_server(Path(tmp))
         url = f"http://127.0.0.1:{port}/#/timeline?run={run_id}&layer={layer}"
         try:
@@ -435,6 +451,10 @@ def main() -> None:
                 t0 = time.perf_counter()
                 page.goto(url)
                 try:
+                    page.wait_for_function(
+                        "() => (window.__convlens?.timeline?.epochs ?? 0) > 0", timeout=180_000
+                    )
+                    first_s = time.perf_counter() - t0
                     page.wait_for_selector('[data-state="ready"]', timeout=180_000)
                     page.wait_for_function(
                         "() => !!(window.__convlens && window.__convlens.timeline)", timeout=30_000
@@ -501,9 +521,17 @@ def main() -> None:
             thread.join(timeout=10)
             sock.close()
 
+    wire = sum(f["bytes"] for f in fetch)
     print(
-        f"timeline ready {ready_s:.1f} s after navigation; /timeline fetch: "
-        + ", ".join(f"{f['ms']:.0f} ms, {f['bytes'] / 2**20:.1f} MB" for f in fetch)
+        f"first epoch drawn {first_s:.1f} s after navigation, every epoch {ready_s:.1f} s; "
+        f"{len(fetch)} /timeline requests, {wire / 1e6:.2f} MB on the wire in all "
+        f"(largest {max(f['bytes'] for f in fetch) / 1e6:.2f} MB, "
+        f"slowest {max(f['ms'] for f in fetch):.0f} ms)"
+    )
+    print(
+        f"bytes per probe per epoch: {wire / args.points / args.epochs:.2f} on the wire; "
+        + ", ".join(f"{k} {v:.1f}" for k, v in disk.items())
+        + " on disk"
     )
     print(
         f"the page reports {info['points']} points x {info['epochs']} epochs; plot canvas "

@@ -4,7 +4,6 @@ stated precision, and JSON stays the default."""
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from fastapi.testclient import TestClient
 from safetensors.numpy import load
 
 from convlens.server import Settings, create_app
-from convlens.server._binary import Quant, encode_binary
+from convlens.server._binary import Quant, decode_binary, encode_binary
 
 BINARY = {"Accept": "application/octet-stream"}
 
@@ -24,17 +23,7 @@ def decode_json(arr: dict) -> np.ndarray:
 
 def read(body: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """(metadata, arrays dequantised as the docs say) of a binary answer."""
-    n = int.from_bytes(body[:8], "little")
-    meta = json.loads(json.loads(body[8 : 8 + n])["__metadata__"]["convlens"])
-    tensors = load(body)
-    arrays = {}
-    for name, info in meta["arrays"].items():
-        t = tensors[name]
-        if info["encoding"] != "raw":
-            lo, step = tensors[f"{name}.min"], tensors[f"{name}.scale"]
-            t = lo[:, None] + t.reshape(len(lo), -1).astype(np.float32) * step[:, None]
-        arrays[name] = t.reshape(info["shape"])
-    return meta, arrays
+    return decode_binary(body)
 
 
 @pytest.fixture
@@ -53,13 +42,41 @@ def test_timeline_binary_equals_json_within_16_bits(client: TestClient) -> None:
     assert meta["format"] == "convlens-arrays" and meta["version"] == 1
     assert meta["fields"] == {k: v for k, v in js.items() if k not in meta["arrays"]}
     assert set(meta["arrays"]) == {"coords", "labels", "predicted", "split"}
-    assert meta["arrays"]["coords"]["encoding"] == "u16"
+    assert meta["arrays"]["coords"]["encoding"] == "u16-delta"
+    assert meta["arrays"]["predicted"]["encoding"] == "u8-delta"
     coords = decode_json(js["coords"])
     span = float(coords.max() - coords.min())
     assert np.abs(arrays["coords"] - coords).max() <= span / 65535 / 2 * 1.01
     for name in ("labels", "predicted", "split"):  # integers: lossless, in uint8 here
         assert load(r.content)[name].dtype == np.uint8
         np.testing.assert_array_equal(arrays[name], decode_json(js[name]))
+
+
+def test_timeline_chunks_are_slices_of_the_whole(client: TestClient) -> None:
+    url, whole = "/api/runs/fixture/timeline", {"layer": "fc"}
+    _, full = read(client.get(url, params=whole, headers=BINARY).content)
+    meta, one = read(
+        client.get(url, params={**whole, "start": 1, "stop": 3}, headers=BINARY).content
+    )
+    assert meta["fields"]["start"] == 1 and meta["fields"]["epochs"] == [1, 2, 3]
+    assert set(one) == {"coords", "predicted"}  # labels and split come with the chunk at 0
+    np.testing.assert_array_equal(one["predicted"], full["predicted"][1:3])
+    step = float(np.ptp(full["coords"])) / 65535  # each answer quantises over its own range
+    assert np.abs(one["coords"] - full["coords"][1:3]).max() <= step * 1.01
+    js = client.get(url, params={**whole, "start": 2}).json()
+    assert js["labels"] is None and decode_json(js["coords"]).shape[0] == 1
+    bad = client.get(url, params={**whole, "start": 3})
+    assert bad.status_code == 400 and "start < stop" in bad.json()["detail"]
+
+
+def test_timeline_is_gzipped_only_when_accepted(client: TestClient) -> None:
+    url, params = "/api/runs/fixture/timeline", {"layer": "fc"}
+    zipped = client.get(url, params=params, headers={**BINARY, "Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in zipped.headers["vary"].lower()
+    plain = client.get(url, params=params, headers={**BINARY, "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == zipped.content  # the client undoes the compression
 
 
 def test_featuremaps_binary_is_8_bits_per_map(client: TestClient) -> None:
@@ -92,6 +109,26 @@ def test_openapi_documents_the_binary_answer(client: TestClient) -> None:
     for path in ("/api/runs/{run}/timeline", "/api/runs/{run}/featuremaps"):
         content = doc["paths"][path]["get"]["responses"]["200"]["content"]
         assert set(content) == {"application/json", "application/octet-stream"}
+
+
+def test_delta_encodings_round_trip_exactly() -> None:
+    rng = np.random.default_rng(0)
+    walk = np.cumsum(rng.normal(0, 1, (6, 50, 2)), axis=0).astype(np.float32)
+    classes = rng.integers(0, 200, (6, 50))
+    body = encode_binary(
+        {"walk": walk, "classes": classes, "one": walk[:1], "none": walk[:0]},
+        {n: Quant(bits=16, delta=True) for n in ("walk", "one", "none")},
+        delta=("classes",),
+    )
+    meta, arrays = read(body)
+    assert load(body)["walk"].shape == (2, walk.size)  # byte planes: low bytes, then high
+    step = float(np.ptp(walk)) / 65535
+    for name in ("walk", "one"):
+        assert meta["arrays"][name]["encoding"] == "u16-delta"
+        assert np.abs(arrays[name] - walk[: len(arrays[name])]).max() <= step / 2 * 1.01
+    assert arrays["none"].shape == (0, 50, 2)
+    assert meta["arrays"]["classes"]["encoding"] == "u8-delta"
+    np.testing.assert_array_equal(arrays["classes"], classes)
 
 
 def test_encode_binary_edge_cases() -> None:

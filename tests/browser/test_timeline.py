@@ -97,3 +97,32 @@ def test_wrong_guesses_are_open_circles_not_red_rings(page, served, tmp_path):
     assert old_ring.mean() < 0.0005, "red wrong-guess rings still drawn"
     ink = (abs(r - 34) < 14) & (abs(g - 34) < 14) & (abs(b - 34) < 14)
     assert ink.sum() > 20, "no dark outlines around the wrong guesses"
+
+
+def test_timeline_arrives_in_chunks_and_draws_the_first_epoch_first(page, served):
+    """The first epoch alone, then the rest: the first is drawn, with the progress bar, while
+    the rest are held back; once they arrive every epoch is there."""
+    asked: list[str] = []
+    held = []
+
+    def hold_later_chunks(route) -> None:  # noqa: ANN001
+        asked.append(route.request.url)
+        if "start=0" in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r".*/timeline\?.*"), hold_later_chunks)
+    page.goto(f"/#/timeline?run={served.run_id}&layer=fc1")
+    page.wait_for_function("() => window.__convlens?.timeline?.epochs === 1")
+    progress = page.get_by_test_id("timeline-progress")
+    expect(progress).to_be_visible()
+    expect(progress).to_have_attribute("max", "3")
+    assert shows_points(page.get_by_test_id("timeline-canvas").screenshot())
+    until(page, lambda: bool(held), "the second chunk to be asked for")
+    for route in held:
+        route.continue_()
+    expect(page.locator("[data-state]").first).to_have_attribute("data-state", "ready")
+    assert page.evaluate("() => window.__convlens.timeline.epochs") == 3
+    expect(progress).to_have_count(0)
+    assert "stop=1" in asked[0] and "start=1" in asked[1] and "stop=3" in asked[1]

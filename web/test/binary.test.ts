@@ -83,3 +83,29 @@ describe("JSON arrays and URLs", () => {
     expect(imageRefUrl("r", "bogus")).toBeNull();
   });
 });
+
+describe("delta encodings", () => {
+  it("sums differences along the first axis modulo 2^bits", async () => {
+    const { undelta, fromBytePlanes } = await import("@/api/binary");
+    expect(Array.from(undelta(new Uint8Array([250, 1, 10, 0]), 2))).toEqual([250, 1, 4, 1]); // 250+10 wraps
+    expect(Array.from(fromBytePlanes(new Uint8Array([0x34, 0xff, 0x12, 0x00])))).toEqual([0x1234, 0x00ff]);
+  });
+
+  it("reads a u16-delta array (byte planes, one scale) and a u8-delta one", () => {
+    // values q = [[1, 65535], [3, 0]] -> differences [[1, 65535], [2, 1]] (65535 + 1 wraps to 0)
+    const d = [1, 65535, 2, 1];
+    const planes = new Uint8Array([...d.map((v) => v & 255), ...d.map((v) => v >> 8)]);
+    const buf = answer(
+      { c: { dtype: "float32", shape: [2, 2], encoding: "u16-delta" }, p: { dtype: "int32", shape: [2, 2], encoding: "u8-delta" } },
+      {
+        c: { data: planes, shape: [2, 4] },
+        "c.min": { data: new Float32Array([-1]), shape: [1] },
+        "c.scale": { data: new Float32Array([0.5]), shape: [1] },
+        p: { data: new Uint8Array([3, 7, 255, 0]), shape: [2, 2] },
+      },
+    );
+    const got = readBinaryAnswer<{ c: { data: Float32Array }; p: { data: Int32Array } }>(buf);
+    expect(Array.from(got.c.data)).toEqual([-0.5, 32766.5, 0.5, -1]);
+    expect(Array.from(got.p.data)).toEqual([3, 7, 2, 7]);
+  });
+});

@@ -34,3 +34,39 @@ describe("timeline helpers", () => {
     expect(classCounts([0, 2, 2, -1, 9], 3)).toEqual([1, 0, 2]);
   });
 });
+
+describe("chunked timeline loading", () => {
+  it("asks for the first epoch, then chunks, and hands over each part as views of the whole", async () => {
+    const { loadTimeline, chunkEpochs } = await import("@/lib/timeline");
+    expect(chunkEpochs(50_000)).toBe(10);
+    expect(chunkEpochs(10)).toBe(50_000);
+    const N = 250_000; // 2 epochs per chunk
+    const epochs = [1, 2, 3, 4, 5, 6];
+    const asked: [number, number][] = [];
+    const fetchChunk = async (start: number, stop: number) => {
+      asked.push([start, stop]);
+      const E = stop - start;
+      const coords = new Float32Array(E * N * 2).map((_, i) => start + Math.floor(i / (N * 2)));
+      const predicted = new Int32Array(E * N).fill(start);
+      const arr = <T>(data: T, shape: number[]) => ({ shape, data });
+      return {
+        layer: "fc", epochs, n: N, start, metrics: {}, method: "m", explanation: "x",
+        coords: arr(coords, [E, N, 2]), predicted: arr(predicted, [E, N]),
+        labels: start === 0 ? arr(new Int32Array(N).fill(4), [N]) : null,
+        split: start === 0 ? arr(new Int32Array(N), [N]) : null,
+      } as never;
+    };
+    const seen: number[] = [];
+    const last = await loadTimeline("r|fc", fetchChunk, (p) => {
+      seen.push(p.loaded);
+      expect(p.data.coords.length).toBe(p.loaded * N * 2);
+      expect(p.data.epochs).toEqual(epochs.slice(0, p.loaded));
+    });
+    expect(asked).toEqual([[0, 1], [1, 3], [3, 5], [5, 6]]);
+    expect(seen).toEqual([1, 3, 5, 6]);
+    expect(last.done).toBe(true);
+    expect(last.data.coords[5 * N * 2]).toBe(5); // epoch 6 arrived in the chunk starting at 5
+    expect(last.data.predicted[3 * N]).toBe(3);
+    expect(last.data.labels[0]).toBe(4);
+  });
+});

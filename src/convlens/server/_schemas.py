@@ -89,10 +89,11 @@ class Timeline(_Model):
     layer: str
     epochs: list[int]
     n: int
+    start: int = Field(0, description="index in epochs of the first epoch in coords/predicted")
     coords: ArrayData
-    labels: ArrayData
+    labels: ArrayData | None = Field(None, description="with the chunk that starts at 0")
     predicted: ArrayData
-    split: ArrayData
+    split: ArrayData | None = Field(None, description="with the chunk that starts at 0")
     metrics: dict[str, list[float | None]]
     method: str
     explanation: str

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from convlens import views
 
-from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
+from ._binary import BINARY_RESPONSE, AcceptsGzip, Quant, WantsBinary, binary_response
 from ._deps import InspectorDep, RunDep
 from ._errors import errors
 from ._schemas import PointDetail, Timeline, encode
@@ -25,14 +25,24 @@ def timeline(
     insp: InspectorDep,
     run: RunDep,
     binary: WantsBinary,
+    gzip: AcceptsGzip,
     layer: Annotated[str | None, Query(max_length=200)] = None,
+    start: Annotated[int, Query(ge=0, description="first epoch (index into epochs)")] = 0,
+    stop: Annotated[
+        int | None, Query(ge=1, description="end of the chunk (index, exclusive; default: all)")
+    ] = None,
 ) -> Any:
-    """Every epoch's 2-D embedding of ``layer`` (made and stored on first use).
+    """Every epoch's 2-D embedding of ``layer`` (made and stored on first use), or the chunk of
+    epochs ``start``..``stop`` (indices): a page loads a long run in chunks and draws the first
+    epochs while the rest arrive. ``labels`` and ``split`` come with the chunk at 0.
 
-    Binary answer: ``coords`` in 16 bits over the shared frame (1/65535 of its width)."""
-    answer = views.timeline(insp, run, layer)
+    Binary answer: ``coords`` in 16 bits over the chunk's range (its width / 65535) as differences
+    between epochs, ``predicted`` as uint8 differences, gzip-compressed where accepted."""
+    answer = views.timeline(insp, run, layer, start, stop)
     if binary:
-        return binary_response(answer, {"coords": Quant(bits=16)})
+        return binary_response(
+            answer, {"coords": Quant(bits=16, delta=True)}, delta=("predicted",), compress=gzip
+        )
     return encode(answer)
 
 

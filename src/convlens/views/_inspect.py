@@ -20,6 +20,7 @@ from convlens.core import NotFoundError, UnavailableError, UserInputError
 from convlens.pipelines import ModelCache, RunCatalogue, probe_pictures
 from convlens.store import Run
 
+from ._arraycache import ArrayCache
 from ._uploads import Upload, UploadStore
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Inspector(RunCatalogue):
     Attributes:
         models: The :class:`ModelCache`.
         uploads: The :class:`UploadStore`.
+        arrays: The :class:`ArrayCache` of arrays read from runs (the timeline's).
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class Inspector(RunCatalogue):
         super().__init__(runs_dir)
         self.models = ModelCache(self, max_models=max_models)
         self.uploads = UploadStore(max_uploads)
+        self.arrays = ArrayCache()
 
     def loaded_model(self, run: Run, epoch: int | None = None) -> LoadedModel:
         """The run's model for ``epoch`` (default: the last checkpoint); hold its ``lock``

@@ -7,11 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from convlens.core import EmbedOptions, NotFoundError, UnavailableError
+from convlens.core import EmbedOptions, NotFoundError, UnavailableError, UserInputError
 from convlens.pipelines import RunCatalogue, embed_layer
 from convlens.store import Run, open_for_update
 
+from ._arraycache import ArrayCache, epoch_file
 from ._common import finite, pct, plural, softmax, to_unit
+from ._inspect import Inspector
 
 
 def _options_for(n_probe: int) -> EmbedOptions:
@@ -21,12 +23,20 @@ def _options_for(n_probe: int) -> EmbedOptions:
     return default if n_probe >= default.n_neighbors + 2 else EmbedOptions(method="pca")
 
 
-def timeline(catalogue: RunCatalogue, run: Run, layer: str | None) -> dict[str, Any]:
-    """Every epoch's 2-D embedding of ``layer`` (default: the last recorded), made and stored
-    on first use, with labels, predictions and metrics."""
-    if not run.epochs:
-        raise UnavailableError(f"run {run.run_id} has no completed epoch yet: wait for one")
-    layer = run.check_layer(layer) if layer else run.layers[-1]
+def _cache(catalogue: RunCatalogue) -> ArrayCache:
+    """The server's cache of arrays read from runs (none kept outside an :class:`Inspector`)."""
+    return catalogue.arrays if isinstance(catalogue, Inspector) else ArrayCache(0)
+
+
+def _unit_coords(catalogue: RunCatalogue, run: Run, layer: str) -> tuple[np.ndarray, str]:
+    """The embedding of ``layer`` over every epoch in the shared frame, and its method; read
+    once while the stored embedding is unchanged (made and stored when missing or stale)."""
+    cache = _cache(catalogue)
+    listed = sorted(f"{a.path}:{a.sha256}" for a in run.manifest.artifacts if "embed" in a.path)
+    key = ("timeline-coords", str(run.path.resolve()), layer, str(run.epochs), *listed)
+    hit: tuple[np.ndarray, str] | None = cache.peek(key)
+    if hit is not None:
+        return hit
     got = run.embedding(layer)
     if got is None or got[1].get("epochs") != run.epochs:
         with catalogue.writing(run):
@@ -35,23 +45,77 @@ def timeline(catalogue: RunCatalogue, run: Run, layer: str | None) -> dict[str, 
             )
             with contextlib.suppress(OSError):  # a read-only run folder is still viewable
                 open_for_update(run.path).write_embedding(layer, coords, info)
-    else:
-        coords, info = got
+        return to_unit(np.asarray(coords, np.float32)), str(info.get("method", ""))
+    return cache.get(
+        key, lambda: (to_unit(np.asarray(got[0], np.float32)), str(got[1].get("method", "")))
+    )
+
+
+def _logits(catalogue: RunCatalogue, run: Run, epoch: int) -> np.ndarray:
+    """Epoch ``epoch``'s logits [N, C], read once while its outputs file is unchanged."""
+    rel = epoch_file(run, epoch, "outputs.safetensors")
+    return _cache(catalogue).of_file(run, rel, "logits", lambda: run.outputs(epoch)["logits"])
+
+
+def predictions(catalogue: RunCatalogue, run: Run) -> np.ndarray:
+    """Every epoch's predicted class per probe [E, N] (int32); a live run reads only the
+    outputs of epochs it has not read before."""
+    cache = _cache(catalogue)
+
+    def argmax(e: int) -> np.ndarray:
+        rel = epoch_file(run, e, "outputs.safetensors")
+        return cache.of_file(  # the logits are not kept for this: 4 B x classes per probe
+            run, rel, "predicted", lambda: run.outputs(e)["logits"].argmax(1).astype(np.int32)
+        )
+
+    return np.stack([argmax(e) for e in run.epochs])
+
+
+def _epoch_range(run: Run, start: int, stop: int | None) -> slice:
+    n = len(run.epochs)
+    stop = n if stop is None else min(stop, n)
+    if not 0 <= start < stop:
+        raise UserInputError(
+            f"epochs {start}..{stop} of run {run.run_id} are empty: it has epochs 0..{n - 1} "
+            "by index; give start < stop"
+        )
+    return slice(start, stop)
+
+
+def timeline(
+    catalogue: RunCatalogue,
+    run: Run,
+    layer: str | None,
+    start: int = 0,
+    stop: int | None = None,
+) -> dict[str, Any]:
+    """Every epoch's 2-D embedding of ``layer`` (default: the last recorded), made and stored
+    on first use, with labels, predictions and metrics.
+
+    ``start``/``stop`` (indices into ``epochs``) ask for a chunk: ``coords`` and ``predicted``
+    hold those epochs only; ``labels`` and ``split`` come with the chunk that starts at 0."""
+    if not run.epochs:
+        raise UnavailableError(f"run {run.run_id} has no completed epoch yet: wait for one")
+    layer = run.check_layer(layer) if layer else run.layers[-1]
+    chunk = _epoch_range(run, start, stop)
+    coords, method = _unit_coords(catalogue, run, layer)
     probe = catalogue.probe(run)
     labels = probe["labels"].astype(np.int32)
     split = probe.get("split", np.zeros(len(labels))).astype(np.int32)
-    predicted = np.stack([run.outputs(e)["logits"].argmax(1) for e in run.epochs]).astype(np.int32)
+    predicted = predictions(catalogue, run)
     metrics = {k: finite(v) for k, v in run.metrics().items()}
+    first = chunk.start == 0
     return {
         "layer": layer,
         "epochs": run.epochs,
         "n": len(labels),
-        "coords": to_unit(np.asarray(coords, np.float32)),
-        "labels": labels,
-        "predicted": predicted,
-        "split": split,
+        "start": chunk.start,
+        "coords": coords[chunk],
+        "labels": labels if first else None,
+        "predicted": predicted[chunk],
+        "split": split if first else None,
         "metrics": metrics,
-        "method": str(info.get("method", "")),
+        "method": method,
         "explanation": timeline_text(run, layer, labels, predicted, split) + few_text(len(labels)),
     }
 
@@ -71,7 +135,7 @@ def point(catalogue: RunCatalogue, run: Run, index: int) -> dict[str, Any]:
     n = len(probe["labels"])
     if not 0 <= index < n:
         raise NotFoundError(f"run {run.run_id} has probe images 0..{n - 1}, not {index}")
-    probs = np.stack([softmax(run.outputs(e)["logits"][index]) for e in run.epochs])
+    probs = np.stack([softmax(_logits(catalogue, run, e)[index]) for e in run.epochs])
     label = int(probe["labels"][index])
     sources = run.probe_sources()
     split = int(probe["split"][index]) if "split" in probe else 0

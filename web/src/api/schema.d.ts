@@ -474,9 +474,12 @@ export interface paths {
         };
         /**
          * Timeline
-         * @description Every epoch's 2-D embedding of ``layer`` (made and stored on first use).
+         * @description Every epoch's 2-D embedding of ``layer`` (made and stored on first use), or the chunk of
+         *     epochs ``start``..``stop`` (indices): a page loads a long run in chunks and draws the first
+         *     epochs while the rest arrive. ``labels`` and ``split`` come with the chunk at 0.
          *
-         *     Binary answer: ``coords`` in 16 bits over the shared frame (1/65535 of its width).
+         *     Binary answer: ``coords`` in 16 bits over the chunk's range (its width / 65535) as differences
+         *     between epochs, ``predicted`` as uint8 differences, gzip-compressed where accepted.
          */
         get: operations["timeline_api_runs__run__timeline_get"];
         put?: never;
@@ -1355,7 +1358,8 @@ export interface components {
             epochs: number[];
             /** Explanation */
             explanation: string;
-            labels: components["schemas"]["ArrayData"];
+            /** @description with the chunk that starts at 0 */
+            labels?: components["schemas"]["ArrayData"] | null;
             /** Layer */
             layer: string;
             /** Method */
@@ -1367,7 +1371,14 @@ export interface components {
             /** N */
             n: number;
             predicted: components["schemas"]["ArrayData"];
-            split: components["schemas"]["ArrayData"];
+            /** @description with the chunk that starts at 0 */
+            split?: components["schemas"]["ArrayData"] | null;
+            /**
+             * Start
+             * @description index in epochs of the first epoch in coords/predicted
+             * @default 0
+             */
+            start: number;
         };
         /** TopProbes */
         TopProbes: {
@@ -3022,6 +3033,10 @@ export interface operations {
         parameters: {
             query?: {
                 layer?: string | null;
+                /** @description first epoch (index into epochs) */
+                start?: number;
+                /** @description end of the chunk (index, exclusive; default: all) */
+                stop?: number | null;
             };
             header?: never;
             path: {
