@@ -101,3 +101,13 @@ def shows_value(text: str, value: float, *, percent_ok: bool = True) -> bool:
         if abs(shown - value) <= tol or (percent_ok and abs(shown - 100 * value) <= tol):
             return True
     return False
+
+
+# an init script: records the job progress bar's text however briefly it shows (window.__jobSeen)
+SEEN_JOB = """
+window.__jobSeen = [];
+new MutationObserver(() => {
+  const bar = document.querySelector('[data-testid=job-progress]');
+  if (bar) window.__jobSeen.push(bar.textContent);
+}).observe(document, { childList: true, subtree: true, characterData: true });
+"""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
@@ -67,9 +69,10 @@ def test_the_verdict_quotes_the_curves_beside_a_random_baseline(page, served):
 
 
 @pytest.fixture(scope="module")
-def sure_run(served, tmp_path_factory) -> str:
+def sure_run(served, tmp_path_factory) -> Iterator[str]:
     """A snapshot run beside the trained one whose network is very sure of its answers (the
-    paper CNN with its class scores scaled up), so most classes get under 5 %."""
+    paper CNN with its class scores scaled up), so most classes get under 5 %. Removed after
+    this module: the other views' tests (runs list, tour) expect the served folder's one run."""
     import numpy as np
     import torch
     from PIL import Image
@@ -96,7 +99,8 @@ def sure_run(served, tmp_path_factory) -> str:
         spec="paper",
         run_id="sure-paper",
     )
-    return "sure-paper"
+    yield "sure-paper"
+    shutil.rmtree(served.runs_dir / "sure-paper", ignore_errors=True)
 
 
 def test_no_verdict_for_a_class_the_network_hardly_gives(page, api, sure_run):

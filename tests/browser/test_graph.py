@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ._ui import json_of, open_view, shows_points, until
+from ._ui import SEEN_JOB, json_of, open_view, shows_points, until
 
 WIDE = {"width": 1440, "height": 900}
 
@@ -25,15 +25,6 @@ def test_network_graph_draws_and_keeps_the_threshold_in_the_url(page, served, ap
     threshold = page.get_by_test_id("graph-threshold")
     threshold.fill("0.5")
     until(page, lambda: "threshold=0.5" in page.url, "the threshold in the URL")
-
-
-SEEN_JOB = """
-window.__jobSeen = [];
-new MutationObserver(() => {
-  const bar = document.querySelector('[data-testid=job-progress]');
-  if (bar) window.__jobSeen.push(bar.textContent);
-}).observe(document, { childList: true, subtree: true, characterData: true });
-"""
 
 
 def test_a_graph_not_yet_laid_out_shows_the_jobs_progress_then_the_graph(page, served, api):

@@ -11,17 +11,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from ._ui import json_of, open_view, shows_points, until
+from ._ui import SEEN_JOB, json_of, open_view, shows_points, until
 
 pytestmark = pytest.mark.browser
-
-SEEN_JOB = """
-window.__jobSeen = [];
-new MutationObserver(() => {
-  const bar = document.querySelector('[data-testid=job-progress]');
-  if (bar) window.__jobSeen.push(bar.textContent);
-}).observe(document, { childList: true, subtree: true, characterData: true });
-"""
 
 
 def test_a_cold_projection_shows_its_progress_then_the_plot(page, served):
