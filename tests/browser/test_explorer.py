@@ -119,6 +119,33 @@ def test_a_clicked_map_shows_the_probes_that_excite_it(page, served, api):
     assert shown == want["indices"]
 
 
+def test_the_3d_volume_is_drawn_in_the_middle_of_its_box(page, served):
+    """On first draw the camera looks at the volume (it once looked past it: a corner showed)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv1&image=probe:0")
+    canvas = page.get_by_test_id("volume-canvas")
+    expect(canvas).to_be_visible()
+    canvas.scroll_into_view_if_needed()
+
+    seen: list[tuple[float, float]] = []
+
+    def drawn() -> bool:
+        rgb = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB"), dtype=int)
+        ys, xs = np.nonzero(rgb.max(axis=2) - rgb.min(axis=2) > 40)  # the red and blue points
+        if len(xs) < 200:
+            return False
+        seen.append((xs.mean() / rgb.shape[1], ys.mean() / rgb.shape[0]))
+        return True
+
+    until(page, drawn, "the 3-D volume's points")
+    c = seen[-1]
+    assert 0.3 < c[0] < 0.7 and 0.3 < c[1] < 0.7, f"the volume's points centre at {c}"
+
+
 _PAINTED = """cells => cells.map(cell => {
   const c = cell.querySelector('canvas');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

@@ -84,3 +84,18 @@ def test_hovering_a_glossary_term_shows_its_definition(page, served):
     expect(tip).to_contain_text(definition)
     # the subtitle's terms carry tooltips too
     expect(page.get_by_test_id("view-subtitle").get_by_test_id("term").first).to_be_visible()
+
+
+def test_the_verdict_says_what_an_earlier_epoch_shows(page, served, api):
+    """The verdict speaks of the last epoch; at an earlier one it adds that epoch's share."""
+    story = json_of(api, f"api/runs/{served.run_id}/story")
+    fc1 = next(v for v in story["layers"] if v["layer"] == "fc1")
+    first, last = story["epochs"][0], story["epochs"][-1]
+    open_view(page, f"/timeline?run={served.run_id}&layer=fc1&epoch={first}")
+    now = page.get_by_test_id("verdict-now")
+    share = int(fc1["mean_purity"][0] * 100 + 0.5)  # Math.round, not banker's rounding
+    said = f"That is at the last epoch. At epoch {first}, that share is {share}%."
+    expect(now).to_have_text(said)
+    open_view(page, f"/timeline?run={served.run_id}&layer=fc1&epoch={last}")
+    expect(page.get_by_test_id("layer-verdict")).to_contain_text(fc1["sentence"])
+    expect(now).to_have_count(0)

@@ -87,7 +87,7 @@ def graph_text(info: dict[str, Any]) -> str:
     )
     return (
         f"Each dot is one unit of the network: a neuron or a filter. The {n_layers} slices are "
-        f"its layers, input first. The {counts.get('edges', 0)} lines show how the units feed "
+        f"its layers, input first. The {counts.get('edges', 0):,} lines show how the units feed "
         f"each other; lines that go the same way are bundled. {colour} Click a dot to see its "
         "numbers."
     )

@@ -169,12 +169,13 @@ def point_text(run: Run, label: int, probs: np.ndarray, split: int) -> str:
     if label < 0:  # a probe set from a flat folder of pictures has no labels
         guess = run.classes[int(probs[-1].argmax())]
         return (
-            f"This is {where}, without a label. The network calls it {guess}. The lines show "
-            "how sure it was of each answer over time."
+            f"This is {where}, without a label. The network calls it {guess}. The coloured bands "
+            "show how sure it was of each answer over time."
         )
     name = run.classes[label]
     right = int((probs.argmax(1) == label).sum())
     return (
         f"This is {where}. It shows a {name}. The network called it right in {right} of "
-        f"{plural(len(probs), 'epoch')}. The lines show how sure it was of each answer over time."
+        f"{plural(len(probs), 'epoch')}. The coloured bands show how sure it was of each answer "
+        "over time."
     )
