@@ -82,9 +82,16 @@ async function prefetchStep(step: TourStepRoute, run: RunSummary): Promise<void>
 }
 
 /** Make every step ready in order; `ready(id)` is called as each one is. Failures are left for
- * the view to show (it asks again and gets the server's message). */
-export async function prefetchTour(steps: readonly TourStepRoute[], run: RunSummary, ready: (id: string) => void): Promise<void> {
+ * the view to show (it asks again and gets the server's message). Stops between steps once
+ * `wanted()` is false (the tour was closed). */
+export async function prefetchTour(
+  steps: readonly TourStepRoute[],
+  run: RunSummary,
+  ready: (id: string) => void,
+  wanted: () => boolean = () => true,
+): Promise<void> {
   for (const step of steps) {
+    if (!wanted()) return;
     try {
       await prefetchStep(step, run);
       ready(step.id);
