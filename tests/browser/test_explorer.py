@@ -222,3 +222,28 @@ def test_output_units_carry_class_names(page, served, api):
     assert shown == classes
     for t in names.all_inner_texts():
         assert re.fullmatch(r"-?\d+\.\d\d", t.rsplit(" ", 1)[1]), t
+
+
+def test_pointing_at_a_sentence_lights_up_the_maps_it_names(page, served, api):
+    run = served.run_id
+    route = f"/explorer?run={run}&layer=conv1&image=probe:0"
+    body = json_of(api, f"api/runs/{run}/featuremaps", layer="conv1", image="probe:0")
+    named = [p for p in body["explanation_parts"] if p["channels"]]
+    assert any("most strongly" in p["text"] for p in named), body["explanation_parts"]
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_view(page, route)
+    cells = page.get_by_test_id("fmap-cell")
+    lit = page.locator('[data-testid="fmap-cell"].lit')
+    sentences = page.get_by_test_id("linked-sentence")
+    expect(sentences).to_have_count(len(named))
+    for i, part in enumerate(named):
+        sentence = sentences.nth(i)
+        expect(sentence).to_have_text(part["text"])
+        sentence.hover()
+        expect(lit).to_have_count(len(part["channels"]))
+        shown = lit.evaluate_all("cs => cs.map(c => Number(c.dataset.channel))")
+        assert sorted(shown) == sorted(part["channels"]), (part["text"], shown)
+        dim = page.locator('[data-testid="fmap-cell"].dim')
+        expect(dim).to_have_count(cells.count() - len(part["channels"]))
+        page.get_by_role("heading", name=re.compile("Feature maps of")).hover()
+        expect(lit).to_have_count(0)

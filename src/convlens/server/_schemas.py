@@ -161,6 +161,11 @@ class MapStats(_Model):
     zero_fraction: float
 
 
+class TextPart(_Model):
+    text: str
+    channels: list[int] = Field(description="the channels (maps) this sentence names")
+
+
 class FeatureMaps(ModelInput):
     layer: str
     epoch: int
@@ -174,6 +179,9 @@ class FeatureMaps(ModelInput):
     probabilities: list[float]
     predicted: int
     explanation: str
+    explanation_parts: list[TextPart] = Field(
+        default_factory=list, description="the explanation in sentences, with the maps each names"
+    )
 
 
 class Weights(_Model):

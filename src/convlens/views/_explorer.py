@@ -60,7 +60,7 @@ def featuremaps(
     """All feature maps of ``layer`` for one image, in the chosen order."""
     loaded = insp.loaded_model(run, epoch)
     epoch = loaded.epoch
-    module = check_layer(loaded.module, layer)
+    check_layer(loaded.module, layer)
     out_t, logits = insp.forward(run, epoch, image, layer)
     out = out_t[0].numpy().astype(np.float32)
     maps = out if out.ndim == 3 else out.reshape(-1, 1, 1)
@@ -85,15 +85,8 @@ def featuremaps(
         "stats": stats,
         "probabilities": [float(p) for p in probs],
         "predicted": int(probs.argmax()),
-        "explanation": featuremaps_text(
-            run,
-            layer,
-            type(module).__name__,
-            maps,
-            stats,
-            order,
-            probs,
-            upload=image.startswith("upload:"),
+        **featuremaps_explanation(
+            run, layer, maps, order, probs, upload=image.startswith("upload:")
         ),
     }
 
@@ -201,38 +194,51 @@ def layer_text(info: Any) -> str:
     return f"{info.name} is {body} It gives {shape_words(info.out_shape)}."
 
 
-def featuremaps_text(
+def featuremaps_explanation(
     run: Run,
     layer: str,
-    kind: str,
     maps: np.ndarray,
-    stats: dict[str, float],
     order: str,
     probs: np.ndarray,
     *,
     upload: bool = False,
-) -> str:
+) -> dict[str, Any]:
+    """The explanation of a layer's maps (``explanation``), and the same text in sentences
+    (``explanation_parts``), each with the channels it names: the maps that find nothing, the
+    strongest ones. The web highlights those maps while a sentence is pointed at."""
     c = maps.shape[0]
-    dead = int((maps.reshape(c, -1).max(axis=1) <= 0).sum())
+    peak = maps.reshape(c, -1).max(axis=1)
+    dead = [int(i) for i in np.flatnonzero(peak <= 0)]
     guess = run.classes[int(np.argmax(probs))]
     how = {
         "natural": "in the network's own order",
         "kmeans": "in groups of maps that look alike",
         "pca": "from one look to its opposite",
     }.get(order, "")
-    s = (
-        f"These are the {c} maps that layer {layer} makes from this picture, {how}. "
-        "Red means the layer found its pattern there, blue the opposite, white nothing."
-    )
+    parts: list[tuple[str, list[int]]] = [
+        (
+            f"These are the {c} maps that layer {layer} makes from this picture, {how}. "
+            "Red means the layer found its pattern there, blue the opposite, white nothing.",
+            [],
+        )
+    ]
     if dead:
-        s += f" {dead} of them find nothing in this picture: no red at all."
-    top = float(np.max(probs))
-    s += f" The network says: {guess}, {pct(top)} sure."
-    if top < WEAK_ANSWER:
-        s += " That is a weak answer: the network is not sure."
+        parts.append((f"{len(dead)} of them find nothing in this picture: no red at all.", dead))
+    if maps.shape[1] * maps.shape[2] > 1 and c > 3 and peak.max() > 0:
+        top = [int(i) for i in np.argsort(-peak, kind="stable")[:3]]
+        parts.append(
+            (f"Maps {top[0]}, {top[1]} and {top[2]} find their pattern the most strongly.", top)
+        )
+    best = float(np.max(probs))
+    parts.append((f"The network says: {guess}, {pct(best)} sure.", []))
+    if best < WEAK_ANSWER:
+        parts.append(("That is a weak answer: the network is not sure.", []))
     if upload:
-        s += " " + known_kinds_sentence(run.classes)
-    return s
+        parts.append((known_kinds_sentence(run.classes), []))
+    return {
+        "explanation": " ".join(t for t, _ in parts),
+        "explanation_parts": [{"text": t, "channels": ch} for t, ch in parts],
+    }
 
 
 WEAK_ANSWER = 0.5

@@ -3,7 +3,9 @@
 Each step names one control (``target``: its ``data-testid``), which the web highlights and
 keeps the tour's card beside, never over. No step waits on a cold computation: the timeline's
 layout and the story are stored by ``convlens demo`` (``load_story`` only reads), and the graph
-is laid out there too; the explorer, attribution and class-gradient steps run the small model.
+is laid out there too. What a step's view computes (feature maps, the attribution map and its
+check, class gradients, a graph or projection job) the web asks for while the user reads the
+step before (``web/src/lib/prefetch.ts``), so each view opens on data already in the page.
 """
 
 from __future__ import annotations

@@ -862,6 +862,11 @@ export interface components {
             epoch: number;
             /** Explanation */
             explanation: string;
+            /**
+             * Explanation Parts
+             * @description the explanation in sentences, with the maps each names
+             */
+            explanation_parts?: components["schemas"]["TextPart"][];
             /** Image */
             image: string;
             /**
@@ -1349,6 +1354,16 @@ export interface components {
              * Text
              * @description one plain sentence, e.g. "epoch 4: sheep separates from cloud"
              */
+            text: string;
+        };
+        /** TextPart */
+        TextPart: {
+            /**
+             * Channels
+             * @description the channels (maps) this sentence names
+             */
+            channels: number[];
+            /** Text */
             text: string;
         };
         /** Timeline */
