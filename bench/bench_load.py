@@ -180,10 +180,9 @@ def main() -> None:
         t0 = time.monotonic()
         for t in threads:
             t.start()
-        alive = threads
-        while alive:  # one RSS sample per minute (or per third of a short run)
-            alive[0].join(timeout=min(60.0, args.seconds / 3))
-            alive = [t for t in alive if t.is_alive()]
+        every = min(60.0, args.seconds / 3)  # one RSS sample per minute (or third of a short run)
+        for i in range(1, int(args.seconds // every) + 1):
+            time.sleep(max(0.0, t0 + i * every - time.monotonic()))
             rss.append((time.monotonic() - t0, _rss_kb(server.pid)))
         for t in threads:
             t.join()
