@@ -158,8 +158,12 @@ def test_model_requests_take_turns_and_cheap_ones_answer_meanwhile(
 ) -> None:
     """At most MODEL_SLOTS model requests run at once (the rest wait on the event loop, not in
     request threads), so 48 queued model requests leave the cheap routes free."""
+    import io
     import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    from PIL import Image
 
     from convlens import views
     from convlens.core import UserInputError
@@ -183,8 +187,14 @@ def test_model_requests_take_turns_and_cheap_ones_answer_meanwhile(
         end = time.monotonic() + 60
         while inside[0] < MODEL_SLOTS and time.monotonic() < end:
             time.sleep(0.01)
-        for url in ("/api/runs", "/api/runs/fixture", "/api/methods"):
-            assert client.get(url).status_code == 200  # not queued behind the model requests
+        png = io.BytesIO()
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(png, "PNG")
+        files = {"file": ("a.png", png.getvalue(), "image/png")}
+        with ThreadPoolExecutor(1) as side:  # each must answer while the model requests wait
+            for url in ("/api/runs", "/api/runs/fixture", "/api/methods"):
+                assert side.submit(client.get, url).result(timeout=20).status_code == 200
+            posted = side.submit(client.post, "/api/uploads", files=files)
+            assert posted.result(timeout=20).status_code == 200  # an upload takes no slot
         release.set()
         assert [f.result().status_code for f in asked] == [400] * 48
     assert most[0] == MODEL_SLOTS

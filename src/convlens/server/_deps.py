@@ -37,6 +37,15 @@ async def get_inspector(request: Request) -> AsyncIterator[Inspector]:
 InspectorDep = Annotated[Inspector, Depends(get_inspector)]
 
 
+def get_inspector_now(request: Request) -> Inspector:
+    """The app's inspector without a model slot: for routes that stream or store an upload (a
+    slow client must not hold a slot while its bytes arrive)."""
+    return request.app.state.inspector  # type: ignore[no-any-return]
+
+
+InspectorNowDep = Annotated[Inspector, Depends(get_inspector_now)]
+
+
 def get_catalogue(request: Request) -> RunCatalogue:
     """The runs and their probe sets, without models or uploads (never imports torch)."""
     return request.app.state.inspector  # type: ignore[no-any-return]
