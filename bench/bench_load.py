@@ -1,14 +1,17 @@
 """Load: concurrent clients mixing the views' requests and uploads against a real uvicorn.
 
-    python bench/bench_load.py [--clients 32] [--seconds 60] [--runs DIR] [--json FILE]
+    python bench/bench_load.py [--clients 32] [--duration 180] [--runs DIR] [--json FILE]
 
 Starts ``convlens serve`` on a free loopback port (a separate process, as a user runs it) over
 ``--runs`` (default: a fixture run written for the bench), then ``--clients`` threads, each with
 its own keep-alive connection, send a fixed mix (cheap: runs list, run detail, methods, job
-status; model: feature maps, attributions, class gradients, top probes, projection; uploads)
-for ``--seconds``. Reports req/s, p50/p95/p99 per endpoint, errors (any status >= 500, or a
-refused connection) and the server's RSS each minute (growth between the second and the third
-minute is the leak signal). Targets (issue 12): 0 errors, RSS growth < 10 %, cheap p99 < 100 ms.
+status; model: feature maps, attributions and their check and sanity check, layer compute,
+class gradients, top probes, projection, story; uploads) for ``--duration`` seconds. Reports
+req/s, p50/p95/p99 per endpoint, errors (any status >= 500, or a refused connection), the
+server's RSS each minute (growth between the second and the third minute is the leak signal),
+the cheap requests' p99 counted only over those sent while model requests were in flight
+("while model requests queue"), and the load average before and after. Targets (issue 12): 0
+errors, RSS growth < 10 %, cheap p99 < 100 ms.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-CHEAP = ("runs", "run", "methods")
+CHEAP = ("runs", "run", "methods", "job")
 
 
 def _png(seed: int) -> bytes:
@@ -50,6 +53,11 @@ def _requests(run: str, layer: str) -> list[tuple[str, str, str]]:
         ("methods", "GET", "/api/methods"),
         ("featuremaps", "GET", f"{r}/featuremaps?layer={layer}&image=probe:3"),
         ("attributions", "GET", f"{r}/attributions?method=gradcam&image=probe:5"),
+        ("check", "GET", f"{r}/attributions/check?method=saliency&image=probe:6"),
+        ("sanity", "GET", f"{r}/attributions/sanity?method=gradcam&image=probe:7"),
+        ("compute", "GET", f"{r}/compute?layer={layer}&channel=0&image=probe:2"),
+        ("story", "GET", f"{r}/story"),
+        ("job", "GET", "/api/jobs/0123456789abcdef"),
         ("classgrads", "GET", f"{r}/classgrads?layer={layer}"),
         ("top", "GET", f"{r}/top?layer={layer}&channel=0"),
         ("projection", "GET", f"{r}/projection?layer={layer}&method=pca"),
@@ -64,7 +72,29 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def client(port: int, mix: list, until: float, seed: int, out: dict, errors: list) -> None:
+class InFlight:
+    """Model requests in flight now (cheap requests sent while any is are the ones that count
+    for the "while model requests queue" figure)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.lock = threading.Lock()
+
+    def add(self, d: int) -> None:
+        with self.lock:
+            self.n += d
+
+
+def client(
+    port: int,
+    mix: list,
+    until: float,
+    seed: int,
+    out: dict,
+    errors: list,
+    busy: InFlight,
+    queued: list,
+) -> None:
     rng = random.Random(seed)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     png = _png(seed)
@@ -80,6 +110,10 @@ def client(port: int, mix: list, until: float, seed: int, out: dict, errors: lis
     while time.monotonic() < until:
         name, method, path = rng.choice(mix)
         headers = {"Content-Type": f"multipart/form-data; boundary={b}"} if method == "POST" else {}
+        cheap = name in CHEAP
+        behind = busy.n > 0 if cheap else False
+        if not cheap:
+            busy.add(1)
         t0 = time.perf_counter()
         try:
             conn.request(method, path, body=body if method == "POST" else None, headers=headers)
@@ -91,8 +125,14 @@ def client(port: int, mix: list, until: float, seed: int, out: dict, errors: lis
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             continue
-        out[name].append(time.perf_counter() - t0)
-        if status >= 500:
+        finally:
+            if not cheap:
+                busy.add(-1)
+        dt = time.perf_counter() - t0
+        out[name].append(dt)
+        if behind:
+            queued.append(dt)
+        if status >= 500 or (status >= 400 and name != "job"):
             errors.append(f"{name}: {status}")
     conn.close()
 
@@ -100,7 +140,7 @@ def client(port: int, mix: list, until: float, seed: int, out: dict, errors: lis
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=32)
-    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--duration", "--seconds", dest="seconds", type=float, default=180.0)
     ap.add_argument("--runs", type=Path)
     ap.add_argument("--layer", default="conv")
     ap.add_argument("--json", type=Path)
@@ -126,23 +166,28 @@ def main() -> None:
         mix = _requests(run, args.layer)
         out: dict[str, list[float]] = defaultdict(list)
         errors: list[str] = []
+        queued: list[float] = []
+        busy = InFlight()
+        load_before = os.getloadavg()
         until = time.monotonic() + args.seconds
         threads = [
-            threading.Thread(target=client, args=(port, mix, until, i, out, errors), daemon=True)
+            threading.Thread(
+                target=client, args=(port, mix, until, i, out, errors, busy, queued), daemon=True
+            )
             for i in range(args.clients)
         ]
         rss = [(0.0, _rss_kb(server.pid))]
         t0 = time.monotonic()
         for t in threads:
             t.start()
-        alive = threads
-        while alive:  # one RSS sample per minute (or per third of a short run)
-            alive[0].join(timeout=min(60.0, args.seconds / 3))
-            alive = [t for t in alive if t.is_alive()]
+        every = min(60.0, args.seconds / 3)  # one RSS sample per minute (or third of a short run)
+        for i in range(1, int(args.seconds // every) + 1):
+            time.sleep(max(0.0, t0 + i * every - time.monotonic()))
             rss.append((time.monotonic() - t0, _rss_kb(server.pid)))
         for t in threads:
             t.join()
         elapsed = time.monotonic() - t0
+        load_after = os.getloadavg()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -157,11 +202,37 @@ def main() -> None:
         stats = f"p50 {q[0]:7.1f}  p95 {q[1]:7.1f}  p99 {q[2]:7.1f} ms"
         print(f"  {name + tag:<22} n={len(ts):>5}  {stats}")
     print("  server RSS (MB): " + ", ".join(f"{s:.0f}s {kb / 1024:.0f}" for s, kb in rss))
+    growth = None
+    if len(rss) >= 4:  # samples at 0, 60, 120, 180 s: growth over the third minute
+        growth = (rss[3][1] - rss[2][1]) / rss[2][1]
+        print(f"  RSS growth, minute 2 -> 3: {growth * 100:+.1f} %  (target < 10 %)")
+    q99 = float(np.percentile(np.array(queued) * 1000, 99)) if queued else float("nan")
+    print(
+        f"  cheap p99 while model requests were in flight: {q99:.1f} ms over {len(queued)}"
+        " requests  (target < 100 ms)"
+    )
+    print(
+        "  load average (1/5/15 min) before: "
+        + " ".join(f"{v:.2f}" for v in load_before)
+        + ", after: "
+        + " ".join(f"{v:.2f}" for v in load_after)
+    )
     for e in errors[:10]:
         print("  error:", e)
     if args.json:
         args.json.write_text(
-            json.dumps({"rps": total / elapsed, "errors": errors, "endpoints": rows, "rss_kb": rss})
+            json.dumps(
+                {
+                    "rps": total / elapsed,
+                    "errors": errors,
+                    "endpoints": rows,
+                    "rss_kb": rss,
+                    "rss_growth_3rd_minute": growth,
+                    "cheap_p99_while_model_ms": q99,
+                    "load_before": load_before,
+                    "load_after": load_after,
+                }
+            )
         )
 
 

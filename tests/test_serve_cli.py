@@ -98,3 +98,18 @@ def test_serve_refuses_a_bad_port(fixture_run: Path, port: str) -> None:
         timeout=60,
     )
     assert out.returncode != 0 and "Traceback" not in out.stderr
+
+
+def test_the_listening_socket_turns_nagle_off() -> None:
+    """asyncio sets TCP_NODELAY only on sockets whose proto says TCP; without it every
+    keep-alive answer waited 40 ms for the client's delayed ACK."""
+    import socket
+
+    from convlens.server._serve import bind
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        sock.close()

@@ -153,6 +153,113 @@ def test_bad_jobs_are_refused_and_failures_say_why(client: TestClient) -> None:
     assert "nope" in final["message"]
 
 
+def test_model_requests_take_turns_and_cheap_ones_answer_meanwhile(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most MODEL_SLOTS model requests run at once (the rest wait on the event loop, not in
+    request threads), so 48 queued model requests leave the cheap routes free."""
+    import io
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    from PIL import Image
+
+    from convlens import views
+    from convlens.core import UserInputError
+    from convlens.server._deps import MODEL_SLOTS
+
+    inside, most, release = [0], [0], threading.Event()
+    lock = threading.Lock()
+
+    def held(*args: object, **kw: object) -> dict:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        release.wait(60)
+        with lock:
+            inside[0] -= 1
+        raise UserInputError("held")
+
+    monkeypatch.setattr(views, "attributions", held)
+    with ThreadPoolExecutor(48) as pool:
+        asked = [pool.submit(client.get, "/api/runs/fixture/attributions") for _ in range(48)]
+        end = time.monotonic() + 60
+        while inside[0] < MODEL_SLOTS and time.monotonic() < end:
+            time.sleep(0.01)
+        png = io.BytesIO()
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(png, "PNG")
+        files = {"file": ("a.png", png.getvalue(), "image/png")}
+        with ThreadPoolExecutor(1) as side:  # each must answer while the model requests wait
+            for url in ("/api/runs", "/api/runs/fixture", "/api/methods"):
+                assert side.submit(client.get, url).result(timeout=20).status_code == 200
+            posted = side.submit(client.post, "/api/uploads", files=files)
+            assert posted.result(timeout=20).status_code == 200  # an upload takes no slot
+        release.set()
+        assert [f.result().status_code for f in asked] == [400] * 48
+    assert most[0] == MODEL_SLOTS
+
+
+def test_the_sanity_check_is_a_job_with_a_step_per_scrambled_layer(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heard: list[tuple[float, str]] = []
+    report = Job.report
+
+    def recording(self: Job, progress: float, message: str) -> None:
+        heard.append((progress, message))
+        report(self, progress, message)
+
+    monkeypatch.setattr(Job, "report", recording)
+    q = {"image": "probe:1", "method": "gradcam"}
+    job = client.post("/api/runs/fixture/attributions/sanity/job", params=q)
+    assert job.status_code == 202 and job.json()["state"] in ("queued", "running", "done")
+    assert _wait(client, job.json()["id"])["state"] == "done"
+    messages = [m for _, m in heard]
+    steps = [
+        "making the map of the unchanged network",
+        "scrambled up to layer fc (step 1 of 2)",
+        "scrambled up to layer conv (step 2 of 2)",
+    ]
+    assert [m for m in messages if m in steps] == steps, messages  # each layer a step, in order
+    progress = [p for p, _ in heard]
+    assert progress == sorted(progress) and progress[-1] == 1.0, heard
+    first = client.get("/api/runs/fixture/attributions/sanity", params=q).json()
+    again = client.get("/api/runs/fixture/attributions/sanity", params=q).json()
+    assert first == again  # the job's answer, not a new computation (its own "seconds")
+    assert [s["layer"] for s in first["steps"]] == ["fc", "conv"]
+    # joining: the same check again is the finished job
+    assert (
+        client.post("/api/runs/fixture/attributions/sanity/job", params=q).json()["id"]
+        == (job.json()["id"])
+    )
+
+
+def test_a_sanity_job_checks_an_upload_and_refuses_bad_input(client: TestClient) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.tile(np.arange(16, dtype=np.uint8) * 16, (16, 1))).save(buf, "PNG")
+    up = client.post("/api/uploads", files={"file": ("a.png", buf.getvalue(), "image/png")})
+    ref = f"upload:{up.json()['id']}"
+    job = client.post("/api/runs/fixture/attributions/sanity/job", params={"image": ref}).json()
+    assert _wait(client, job["id"])["state"] == "done"  # the worker gets the cut picture
+    answer = client.get("/api/runs/fixture/attributions/sanity", params={"image": ref}).json()
+    assert answer["n_layers"] == 2
+    url = "/api/runs/fixture/attributions/sanity/job"
+    r = client.post(url, params={"method": "aligned"})
+    assert r.status_code == 400 and "gradcam" in r.json()["detail"]
+    assert client.post(url, params={"image": "probe:999"}).status_code == 404
+    assert client.post(url, params={"image": "upload:0123456789abcdef"}).status_code == 404
+    failed = client.post(url, params={"layer": "nope"}).json()
+    final = _wait(client, failed["id"])
+    assert final["state"] == "failed" and final["error_status"] in (400, 404)
+    assert "nope" in final["message"]
+
+
 @pytest.mark.parametrize(
     ("method", "steps"),
     [

@@ -120,7 +120,17 @@ def test_no_verdict_for_a_class_the_network_hardly_gives(page, api, sure_run):
     assert not re.search(r"points at|take it with care|trust it in part", verdict.inner_text())
 
 
-def test_the_sanity_check_reports_after_a_click(page, served):
+SEEN_JOB = """
+window.__jobSeen = [];
+new MutationObserver(() => {
+  const bar = document.querySelector('[data-testid=attr-sanity] [data-testid=job-progress]');
+  if (bar) window.__jobSeen.push(bar.textContent);
+}).observe(document, { childList: true, subtree: true, characterData: true });
+"""
+
+
+def test_the_sanity_check_shows_its_progress_then_reports(page, served):
+    page.add_init_script(SEEN_JOB)  # records the bar however briefly it shows
     open_view(page, f"/attributions?run={served.run_id}&image=probe:0&method=gradcam")
     expect(page.get_by_test_id("attr-verdict")).to_be_visible()
     expect(page.get_by_test_id("sanity-result")).to_have_count(0)
@@ -129,6 +139,11 @@ def test_the_sanity_check_reports_after_a_click(page, served):
     got = answer.value.json()
     result = page.get_by_test_id("sanity-result")
     expect(result).to_be_visible()
+    seen = page.evaluate("window.__jobSeen")
+    assert seen and any("Cancel" in t and "%" in t for t in seen), seen  # bar, percent, Cancel
+    assert any("Scrambling" in t for t in seen), seen  # says what it is doing
+    sanity = page.get_by_test_id("attr-sanity")
+    expect(sanity.get_by_test_id("job-progress")).to_have_count(0)  # gone once the result is in
     expect(result).to_contain_text(got["explanation"])
     rows = result.locator("tbody tr")
     expect(rows).to_have_count(len(got["steps"]))

@@ -1,9 +1,11 @@
 """Attribution view: why the model gave its answer (Captum methods), and how far to trust it.
 
 The map comes first (``/attributions``); the page then asks for its deletion/insertion check
-(``/attributions/check``) and, on a click, for the scrambled-weights check
-(``/attributions/sanity``). All are plain ``def`` routes, so FastAPI runs them in its thread
-pool, never on the event loop.
+(``/attributions/check``) and, on a click, for the scrambled-weights check: the page starts it as
+a background job (``POST /attributions/sanity/job``, each scrambled layer a step, cancellable),
+then reads ``/attributions/sanity``, which answers from the finished job (or, for an API user
+who starts no job, computes it in the request). All are plain ``def`` routes, so FastAPI runs
+them in its thread pool, never on the event loop.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from convlens import views
 
 from ._deps import InspectorDep, RunDep
 from ._errors import errors
+from ._jobs_api import JobsDep, sanity_key, start_sanity
 from ._params import ImageRef
-from ._schemas import Attribution, AttributionCheck, AttributionSanity, Method, encode
+from ._schemas import Attribution, AttributionCheck, AttributionSanity, JobStatus, Method, encode
 
 router = APIRouter(tags=["attributions"])
 
@@ -29,8 +32,8 @@ Epoch = Annotated[int | None, Query(ge=0)]
 
 
 @router.get("/api/methods", response_model=list[Method], responses=errors())
-def methods() -> list[dict]:
-    """The attribution methods there are."""
+async def methods() -> list[dict]:
+    """The attribution methods there are (from memory: answered on the event loop)."""
     return views.methods()
 
 
@@ -83,6 +86,7 @@ def attribution_check(
 )
 def attribution_sanity(
     insp: InspectorDep,
+    jobs: JobsDep,
     run: RunDep,
     image: Image = "probe:0",
     method: MethodName = "gradcam",
@@ -91,9 +95,39 @@ def attribution_sanity(
     epoch: Epoch = None,
 ) -> Any:
     """The map with the top layers' weights scrambled, cascading from the output (Adebayo et
-    al. 2018, on a copy of the model): how similar it stays."""
+    al. 2018, on a copy of the model): how similar it stays.
+
+    Takes seconds on a large model: ``POST .../attributions/sanity/job`` runs it in the
+    background with progress, after which this answers at once with the job's result."""
+    done = jobs.done(sanity_key(run, epoch, image, method, target, layer))
+    if done is not None:
+        return encode(done.result)
     return encode(
         views.attribution_sanity(
             insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer
         )
     )
+
+
+@router.post(
+    "/api/runs/{run}/attributions/sanity/job",
+    response_model=JobStatus,
+    status_code=202,
+    responses=errors(400, 403, 404, 409, 415),
+)
+def attribution_sanity_job(
+    insp: InspectorDep,
+    jobs: JobsDep,
+    run: RunDep,
+    image: Image = "probe:0",
+    method: MethodName = "gradcam",
+    target: Target = None,
+    layer: Layer = None,
+    epoch: Epoch = None,
+) -> dict:
+    """Start the sanity check (or join the same one already going): the map, then each
+    scrambled layer, as steps of the job. When the job is ``done``, ``GET
+    .../attributions/sanity`` with the same parameters answers at once; a failed job says why
+    (``error_status``: 400 bad method or layer, 404 no such picture or class, 409 the run
+    cannot rebuild its model)."""
+    return start_sanity(jobs, insp, run, epoch, image, method, target, layer).status()

@@ -10,7 +10,7 @@ from convlens import views
 from convlens.views import downsized_png
 
 from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
-from ._deps import InspectorDep, RunDep
+from ._deps import InspectorDep, InspectorNowDep, RunDep
 from ._errors import PNG, errors
 from ._params import ImageRef
 from ._schemas import FeatureMaps, Layers, TopProbes, UploadInfo, Weights, encode
@@ -29,7 +29,7 @@ Layer = Annotated[str, Query(max_length=200)]
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload(
-    insp: InspectorDep,
+    insp: InspectorNowDep,
     request: Request,
     run: Annotated[str | None, Query(max_length=200, description="say how it cuts")] = None,
 ) -> dict:
@@ -44,7 +44,7 @@ async def upload(
 @router.get(
     "/api/uploads/{upload_id}.png", response_class=Response, responses={**errors(404), **PNG}
 )
-def upload_png(insp: InspectorDep, upload_id: str) -> Response:
+def upload_png(insp: InspectorNowDep, upload_id: str) -> Response:
     """An uploaded image as PNG, at most 512 pixels a side."""
     return Response(downsized_png(insp.upload(upload_id).image), media_type="image/png")
 

@@ -1,9 +1,12 @@
-"""Background jobs over HTTP: start the network graph or a projection, watch, cancel.
+"""Background jobs over HTTP: start the network graph, a projection or an attribution sanity
+check, watch, cancel.
 
-``POST /api/runs/{run}/graph/job`` and ``POST /api/runs/{run}/projection/job`` start the work (or
-join the same work already going) and answer ``202`` with the job; ``GET /api/jobs/{id}`` says
+``POST /api/runs/{run}/graph/job``, ``POST /api/runs/{run}/projection/job`` and ``POST
+/api/runs/{run}/attributions/sanity/job`` start the work (or join the same work already going)
+and answer ``202`` with the job; ``GET /api/jobs/{id}`` says
 ``{state, progress, message}``; ``DELETE /api/jobs/{id}`` cancels. Once ``done``, the ordinary
-``GET`` of the view answers at once (the graph is stored; a projection is kept by its job).
+``GET`` of the view answers at once (the graph is stored; a projection or a sanity check is
+kept by its job).
 """
 
 from __future__ import annotations
@@ -40,6 +43,53 @@ def projection_key(
     run: Run, layer: str, method: str, max_points: int, epoch: int | None
 ) -> Hashable:
     return ("projection", str(run.path), _stamp(run), layer, method, max_points, epoch)
+
+
+def sanity_key(
+    run: Run,
+    epoch: int | None,
+    image: str,
+    method: str,
+    target: str | None,
+    layer: str | None,
+) -> Hashable:
+    return ("sanity", str(run.path), _stamp(run), epoch, image, method, target, layer)
+
+
+def start_sanity(
+    jobs: JobRegistry,
+    insp: Any,
+    run: Run,
+    epoch: int | None,
+    image: str,
+    method: str,
+    target: str | None,
+    layer: str | None,
+) -> Job:
+    """The attribution sanity check: the map, then each scrambled layer a step, in a worker
+    process (the picture is cut here, where the uploads are)."""
+    from convlens.analyze import ATTRIBUTIONS
+    from convlens.core import UserInputError
+
+    if method not in ATTRIBUTIONS.names():
+        raise UserInputError(
+            f"unknown method '{method[:40]}': choose one of {', '.join(ATTRIBUTIONS.names())}"
+        )
+    key = sanity_key(run, epoch, image, method, target, layer)
+    x, _ = insp.tensor(run, image)
+    return jobs.start_process(
+        "sanity",
+        key,
+        "convlens.views._work:sanity",
+        str(insp.runs_dir),
+        str(run.path),
+        epoch,
+        image,
+        method,
+        target,
+        layer,
+        x.numpy(),
+    )
 
 
 def graph_key(run: Run, epoch: int) -> Hashable:

@@ -342,7 +342,7 @@ class JobStatus(_Model):
     """A background job (``/api/jobs/{id}``)."""
 
     id: str
-    kind: Literal["graph", "projection"]
+    kind: Literal["graph", "projection", "sanity"]
     state: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: float = Field(ge=0, le=1, description="0 to 1")
     message: str = Field(description="what it is doing now, or why it failed or stopped")

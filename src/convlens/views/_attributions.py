@@ -20,6 +20,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -104,15 +105,18 @@ def _compute(
     target: int | str | None,
     layer: str | None,
     fresh: bool = False,
+    x: torch.Tensor | None = None,
 ) -> _Map:
-    """The map (kept for the checks; ``fresh`` computes it again even when kept)."""
+    """The map (kept for the checks; ``fresh`` computes it again even when kept; ``x``: the
+    picture as the model gets it, when the caller already has it)."""
     if method not in ATTRIBUTIONS.names():
         raise UserInputError(
             f"unknown method '{method[:40]}': choose one of {', '.join(ATTRIBUTIONS.names())}"
         )
     loaded = insp.loaded_model(run, epoch)
     model = loaded.module
-    x, _ = insp.tensor(run, image)
+    if x is None:
+        x, _ = insp.tensor(run, image)
     if layer:
         check_layer(model, layer)
     key = (run.run_id, loaded.epoch, image, method, str(target), layer)
@@ -262,12 +266,26 @@ def attribution_sanity(
     method: str,
     target: int | str | None = None,
     layer: str | None = None,
+    report: Callable[[float, str], None] | None = None,
+    x: torch.Tensor | None = None,
 ) -> dict[str, Any]:
     """The map with the top layers' weights scrambled, cascading from the output (Adebayo et
-    al. 2018), on a copy of the model: how similar the maps stay."""
+    al. 2018), on a copy of the model: how similar the maps stay.
+
+    ``report(progress, message)`` hears each step (the map, then each scrambled layer); ``x``
+    is the picture as the model gets it, for a worker process that has not the uploads."""
     t0 = time.perf_counter()
-    m = _compute(insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer)
+    say = report or (lambda progress, message: None)
+    say(0.0, "making the map of the unchanged network")
+    m = _compute(
+        insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer, x=x
+    )
     loaded = insp.loaded_model(run, m.epoch)
+
+    def step(done: int, total: int, name: str) -> None:
+        say(0.1 + 0.9 * done / total, f"scrambled up to layer {name} (step {done} of {total})")
+
+    say(0.1, "scrambling the layers from the output down")
     with loaded.lock:  # the copy is made under the lock; the model itself is only read
         check = randomisation_check(
             m.model,
@@ -278,6 +296,7 @@ def attribution_sanity(
             steps=SANITY_STEPS.get(method, 4),
             original=m.signed,
             n_classes=len(m.probs),
+            report=step,
         )
     verdict, text = sanity_text(check.layers, check.counts, check.spearman)
     last = check.maps[-1]

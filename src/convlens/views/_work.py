@@ -15,13 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np  # noqa: F401 - loaded once in the fork server
+import numpy as np
 import scipy.sparse  # noqa: F401
 
 from convlens.analyze.embed import _fuzzy_graph, _neighbours, _project  # noqa: F401
 from convlens.pipelines import RunCatalogue
 from convlens.store import Run
 
+from ._attributions import attribution_sanity
 from ._graph import graph_info
 from ._inspect import Inspector
 from ._projection import projection as projection_view
@@ -57,6 +58,36 @@ def graph(report: Report, runs_dir: str, run_path: str, epoch: int) -> int:
     write lock meanwhile)."""
     graph_info(RunCatalogue(Path(runs_dir)), Run.open(Path(run_path)), epoch, report=report)
     return epoch
+
+
+def sanity(
+    report: Report,
+    runs_dir: str,
+    run_path: str,
+    epoch: int | None,
+    image: str,
+    method: str,
+    target: str | None,
+    layer: str | None,
+    picture: np.ndarray,
+) -> dict[str, Any]:
+    """The attribution sanity check's answer, each scrambled layer a step. ``picture`` is the
+    image as the model gets it (the server's uploads are not in this process)."""
+    import torch
+
+    answer = attribution_sanity(
+        Inspector(runs_dir),
+        Run.open(Path(run_path)),
+        epoch=epoch,
+        image=image,
+        method=method,
+        target=target,
+        layer=layer,
+        report=report,
+        x=torch.from_numpy(picture),
+    )
+    report(1.0, "done")
+    return answer
 
 
 def child(conn: multiprocessing.connection.Connection, target: Any, args: tuple[Any, ...]) -> None:

@@ -37,7 +37,7 @@ export interface paths {
         };
         /**
          * Methods
-         * @description The attribution methods there are.
+         * @description The attribution methods there are (from memory: answered on the event loop).
          */
         get: operations["methods_api_methods_get"];
         put?: never;
@@ -139,10 +139,37 @@ export interface paths {
          * Attribution Sanity
          * @description The map with the top layers' weights scrambled, cascading from the output (Adebayo et
          *     al. 2018, on a copy of the model): how similar it stays.
+         *
+         *     Takes seconds on a large model: ``POST .../attributions/sanity/job`` runs it in the
+         *     background with progress, after which this answers at once with the job's result.
          */
         get: operations["attribution_sanity_api_runs__run__attributions_sanity_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run}/attributions/sanity/job": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attribution Sanity Job
+         * @description Start the sanity check (or join the same one already going): the map, then each
+         *     scrambled layer, as steps of the job. When the job is ``done``, ``GET
+         *     .../attributions/sanity`` with the same parameters answers at once; a failed job says why
+         *     (``error_status``: 400 bad method or layer, 404 no such picture or class, 409 the run
+         *     cannot rebuild its model).
+         */
+        post: operations["attribution_sanity_job_api_runs__run__attributions_sanity_job_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -956,7 +983,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "graph" | "projection";
+            kind: "graph" | "projection" | "sanity";
             /**
              * Message
              * @description what it is doing now, or why it failed or stopped
@@ -1925,6 +1952,90 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AttributionSanity"];
+                };
+            };
+            /** @description Bad input: the message says what is wrong and what to do. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a token is needed, the Host is not this machine, or the request came from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, epoch, layer, image, class or job (the message lists those there are). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not possible for this run (no model spec, a missing extra, an unreadable run). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The upload is not an image ConvLens can read (PNG, JPEG, ...). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter is missing or not of the documented type. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    attribution_sanity_job_api_runs__run__attributions_sanity_job_post: {
+        parameters: {
+            query?: {
+                /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
+                image?: string;
+                method?: string;
+                target?: string | null;
+                layer?: string | null;
+                epoch?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description a run folder name */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStatus"];
                 };
             };
             /** @description Bad input: the message says what is wrong and what to do. */

@@ -12,6 +12,7 @@ left as it was; the caller's model is never changed.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +97,7 @@ def randomisation_check(
     seed: int = 42,
     original: np.ndarray | None = None,
     n_classes: int | None = None,
+    report: Callable[[int, int, str], None] | None = None,
 ) -> RandomisationCheck:
     """Recompute the map of ``method`` with the top layers' weights scrambled, step by step.
 
@@ -110,6 +112,9 @@ def randomisation_check(
         seed: As Quantus's ``seed``.
         original: The map of the unchanged model, if already computed.
         n_classes: The model's number of classes, if known.
+        report: Called as ``report(done, total, layer)`` after each step (``done`` of ``total``
+            steps; ``layer`` the module scrambled last), e.g. to show progress; it may raise
+            to stop the check.
 
     Raises:
         UserInputError: Unknown method or layer, ``steps`` below 1, nothing to scramble.
@@ -143,6 +148,8 @@ def randomisation_check(
             maps.append(heat)
             rho.append(rank_correlation(original, heat))
             ssim.append(structural_similarity(original, heat))
+            if report is not None:
+                report(len(maps), len(at), names[count - 1])
     return RandomisationCheck(
         layers=out_layers, counts=at, spearman=np.array(rho), ssim=np.array(ssim), maps=maps
     )
