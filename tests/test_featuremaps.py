@@ -56,6 +56,9 @@ def test_layer_outputs_match_the_maths(images: torch.Tensor) -> None:
 
 def test_outputs_are_copies_untouched_by_later_inplace_ops(images: torch.Tensor) -> None:
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(inplace=True), nn.Flatten(), nn.LazyLinear(3))
+    with torch.no_grad():  # map 1 is all negative whatever the random start (no global seed)
+        model[0].weight.copy_(torch.tensor([1.0, -1.0]).view(2, 1, 1, 1).expand(2, 1, 3, 3))
+        model[0].bias.fill_(-0.5)
     model(images)  # materialise the lazy layer
     outs, _ = layer_outputs(model, images, ["0"])
     assert (outs["0"] < 0).any()  # the in-place ReLU ran after the hook: the copy keeps negatives
