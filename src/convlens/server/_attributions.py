@@ -10,9 +10,10 @@ them in its thread pool, never on the event loop.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from convlens import views
 
@@ -31,6 +32,33 @@ Layer = Annotated[str | None, Query(max_length=200)]
 Epoch = Annotated[int | None, Query(ge=0)]
 
 
+@dataclass(frozen=True)
+class _Map:
+    """Which map a request means (the same five parameters on every attribution route)."""
+
+    image: str
+    method: str
+    target: str | None
+    layer: str | None
+    epoch: int | None
+
+    def kwargs(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _map_query(
+    image: Image = "probe:0",
+    method: MethodName = "gradcam",
+    target: Target = None,
+    layer: Layer = None,
+    epoch: Epoch = None,
+) -> _Map:
+    return _Map(image, method, target, layer, epoch)
+
+
+MapQuery = Annotated[_Map, Depends(_map_query)]
+
+
 @router.get("/api/methods", response_model=list[Method], responses=errors())
 async def methods() -> list[dict]:
     """The attribution methods there are (from memory: answered on the event loop)."""
@@ -43,18 +71,10 @@ async def methods() -> list[dict]:
 def attributions(
     insp: InspectorDep,
     run: RunDep,
-    image: Image = "probe:0",
-    method: MethodName = "gradcam",
-    target: Target = None,
-    layer: Layer = None,
-    epoch: Epoch = None,
+    q: MapQuery,
 ) -> dict:
     """An attribution map for ``target`` (default: the predicted class) and the answer."""
-    return encode(
-        views.attributions(
-            insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer
-        )
-    )
+    return encode(views.attributions(insp, run, **q.kwargs()))
 
 
 @router.get(
@@ -65,18 +85,10 @@ def attributions(
 def attribution_check(
     insp: InspectorDep,
     run: RunDep,
-    image: Image = "probe:0",
-    method: MethodName = "gradcam",
-    target: Target = None,
-    layer: Layer = None,
-    epoch: Epoch = None,
+    q: MapQuery,
 ) -> Any:
     """Deletion and insertion curves of the map beside random pixel orders, with a verdict."""
-    return encode(
-        views.attribution_check(
-            insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer
-        )
-    )
+    return encode(views.attribution_check(insp, run, **q.kwargs()))
 
 
 @router.get(
@@ -88,25 +100,17 @@ def attribution_sanity(
     insp: InspectorDep,
     jobs: JobsDep,
     run: RunDep,
-    image: Image = "probe:0",
-    method: MethodName = "gradcam",
-    target: Target = None,
-    layer: Layer = None,
-    epoch: Epoch = None,
+    q: MapQuery,
 ) -> Any:
     """The map with the top layers' weights scrambled, cascading from the output (Adebayo et
     al. 2018, on a copy of the model): how similar it stays.
 
     Takes seconds on a large model: ``POST .../attributions/sanity/job`` runs it in the
     background with progress, after which this answers at once with the job's result."""
-    done = jobs.done(sanity_key(run, epoch, image, method, target, layer))
+    done = jobs.done(sanity_key(run, q.epoch, q.image, q.method, q.target, q.layer))
     if done is not None:
         return encode(done.result)
-    return encode(
-        views.attribution_sanity(
-            insp, run, epoch=epoch, image=image, method=method, target=target, layer=layer
-        )
-    )
+    return encode(views.attribution_sanity(insp, run, **q.kwargs()))
 
 
 @router.post(
@@ -119,15 +123,11 @@ def attribution_sanity_job(
     insp: InspectorDep,
     jobs: JobsDep,
     run: RunDep,
-    image: Image = "probe:0",
-    method: MethodName = "gradcam",
-    target: Target = None,
-    layer: Layer = None,
-    epoch: Epoch = None,
+    q: MapQuery,
 ) -> dict:
     """Start the sanity check (or join the same one already going): the map, then each
     scrambled layer, as steps of the job. When the job is ``done``, ``GET
     .../attributions/sanity`` with the same parameters answers at once; a failed job says why
     (``error_status``: 400 bad method or layer, 404 no such picture or class, 409 the run
     cannot rebuild its model)."""
-    return start_sanity(jobs, insp, run, epoch, image, method, target, layer).status()
+    return start_sanity(jobs, insp, run, q.epoch, q.image, q.method, q.target, q.layer).status()
