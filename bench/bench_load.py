@@ -22,9 +22,6 @@ import io
 import json
 import os
 import random
-import re
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,6 +29,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from _serve import serve
 
 CHEAP = ("runs", "run", "methods", "job")
 
@@ -150,19 +149,7 @@ def main() -> None:
 
         args.runs = make_fixture_run(Path(tempfile.mkdtemp()) / "runs", epochs=3).parent
     run = sorted(p.parent.name for p in args.runs.glob("*/manifest.json"))[0]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONVLENS_QUIET": "1"}
-    env.pop("CONVLENS_TOKEN", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "convlens.cli", "serve", str(args.runs)],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert server.stderr is not None
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stderr.readline())
-        assert m, "the server printed no address"
-        port = int(m.group(1))
+    with serve(args.runs) as (server, port):
         mix = _requests(run, args.layer)
         out: dict[str, list[float]] = defaultdict(list)
         errors: list[str] = []
@@ -188,9 +175,6 @@ def main() -> None:
             t.join()
         elapsed = time.monotonic() - t0
         load_after = os.getloadavg()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     total = sum(len(v) for v in out.values())
     rate = total / elapsed
     print(f"{args.clients} clients, {elapsed:.0f} s: {rate:.1f} req/s, {len(errors)} errors")

@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from _serve import serve
 
 
 def _get(port: int, path: str, method: str = "GET") -> tuple[int, dict]:
@@ -51,20 +52,8 @@ def _cheap_latencies(port: int, stop: threading.Event, out: list[float]) -> None
 
 
 def first_projection(runs: Path, run: str, layer: str, method: str) -> dict:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONVLENS_QUIET": "1"}
-    env.pop("CONVLENS_TOKEN", None)
     t_start = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "convlens.cli", "serve", str(runs)],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert server.stderr is not None
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stderr.readline())
-        assert m, "the server printed no address"
-        port = int(m.group(1))
+    with serve(runs) as (_server, port):
         while True:  # ready: a cheap request answers
             try:
                 if _get(port, "/api/methods")[0] == 200:
@@ -92,9 +81,6 @@ def first_projection(runs: Path, run: str, layer: str, method: str) -> dict:
         stop.set()
         watcher.join()
         assert status == 200 and answer["method"] == method
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     lat = np.array(cheap or [float("nan")]) * 1000
     return {
         "method": method,
