@@ -3,10 +3,39 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
+
+#: Above this many pictures the measure runs on a stratified sample of them (the same sample for
+#: every epoch of a run, so epochs stay comparable): memory and time stay bounded (a 50,000-probe
+#: run needed a 20 GB distance matrix per epoch before).
+MAX_REFERENCE = 10_000
+#: Of the reference pictures, at most this many vote (purity's sampling error ~1 %).
+MAX_VOTERS = 2_000
+_BLOCK = 256  # voter rows per distance block: 256 x 10,000 float32 = 10 MB
+_TREE_DIMS = 8  # up to this many features a k-d tree finds the neighbours (exact, faster)
+
+
+def _stratified(y: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of ``m`` of ``y``'s rows, every class in proportion (at least one each)."""
+    n = len(y)
+    if m >= n:
+        return np.arange(n)
+    picks = []
+    for c in np.unique(y):
+        rows = np.flatnonzero(y == c)
+        take = max(1, round(m * len(rows) / n))
+        picks.append(rng.choice(rows, min(take, len(rows)), replace=False))
+    return np.sort(np.concatenate(picks))
 
 
 def class_separation(
-    features: np.ndarray, labels: np.ndarray, n_classes: int, k: int = 10
+    features: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    k: int = 10,
+    *,
+    max_reference: int = MAX_REFERENCE,
+    max_voters: int = MAX_VOTERS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-class purity and pairwise mixing of ``features`` ``[N, D]`` with classes ``labels``.
 
@@ -16,6 +45,12 @@ def class_separation(
     ``[i, j]`` is the share of class ``i``'s neighbours that belong to class ``j``, made symmetric
     (``(m_ij + m_ji) / 2``) so that it reads "how tangled are i and j".
 
+    Exact on every point up to ``max_voters`` points. Above that, ``max_voters`` points (a
+    stratified sample, the same for the same labels) vote, with neighbours among
+    ``max_reference`` points (a stratified sample containing the voters; all points up to that
+    size); distances are computed in blocks, so memory is ``O(block x reference)``, never
+    ``O(N^2)``.
+
     Returns:
         ``purity`` ``[C]`` (NaN for a class with no point) and ``mixing`` ``[C, C]`` (zero
         diagonal), both in 0..1.
@@ -24,27 +59,48 @@ def class_separation(
     y = np.asarray(labels, np.int64)
     if len(X) != len(y):
         raise ValueError(f"{len(X)} feature rows but {len(y)} labels")
-    n = len(X)
     purity = np.full(n_classes, np.nan)
     mixing = np.zeros((n_classes, n_classes))
-    if n < 2:
+    if len(X) < 2:
         return purity, mixing
+    rng = np.random.default_rng(0)  # a local generator: the same sample on every call
+    ref = _stratified(y, max_reference, rng)
+    X, y = X[ref], y[ref]
+    n = len(X)
+    voters = _stratified(y, max_voters, rng)
     k = int(min(max(k, 1), n - 1))
     X = X - X.mean(axis=0)
     std = X.std(axis=0)
     X = X[:, std > 1e-12] / std[std > 1e-12]
-    sq = (X**2).sum(axis=1)
-    d = sq[:, None] + sq[None, :] - 2 * X @ X.T
-    np.fill_diagonal(d, np.inf)
-    nn = np.argpartition(d, k - 1, axis=1)[:, :k]
-    votes = np.zeros((n, n_classes))
-    np.add.at(votes, (np.repeat(np.arange(n), k), y[nn].ravel()), 1.0 / k)
+    nn = _neighbours(X, voters, k)
+    votes = np.zeros((len(voters), n_classes))
+    np.add.at(votes, (np.repeat(np.arange(len(voters)), k), y[nn].ravel()), 1.0 / k)
+    yv = y[voters]
     share = np.zeros((n_classes, n_classes))  # share[i, j]: mean vote of class i's points for j
     for c in range(n_classes):
-        mine = y == c
+        mine = yv == c
         if mine.any():
             share[c] = votes[mine].mean(axis=0)
             purity[c] = share[c, c]
     mixing = (share + share.T) / 2
     np.fill_diagonal(mixing, 0.0)
     return purity, mixing
+
+
+def _neighbours(X: np.ndarray, voters: np.ndarray, k: int) -> np.ndarray:
+    """``[len(voters), k]`` indices of each voter's ``k`` nearest other rows of ``X`` (exact)."""
+    if 0 < X.shape[1] <= _TREE_DIMS:
+        # k + 1 and drop the point itself (moved last, stably: duplicates may come before it)
+        _, idx = cKDTree(X).query(X[voters], k=k + 1)
+        idx = np.asarray(idx, np.int64).reshape(len(voters), k + 1)
+        order = np.argsort(idx == voters[:, None], axis=1, kind="stable")
+        return np.take_along_axis(idx, order, axis=1)[:, :k]
+    Xf = X.astype(np.float32)
+    sq = (Xf**2).sum(axis=1)
+    nn = np.empty((len(voters), k), np.int64)
+    for s in range(0, len(voters), _BLOCK):
+        rows = voters[s : s + _BLOCK]
+        d = sq[rows, None] + sq[None, :] - 2 * Xf[rows] @ Xf.T
+        d[np.arange(len(rows)), rows] = np.inf  # a point is not its own neighbour
+        nn[s : s + len(rows)] = np.argpartition(d, k - 1, axis=1)[:, :k]
+    return nn
