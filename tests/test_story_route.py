@@ -101,3 +101,28 @@ def test_a_probe_set_without_labels_gets_no_events_and_says_why(fixture_run: Pat
     got = story(Unlabelled(), run)  # type: ignore[arg-type]
     assert got["events"] == [] and [v["layer"] for v in got["layers"]] == run.layers
     assert all("no labels" in v["sentence"] and v["tangled"] is None for v in got["layers"])
+
+
+def test_each_epoch_is_measured_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live run's story is asked for at every epoch: only the new epoch is measured again."""
+    import convlens.pipelines._story as story_mod
+    from convlens.testing import make_fixture_run
+
+    calls: list[int] = []
+    real = story_mod.class_separation
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(story_mod, "class_separation", counting)
+    run = Run.open(make_fixture_run(tmp_path, epochs=3, run_id="measured"))
+    first = story_mod.compute_story(run)
+    assert len(calls) == 3 * len(run.layers)
+    again = story_mod.compute_story(run)
+    assert len(calls) == 3 * len(run.layers)  # nothing measured twice
+    assert [e.text for e in again.events] == [e.text for e in first.events]
+    for name in run.layers:
+        assert (again.layers[name].purity == first.layers[name].purity).all()

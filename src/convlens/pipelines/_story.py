@@ -10,12 +10,20 @@ the stored story when it covers the run's epochs, else one computed in memory (n
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from convlens.analyze.story import Event, LayerStory, RunStory, layer_story, tell_story
+from convlens.analyze.story import (
+    Event,
+    LayerStory,
+    RunStory,
+    class_separation,
+    tell_story,
+)
 from convlens.store import Run, open_for_update
 from convlens.store.formats import STORY_FORMAT, STORY_VERSION, check_story_info, need_array
 
@@ -47,14 +55,59 @@ def run_accuracy(run: Run, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
     )
 
 
+# One epoch's measure of one layer, keyed by the epoch's activations file (its sha256 in the
+# manifest): a live run's next epoch measures only that epoch, not all of them again.
+_MEASURED: OrderedDict[tuple[str, str, str, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_MEASURED_LOCK = threading.Lock()
+_MEASURED_BYTES = 128 * 2**20  # [C] + [C, C] floats per entry: 8 MB each at 1,000 classes
+_measured_bytes = 0
+
+
+def _activations_sha(run: Run, epoch: int) -> str | None:
+    for entry in run.manifest.epochs:
+        if entry.epoch == epoch:
+            for a in entry.artifacts:
+                if a.path.endswith("activations.safetensors") and a.sha256:
+                    return a.sha256
+    return None
+
+
+def _measure(
+    run: Run, layer: str, epoch: int, rows: np.ndarray, labels: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    global _measured_bytes
+    sha = _activations_sha(run, epoch)
+    where = f"{run.path.resolve()}:{sha}"
+    key = (where, layer, f"{int(rows.sum())}/{len(rows)}", k) if sha else None
+    if key is not None:
+        with _MEASURED_LOCK:
+            if key in _MEASURED:
+                _MEASURED.move_to_end(key)
+                return _MEASURED[key]
+    acts = run.activations(epoch, layer)[rows].astype(np.float32)
+    got = class_separation(acts, labels, len(run.classes), k)
+    if key is not None:
+        with _MEASURED_LOCK:
+            if key not in _MEASURED:
+                _MEASURED[key] = got
+                _measured_bytes += got[0].nbytes + got[1].nbytes
+            while _measured_bytes > _MEASURED_BYTES and len(_MEASURED) > 1:
+                _, (p, m) = _MEASURED.popitem(last=False)
+                _measured_bytes -= p.nbytes + m.nbytes
+    return got
+
+
 def compute_story(run: Run, layers: list[str] | None = None, k: int = NEIGHBOURS) -> RunStory:
-    """Measure ``layers`` (default: every recorded one) of ``run`` and find the events."""
+    """Measure ``layers`` (default: every recorded one) of ``run`` and find the events (each
+    epoch measured once per process: a live run's new epoch adds one measure)."""
     labels, rows = _probe_split(run)
     C = len(run.classes)
     stories = {}
     for layer in layers or run.layers:
-        acts = run.activation_series(layer)[:, rows]
-        stories[layer] = layer_story(acts.astype(np.float32), labels, C, layer, k)
+        got = [_measure(run, layer, e, rows, labels, k) for e in run.epochs]
+        purity = np.stack([g[0] for g in got]) if got else np.zeros((0, C))
+        mixing = np.stack([g[1] for g in got]) if got else np.zeros((0, C, C))
+        stories[layer] = LayerStory(layer, purity, mixing, k)
     return tell_story(stories, run.epochs, run.classes, run_accuracy(run, labels, rows))
 
 
