@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,13 +103,13 @@ def trained_run(_browser_requirements: None, tmp_path_factory: pytest.TempPathFa
         )
 
 
-@pytest.fixture(scope="package")
-def served(trained_run: Path) -> Iterator[Served]:
-    """``create_app`` over the run's folder, served by uvicorn in a thread on a free port."""
+@contextmanager
+def serve_folder(runs_dir: Path) -> Iterator[str]:
+    """``create_app`` over ``runs_dir``, served by uvicorn in a thread on a free port: its URL."""
     import httpx2
     import uvicorn
 
-    app = convlens.server.create_app(trained_run.parent, convlens.server.Settings())
+    app = convlens.server.create_app(runs_dir, convlens.server.Settings())
     sock = convlens.server.bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -135,13 +136,20 @@ def served(trained_run: Path) -> Iterator[Served]:
             raise RuntimeError(f"the test server did not answer: {exc!r}; {failure}") from exc
         if not server.started:
             raise RuntimeError(f"uvicorn answered but did not report started: {failure}")
-        yield Served(url, trained_run.parent, trained_run.name)
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
     if thread.is_alive():
         raise RuntimeError("the test server did not shut down within 15 s")
+
+
+@pytest.fixture(scope="package")
+def served(trained_run: Path) -> Iterator[Served]:
+    """The trained run's folder, served (``serve_folder``)."""
+    with serve_folder(trained_run.parent) as url:
+        yield Served(url, trained_run.parent, trained_run.name)
 
 
 @pytest.fixture(scope="package")
