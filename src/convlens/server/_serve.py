@@ -108,7 +108,7 @@ def _stopped_by_signal_is_success(base: type[Any]) -> type[Any]:
     down gracefully (jobs cancelled, worker processes joined), then raises the signal again,
     so the command ended with "stopped" and status 130 (Ctrl-C) or died of SIGTERM."""
 
-    class Server(base):  # type: ignore[misc, valid-type]
+    class Server(base):  # type: ignore[misc]
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
             if threading.current_thread() is not threading.main_thread():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
-import hashlib
 import json
 import os
 import re
@@ -379,12 +378,9 @@ class RunWriter:
         if not SAFE_ID.match(name):
             raise UserInputError(f"'{name[:40]}' is not a file name for the run's model file")
         rel = f"{MODEL_FOLDER}/{name}"
-        digest = hashlib.sha256()
-        with atomic_path(self.path / rel) as tmp, open(source, "rb") as src, open(tmp, "wb") as dst:
-            for block in iter(lambda: src.read(1 << 20), b""):
-                digest.update(block)
-                dst.write(block)
-        self._add_artifact(rel, digest.hexdigest())
+        with atomic_path(self.path / rel) as tmp:
+            shutil.copyfile(source, tmp)
+        self._add_artifact(rel, file_sha256(self.path / rel))
         self._commit()
         return rel
 
