@@ -153,3 +153,65 @@ def test_onnx_file_gives_the_original_outputs_and_feature_maps(tmp_path: Path) -
         probs = model(xin).softmax(1)[0].numpy()
     np.testing.assert_allclose(fm["maps"], expect, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(fm["probabilities"], probs, rtol=1e-5, atol=1e-6)
+
+
+def _onnx_run(tmp_path: Path) -> tuple[torch.nn.Module, Path, Path]:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        model = TinyConvNet(num_classes=3).eval()
+    (tmp_path / "elsewhere").mkdir()
+    original = _export(model, torch.zeros(1, 1, 8, 8), tmp_path / "elsewhere" / "tiny.onnx")
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)).save(pics / f"{i}.png")
+    path = snapshot(
+        str(original),
+        out=tmp_path / "runs",
+        data=pics,
+        classes=["a", "b", "c"],
+        preprocess=GREY8,
+        run_id="onnx",
+    )
+    return model, original, path
+
+
+def _maps_match(model: torch.nn.Module, runs: Path, run: Run) -> None:
+    insp = Inspector(runs)
+    conv = next(
+        li["name"] for li in views.layers(insp, run, None)["layers"] if "Conv" in li["name"]
+    )
+    fm = views.featuremaps(insp, run, epoch=None, layer=conv, image="probe:1")
+    with torch.no_grad():
+        expect = model.conv(torch.from_numpy(normalize(run.probe()["thumbnails"][1:2], GREY8)))
+    np.testing.assert_allclose(fm["maps"], expect[0].numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_an_onnx_run_keeps_its_own_copy_of_the_file(tmp_path: Path) -> None:
+    import hashlib
+
+    model, original, path = _onnx_run(tmp_path)
+    run = Run.open(path)
+    listed = {a.path: a.sha256 for a in run.manifest.artifacts}
+    want = hashlib.sha256(original.read_bytes()).hexdigest()
+    assert listed["model/model.onnx"] == want and run.manifest.model["file"] == "model/model.onnx"
+    assert not run.problems()  # the copy is verified like every other file
+    original.unlink()  # the original is gone: the run rebuilds from its copy
+    original.parent.rmdir()
+    _maps_match(model, tmp_path / "runs", run)
+
+
+def test_an_onnx_run_from_before_the_copy_still_opens(tmp_path: Path) -> None:
+    """A run made before ConvLens kept a copy (no ``model.file``) rebuilds from the original."""
+    import json
+
+    model, original, path = _onnx_run(tmp_path)
+    manifest = json.loads((path / "manifest.json").read_text())
+    del manifest["model"]["file"]
+    manifest["artifacts"] = [a for a in manifest["artifacts"] if a["path"] != "model/model.onnx"]
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    (path / "model" / "model.onnx").unlink()
+    run = Run.open(path)
+    assert run.manifest.model["spec"] == f"onnx:{original.resolve()}"
+    _maps_match(model, tmp_path / "runs", run)

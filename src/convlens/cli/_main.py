@@ -156,6 +156,17 @@ def _print_epoch(epoch: int, metrics: dict[str, float]) -> None:
     )
 
 
+def _print_embedding_notes(run_dir: Path, layers: list[str] | None) -> None:
+    """Say which video panels were laid out with another method than the one asked for."""
+    from convlens.store import Run
+
+    run = Run.open(run_dir)
+    for layer in layers or run.layers[-1:]:
+        got = run.embedding(layer)
+        if got is not None and got[1].get("note"):
+            print(f"{layer}: {got[1]['note']}")
+
+
 def _run(args: argparse.Namespace) -> int:
     from convlens import pipelines
 
@@ -188,8 +199,10 @@ def _run(args: argparse.Namespace) -> int:
         results = pipelines.embed_run(args.run, options, args.layer, force=args.force)
         for layer, info in results.items():
             q = info.get("quality", {})
+            note = f" ({info['note']})" if info.get("note") else ""
             print(
-                f"{layer}: {info['method']}, trustworthiness {q.get('trustworthiness', 0):.3f}, "
+                f"{layer}: {info['method']}{note}, trustworthiness "
+                f"{q.get('trustworthiness', 0):.3f}, "
                 f"k-NN preservation {q.get('knn_preservation', 0):.3f}, displacement "
                 f"{q.get('displacement', 0):.3f}"
             )
@@ -206,6 +219,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         for kind, path in files.items():
             print(f"{kind}: {path}")
+        _print_embedding_notes(args.run, args.layer)
         return 0
     if args.command == "importance":
         return importance(args)

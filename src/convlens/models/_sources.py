@@ -183,8 +183,8 @@ def onnx_module(path: str | os.PathLike[str]) -> nn.Module:
     file = Path(path).expanduser()
     if not file.is_file():
         raise UserInputError(
-            f"ONNX file {file} does not exist: give the path of the .onnx file (a run made from "
-            "it needs the file where it was when the run was made)"
+            f"ONNX file {file} does not exist: give the path of the .onnx file (a run keeps a "
+            "copy of it; one made before ConvLens kept copies needs it where it was)"
         )
     try:
         from onnx2torch import convert

@@ -43,9 +43,23 @@ def checkpoints(run: Run) -> list[int]:
 
 
 def model_spec(run: Run) -> str | None:
-    """How to build the run's model: the manifest's ``model.spec`` or the training config."""
+    """How to build the run's model: the manifest's ``model.spec`` or the training config.
+
+    A run made from an ONNX file is rebuilt from its own copy (``model.file``, in the run);
+    runs made before ConvLens kept one, from the file where it was."""
     spec = run.manifest.model.get("spec") or run.config.get("train", {}).get("model")
+    kept = run.manifest.model.get("file")
+    if (
+        str(spec).startswith("onnx:")
+        and isinstance(kept, str)
+        and _MODEL_FILE.match(kept)
+        and (run.path / kept).is_file()
+    ):
+        return f"onnx:{run.path.resolve() / kept}"
     return str(spec) if spec else None
+
+
+_MODEL_FILE = re.compile(r"^model/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 def has_model(run: Run) -> bool:

@@ -20,10 +20,36 @@ def _accepted(method: str, **kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k in params}
 
 
+def fewest_points(options: EmbedOptions) -> int:
+    """The fewest probe pictures ``options``' method lays out: its neighbourhoods need
+    ``n_neighbors + 2``; PCA is exact for any number."""
+    return 1 if options.method == "pca" else options.n_neighbors + 2
+
+
+def options_for(options: EmbedOptions, n_probe: int) -> EmbedOptions:
+    """``options``, or exact PCA for a probe set too small for their method's neighbourhoods
+    (a snapshot of a few pictures): as the timeline does, every picture is still laid out."""
+    if n_probe >= fewest_points(options):
+        return options
+    return EmbedOptions(method="pca", seed=options.seed)
+
+
+def _fallback_note(asked: EmbedOptions, n_probe: int) -> str:
+    return (
+        f"{asked.method} needs at least {fewest_points(asked)} pictures and this run has "
+        f"{n_probe}, so PCA placed them instead"
+    )
+
+
 def embed_layer(run: Run, layer: str, options: EmbedOptions) -> tuple[np.ndarray, dict[str, Any]]:
-    """Fit the embedding of one layer over all completed epochs: ([E, N, 2], info)."""
+    """Fit the embedding of one layer over all completed epochs: ([E, N, 2], info).
+
+    A probe set too small for ``options``' method is embedded with exact PCA
+    (:func:`options_for`); ``info["method"]`` then says ``"pca"``, ``info["asked"]`` the
+    method asked for and ``info["note"]`` why."""
     run.check_layer(layer)
     X = run.activation_series(layer).astype(np.float32)
+    asked, options = options, options_for(options, X.shape[1])
     kwargs = _accepted(
         options.method,
         random_state=options.seed,
@@ -41,6 +67,8 @@ def embed_layer(run: Run, layer: str, options: EmbedOptions) -> tuple[np.ndarray
         "quality": quality,
         "epochs": run.epochs,
     }
+    if options is not asked:
+        info.update(asked=asked.method, note=_fallback_note(asked, X.shape[1]))
     return Y, info
 
 
@@ -50,7 +78,8 @@ def embedding_path(layer: str) -> str:
 
 
 def is_current(run: Run, layer: str, options: EmbedOptions) -> bool:
-    """Whether the stored embedding of ``layer`` covers every epoch with the same method.
+    """Whether the stored embedding of ``layer`` covers every epoch with the same method (the
+    method ``options`` give for this run's probe set: PCA where it is too small).
 
     An embedding the manifest does not list, or lists with another sha256 (a command killed
     between writing the file and updating the manifest), is not current: it is made again.
@@ -60,7 +89,8 @@ def is_current(run: Run, layer: str, options: EmbedOptions) -> bool:
     got = run.embedding(layer)
     if got is None:
         return False
-    _, info = got
+    emb, info = got
+    options = options_for(options, emb.shape[1] if emb.ndim == 3 else 0)
     return (
         info.get("epochs") == run.epochs
         and info.get("method") == options.method

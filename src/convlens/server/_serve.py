@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import signal
 import socket
 import sys
 import threading
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from convlens.core import UserInputError
 
@@ -92,8 +96,30 @@ def serve(
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio")
-    server = uvicorn.Server(config)
+    server = _stopped_by_signal_is_success(uvicorn.Server)(config)
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
+
+
+def _stopped_by_signal_is_success(base: type[Any]) -> type[Any]:
+    """uvicorn's server class, but Ctrl-C or SIGTERM ends it like a normal stop: uvicorn shuts
+    down gracefully (jobs cancelled, worker processes joined), then raises the signal again,
+    so the command ended with "stopped" and status 130 (Ctrl-C) or died of SIGTERM."""
+
+    class Server(base):  # type: ignore[misc]
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            stops = (signal.SIGINT, signal.SIGTERM)
+            before = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+            try:
+                yield
+            finally:
+                for sig, handler in before.items():
+                    signal.signal(sig, handler)
+
+    return Server

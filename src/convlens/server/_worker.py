@@ -108,6 +108,7 @@ def run_in_process(
     with _without_main():
         proc.start()
     send.close()
+    finished = False  # the child sent its answer and is ending by itself
     try:
         while True:
             if job.cancelled:
@@ -124,15 +125,24 @@ def run_in_process(
                 ) from None
             if msg[0] == "progress":
                 job.report(msg[1], msg[2])  # raises JobCancelledError once cancelled
-            elif msg[0] == "error":
+                continue
+            finished = True
+            if msg[0] == "error":
                 raise msg[1]
-            else:
-                return msg[1]
+            return msg[1]
     finally:
+        if finished:  # let it run its exit handlers (they unlink its semaphores)
+            proc.join(_GRACE_S)
         _stop(proc)
         receive.close()
         if proc.exitcode not in (0, None):
             _clean(clean)
+
+
+# How long a child that sent its answer gets to end by itself before it is terminated: a child
+# terminated while it ends leaves its named semaphores (tqdm's lock) to the resource tracker,
+# which warns of them when the server stops.
+_GRACE_S = 5.0
 
 
 def _stop(proc: Any) -> None:

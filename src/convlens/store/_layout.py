@@ -17,9 +17,11 @@ PROBE_SOURCES = "probe/sources.json"
 CONFIG = "config.json"
 # who is writing a "recording" run ({"pid", "host"}); removed by finish(); not an artifact
 WRITER = ".writer.json"
-# What training writes (config, probe set, epochs, checkpoints); everything else is derived
-# from it (embeddings, importance, pruning, graph, media) and can be computed again.
-TRAINING_FOLDERS = ("probe", "epochs", "checkpoints")
+# What training writes (config, probe set, epochs, checkpoints, the model's own file such as an
+# ONNX file); everything else is derived from it (embeddings, importance, pruning, graph,
+# media) and can be computed again.
+TRAINING_FOLDERS = ("probe", "epochs", "checkpoints", "model")
+MODEL_FOLDER = "model"
 
 
 def epoch_dir_name(epoch: int) -> str:

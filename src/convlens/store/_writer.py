@@ -25,6 +25,7 @@ from convlens.core import RunFormatError, UserInputError
 
 from ._atomic import (
     TMP_PREFIX,
+    atomic_path,
     claim_writer,
     is_stale_temporary,
     remove_stale_temporaries,
@@ -34,6 +35,7 @@ from ._atomic import (
 )
 from ._layout import (
     CONFIG,
+    MODEL_FOLDER,
     PROBE,
     PROBE_SOURCES,
     SAFE_ID,
@@ -368,6 +370,19 @@ class RunWriter:
         self._add_artifact(rel, sha)
         self._commit()
         return self.path / rel
+
+    def write_model_file(self, name: str, source: str | os.PathLike[str]) -> str:
+        """Copy the file the model is rebuilt from (an ONNX file) into ``model/NAME`` and list it
+        with its sha256, so the run keeps working when the original moves. Returns the path
+        inside the run."""
+        if not SAFE_ID.match(name):
+            raise UserInputError(f"'{name[:40]}' is not a file name for the run's model file")
+        rel = f"{MODEL_FOLDER}/{name}"
+        with atomic_path(self.path / rel) as tmp:
+            shutil.copyfile(source, tmp)
+        self._add_artifact(rel, file_sha256(self.path / rel))
+        self._commit()
+        return rel
 
     def register_media(self, path: Path) -> None:
         """List a media file written elsewhere (atomically) under ``media/`` in the manifest."""

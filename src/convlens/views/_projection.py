@@ -16,6 +16,7 @@ from convlens.store import Run
 
 from ._common import check_layer, plural, to_unit
 from ._inspect import Inspector
+from ._timeline import few_text
 
 _NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
@@ -70,14 +71,20 @@ def projection(
         say(0.1, f"running the model over the probe set up to layer {layer}")
         feats = probe_features(insp, run, epoch, layer)
     idx = _stratified(labels, max_points)
-    name = _NAMES.get(method, method)
     x = feats[idx].reshape(len(idx), -1).astype(np.float32)
+    asked = method
+    if len(idx) < _FEWEST:  # one or two pictures: PCA's layout is exact, the others need more
+        method = "pca"
+    name = _NAMES.get(method, method)
 
     def step(fraction: float, message: str) -> None:  # the method's own steps: 40 % to 90 %
         say(0.4 + 0.5 * fraction, message)
 
-    say(0.4, f"placing {len(idx)} pictures with {name}")
-    coords = project(x, method, random_state=0, report=step)
+    say(0.4, f"placing {plural(len(idx), 'picture')} with {name}")
+    if len(idx) < _FEWEST:
+        coords = np.nan_to_num(np.asarray(PROJECTIONS.get("pca")(x, 0, step), np.float32))
+    else:
+        coords = project(x, method, random_state=0, report=step)
     say(0.92, "finding each picture's nearest neighbours in the layer")
     near = layer_neighbours(x, NEIGHBOURS)
     quality = _quality(x, coords)
@@ -97,8 +104,24 @@ def projection(
         "quality": quality,
         "stored_quality": _plain_quality(stored_quality),
         "quality_text": quality_text(quality, method),
-        "explanation": projection_text(run, layer, method, len(idx), len(labels)),
+        "explanation": projection_text(run, layer, method, len(idx), len(labels))
+        + _fallback_text(asked, len(idx)),
     }
+
+
+_FEWEST = 3  # the fewest pictures ``project`` lays out (PCA alone is exact below)
+
+
+def _fallback_text(asked: str, n: int) -> str:
+    """The note for a projection of one or two pictures: which method placed them, and why."""
+    if n >= _FEWEST:
+        return ""
+    instead = (
+        f" {_NAMES.get(asked, asked)} needs at least three pictures, so PCA placed them instead."
+        if asked != "pca"
+        else ""
+    )
+    return instead + few_text(n)
 
 
 NEIGHBOURS = 8

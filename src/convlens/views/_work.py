@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing.connection
+import os
 import pickle
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,17 @@ def sanity(
     return answer
 
 
+def _no_bars() -> None:
+    """No progress bars in a job's process: its progress goes to the job (the page), not to the
+    server's terminal. tqdm's lock becomes a thread lock: its default is a named semaphore,
+    which a cancelled (terminated) process leaves behind and multiprocessing's resource
+    tracker then warns of ("leaked semaphore objects") when the server stops."""
+    os.environ["CONVLENS_QUIET"] = "1"
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+
+
 def child(conn: multiprocessing.connection.Connection, target: Any, args: tuple[Any, ...]) -> None:
     """The worker process's side: run ``target(report, *args)`` (a function, or its
     ``"module:function"`` name) and send its progress, then its answer or its exception, back
@@ -98,6 +111,7 @@ def child(conn: multiprocessing.connection.Connection, target: Any, args: tuple[
     def report(progress: float, message: str) -> None:
         conn.send(("progress", float(progress), str(message)))
 
+    _no_bars()
     try:
         if isinstance(target, str):
             module, _, name = target.partition(":")
