@@ -24,13 +24,37 @@ def client(fixture_run: Path):
         yield c
 
 
+def _until(ready: Callable[[], bool], deadline: float = 60.0) -> None:
+    """Poll ``ready`` (a job's state, a counter) until it holds or ``deadline`` seconds pass."""
+    end = time.monotonic() + deadline
+    while not ready() and time.monotonic() < end:
+        time.sleep(0.01)  # polling the state, not waiting for time to pass
+
+
 def _wait(client: TestClient, job_id: str, deadline: float = 120.0) -> dict:
     """Poll the job until it finishes."""
-    end = time.monotonic() + deadline
-    while True:
-        body = client.get(f"/api/jobs/{job_id}").json()
-        if body["state"] in ("done", "failed", "cancelled") or time.monotonic() > end:
-            return body
+    body: dict = {}
+
+    def finished() -> bool:
+        body.update(client.get(f"/api/jobs/{job_id}").json())
+        return body["state"] in ("done", "failed", "cancelled")
+
+    _until(finished, deadline)
+    return body
+
+
+@pytest.fixture
+def heard(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, str]]:
+    """Every (progress, message) a job reports while the test runs, in order."""
+    said: list[tuple[float, str]] = []
+    report = Job.report
+
+    def recording(self: Job, progress: float, message: str) -> None:
+        said.append((progress, message))
+        report(self, progress, message)
+
+    monkeypatch.setattr(Job, "report", recording)
+    return said
 
 
 def slow_forever(report: Callable[[float, str], None], folder: str) -> None:
@@ -61,9 +85,7 @@ def test_cheap_requests_answer_while_a_slow_job_runs_in_its_own_process(
     and removes the temporary it left."""
     jobs = client.app.state.jobs  # type: ignore[attr-defined]
     job = jobs.start_process("graph", "slow", slow_forever, str(tmp_path), clean=[tmp_path])
-    end = time.monotonic() + 60
-    while not job.message.startswith("pid") and time.monotonic() < end:
-        time.sleep(0.02)  # polling the job's state, not waiting for time to pass
+    _until(lambda: job.message.startswith("pid"))
     assert job.message.startswith("pid"), job.message
     pid = int(job.message.split()[1])
     assert pid != os.getpid() and _alive(pid)  # the work runs in another process
@@ -102,16 +124,8 @@ def test_the_graph_job_reports_progress_then_the_graph_answers(
 
 
 def test_the_graph_jobs_progress_rises_with_the_real_steps_of_the_layout(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, heard: list[tuple[float, str]]
 ) -> None:
-    heard: list[tuple[float, str]] = []
-    report = Job.report
-
-    def recording(self: Job, progress: float, message: str) -> None:
-        heard.append((progress, message))
-        report(self, progress, message)
-
-    monkeypatch.setattr(Job, "report", recording)
     job = client.post("/api/runs/fixture/graph/job", params={"epoch": 1}).json()
     assert _wait(client, job["id"])["state"] == "done"
     messages = [m for _, m in heard]
@@ -184,9 +198,7 @@ def test_model_requests_take_turns_and_cheap_ones_answer_meanwhile(
     monkeypatch.setattr(views, "attributions", held)
     with ThreadPoolExecutor(48) as pool:
         asked = [pool.submit(client.get, "/api/runs/fixture/attributions") for _ in range(48)]
-        end = time.monotonic() + 60
-        while inside[0] < MODEL_SLOTS and time.monotonic() < end:
-            time.sleep(0.01)
+        _until(lambda: inside[0] >= MODEL_SLOTS)
         png = io.BytesIO()
         Image.fromarray(np.zeros((8, 8), np.uint8)).save(png, "PNG")
         files = {"file": ("a.png", png.getvalue(), "image/png")}
@@ -201,16 +213,8 @@ def test_model_requests_take_turns_and_cheap_ones_answer_meanwhile(
 
 
 def test_the_sanity_check_is_a_job_with_a_step_per_scrambled_layer(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, heard: list[tuple[float, str]]
 ) -> None:
-    heard: list[tuple[float, str]] = []
-    report = Job.report
-
-    def recording(self: Job, progress: float, message: str) -> None:
-        heard.append((progress, message))
-        report(self, progress, message)
-
-    monkeypatch.setattr(Job, "report", recording)
     q = {"image": "probe:1", "method": "gradcam"}
     job = client.post("/api/runs/fixture/attributions/sanity/job", params=q)
     assert job.status_code == 202 and job.json()["state"] in ("queued", "running", "done")
@@ -269,16 +273,8 @@ def test_a_sanity_job_checks_an_upload_and_refuses_bad_input(client: TestClient)
     ],
 )
 def test_a_projection_job_reports_the_methods_real_steps(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, method: str, steps: list[str]
+    client: TestClient, heard: list[tuple[float, str]], method: str, steps: list[str]
 ) -> None:
-    heard: list[tuple[float, str]] = []
-    report = Job.report
-
-    def recording(self: Job, progress: float, message: str) -> None:
-        heard.append((progress, message))
-        report(self, progress, message)
-
-    monkeypatch.setattr(Job, "report", recording)
     q = {"layer": "fc", "method": method}
     job = client.post("/api/runs/fixture/projection/job", params=q).json()
     assert _wait(client, job["id"])["state"] == "done"

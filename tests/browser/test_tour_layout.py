@@ -1,5 +1,6 @@
 """The tour points at what it names: each step outlines its control and its card never covers
-it (bounding boxes in Chromium at 1440×900); the timeline step starts at epoch 1 and plays."""
+it (bounding boxes in Chromium at 1440×900), nor the timeline's loss and accuracy charts; the
+timeline step starts at epoch 1 and plays."""
 
 from __future__ import annotations
 
@@ -57,6 +58,14 @@ def test_every_step_outlines_its_control_and_never_covers_it(new_page, served, a
         assert not _overlap(card, box), (step["id"], card, box)
         assert card["x"] + card["width"] <= 1440 and card["y"] + card["height"] <= 900
         if step["id"] == "timeline":
+            # the card talks about learning: the loss and accuracy charts stay in view too
+            chart = page.get_by_test_id("metrics-chart")
+
+            def clear_of_chart() -> bool:
+                c, m = dialog.bounding_box(), chart.bounding_box()
+                return bool(c and m) and not _overlap(c, m)
+
+            until(page, clear_of_chart, "the card beside the loss and accuracy charts")
             assert re.search(r"[?&]epoch=1(&|$)", step["route"])
             label = page.get_by_test_id("epoch-label")
             epochs = json_of(api, f"api/runs/{served.run_id}")["epochs"]

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         pruning_sentence,
     )
     from ._info import run_summary
+    from ._layer_names import LayerShape, plain_layer_names
     from ._models import LoadedModel, ModelCache, run_model
     from ._snapshot import read_probe_folder, snapshot
     from ._story import load_story, run_story, story_run
@@ -66,6 +67,8 @@ _LAZY = {
     "prune_run": "._importance",
     "pruning_sentence": "._importance",
     "run_summary": "._info",
+    "LayerShape": "._layer_names",
+    "plain_layer_names": "._layer_names",
     "LoadedModel": "._models",
     "ModelCache": "._models",
     "run_model": "._models",
@@ -89,6 +92,7 @@ __all__ = [
     "OPTIMIZERS",
     "GraphRun",
     "ImportanceRun",
+    "LayerShape",
     "LoadedModel",
     "ModelCache",
     "PruningRun",
@@ -109,6 +113,7 @@ __all__ = [
     "load_story",
     "make_video",
     "most_confused_pair",
+    "plain_layer_names",
     "probe_pictures",
     "prune_run",
     "pruning_sentence",

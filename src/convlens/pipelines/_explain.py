@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
+
+from ._layer_names import LayerShape, ordinal, plain_layer_names
+
+__all__ = [
+    "closing_lines",
+    "epoch_sentence",
+    "layer_titles",
+    "most_confused_pair",
+    "opening_lines",
+    "ordinal",
+    "story_subtitle",
+    "video_title",
+]
 
 
 def most_confused_pair(
@@ -61,37 +73,20 @@ def video_title(dataset: str, n_classes: int) -> str:
     return f"How a CNN learns to tell {n_classes} kinds of {dataset} apart"
 
 
-_ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
-
-
-def ordinal(n: int) -> str:
-    """``1st``, ``2nd``, ``3rd``, ``4th``, ..."""
-    return _ORDINALS.get(n if n % 100 not in (11, 12, 13) else 0, f"{n}th")
-
-
 def layer_titles(
     layers: Sequence[str], shapes: Sequence[Sequence[int]], n_classes: int
 ) -> list[str]:
     """Plain panel titles: ``"2nd filter layer (conv2)"``, ``"1st combining layer (fc1)"``,
-    ``"answer layer (fc2)"``.
-
-    A layer with feature maps (a 3-D shape) is a filter layer, a flat one a combining layer, and
-    a last flat layer with one number per class the answer layer. The number is the one in the
-    layer's name when it is a plain ``name<N>`` (``conv2``), else its place among the layers
-    shown.
-    """
-    out: list[str] = []
-    seen = {"filter": 0, "combining": 0}
-    for i, (name, shape) in enumerate(zip(layers, shapes, strict=True)):
-        kind = "filter" if len(shape) >= 3 else "combining"
-        seen[kind] += 1
-        if kind == "combining" and i == len(layers) - 1 and list(shape) == [n_classes]:
-            out.append(f"answer layer ({name})")
-            continue
-        m = re.fullmatch(r"[A-Za-z_]+(\d+)", name)
-        n = int(m.group(1)) if m and int(m.group(1)) > 0 else seen[kind]
-        out.append(f"{ordinal(n)} {kind} layer ({name})")
-    return out
+    ``"answer layer (fc2)"``: the plain names of ``_layer_names`` (the web's too), from the
+    recorded shapes."""
+    plain = plain_layer_names(
+        [LayerShape(name, None, shape) for name, shape in zip(layers, shapes, strict=True)],
+        n_classes,
+    )
+    return [
+        f"{p.removeprefix('the ')} ({name})" if p else name
+        for name, p in zip(layers, plain, strict=True)
+    ]
 
 
 def story_subtitle(sentence: str, headline: str) -> str:

@@ -66,10 +66,17 @@ class RunSummary(_Model):
     )
 
 
+PLAIN_NAME = (
+    'the layer\'s plain name for people new to networks ("2nd filter layer", "the answer '
+    'layer", "on/off step"), or null where there is none'
+)
+
+
 class LayerRecord(_Model):
     name: str
     shape: list[int]
     dim: int
+    plain: str | None = Field(None, description=PLAIN_NAME)
 
 
 class ProbeInfo(_Model):
@@ -145,6 +152,7 @@ class LayerDescription(_Model):
     kernel: list[int] | None
     stride: list[int] | None
     explanation: str
+    plain: str | None = Field(None, description=PLAIN_NAME)
 
 
 class Layers(_Model):

@@ -10,6 +10,7 @@ import torch
 
 from convlens.analyze import layer_outputs, order_channels
 from convlens.core import NotFoundError
+from convlens.pipelines import LayerShape, plain_layer_names
 from convlens.store import Run
 
 from ._common import check_layer, modules, pct, shape_words, softmax
@@ -26,6 +27,10 @@ def layers(insp: Inspector, run: Run, epoch: int | None) -> dict[str, Any]:
     (``Inspector.layer_list``), so asking for the layers builds the model and makes the first
     feature-map request a look-up."""
     loaded, infos = insp.layer_list(run, epoch)
+    infos = [li for li in infos if li.calls == 1]  # a reused module has no single output to show
+    plain = plain_layer_names(
+        [LayerShape(li.name, li.type, li.out_shape) for li in infos], len(run.classes)
+    )
     c, h, w = insp.input_shape(run)
     return {
         "epoch": loaded.epoch,
@@ -40,9 +45,9 @@ def layers(insp: Inspector, run: Run, epoch: int | None) -> dict[str, Any]:
                 "kernel": list(li.kernel) if li.kernel else None,
                 "stride": list(li.stride) if li.stride else None,
                 "explanation": layer_text(li),
+                "plain": p,
             }
-            for li in infos
-            if li.calls == 1  # a reused module has no single output to show
+            for li, p in zip(infos, plain, strict=True)
         ],
     }
 

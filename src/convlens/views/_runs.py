@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from convlens.core import NotFoundError
-from convlens.pipelines import RunCatalogue
+from convlens.pipelines import LayerShape, RunCatalogue, plain_layer_names
 from convlens.store import Run
 
 from ._common import finite, pct, plural
@@ -80,9 +80,11 @@ def run_detail(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
     out = run_card(catalogue, run)
     m = run.manifest
     out["metrics"] = {k: finite(v) for k, v in run.metrics().items()}
+    shapes = {k: [int(n) for n in v.get("shape", [])] for k, v in m.layers.items()}
+    plain = plain_layer_names([LayerShape(k, None, s) for k, s in shapes.items()], len(m.classes))
     out["layer_info"] = [
-        {"name": k, "shape": list(v.get("shape", [])), "dim": int(v.get("dim", 0))}
-        for k, v in m.layers.items()
+        {"name": k, "shape": shapes[k], "dim": int(v.get("dim", 0)), "plain": p}
+        for (k, v), p in zip(m.layers.items(), plain, strict=True)
     ]
     out["probe"] = {
         "n": int(m.probe.get("n", 0)),

@@ -28,18 +28,14 @@ def story(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
     told = _told(run)
     layers = []
     for name, ls in told.layers.items():
-        pair = ls.most_tangled()  # named in the sentence only for a layer that separates
+        pair = still_tangled(told, name)
         layers.append(
             {
                 "layer": name,
                 "separates_kinds": ls.separates_kinds(),
                 "mean_purity": finite(ls.mean_purity),
                 "sentence": told.layer_sentence(name),
-                "tangled": (
-                    [told.class_names[pair[0]], told.class_names[pair[1]]]
-                    if pair is not None and pair[2] >= 0.1 and ls.separates_kinds()
-                    else None
-                ),
+                "tangled": list(pair) if pair else None,
             }
         )
     return {
@@ -62,6 +58,19 @@ def story(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
 
 _TOLD: OrderedDict[tuple[str, tuple[int, ...], tuple[str, ...]], RunStory] = OrderedDict()
 _TOLD_LOCK = threading.Lock()
+
+
+STILL_OVERLAP = 0.1  # pair mixing from which a layer's verdict says two kinds "still overlap"
+
+
+def still_tangled(story: RunStory, layer: str) -> tuple[str, str] | None:
+    """The two kinds ``layer`` mixes most at the last epoch, by the story's own measure, when the
+    layer's verdict names them (it separates the kinds, and the two still overlap), else None."""
+    ls = story.layers.get(layer)
+    pair = ls.most_tangled() if ls is not None else None
+    if ls is None or pair is None or pair[2] < STILL_OVERLAP or not ls.separates_kinds():
+        return None
+    return story.class_names[pair[0]], story.class_names[pair[1]]
 
 
 def _told(run: Run) -> RunStory:

@@ -18,6 +18,7 @@ from convlens.pipelines import load_story, most_confused_pair
 from convlens.store import Run
 
 from ._inspect import Inspector
+from ._story import still_tangled
 
 
 def tour(insp: Inspector, run: Run | None) -> dict[str, Any]:
@@ -35,14 +36,16 @@ def tour(insp: Inspector, run: Run | None) -> dict[str, Any]:
     if run.epochs and len(labels):
         pred = run.outputs(run.epochs[-1])["logits"].argmax(1)
         confused = most_confused_pair(labels, pred, run.classes)
-    event = None
+    event = tangled = None
     if run.epochs and layer:
         told = load_story(run)  # stored by `convlens demo`; never measured here
         if told is not None:
             mine = [e.text for e in told.events if e.layer == layer]  # "sheep separates"
             texts = mine or [e.text for e in told.events if e.layer is None]  # or accuracy
             event = texts[0] if texts else None
-    return {"run": run.run_id, "steps": tour_steps(run, layer, conv, confused, event)}
+            tangled = still_tangled(told, layer)
+    steps = tour_steps(run, layer, conv, confused, event, tangled)
+    return {"run": run.run_id, "steps": steps}
 
 
 def _step(id_: str, title: str, text: str, route: str, target: str | None = None,
@@ -57,9 +60,12 @@ def tour_steps(
     conv: str | None,
     confused: tuple[str, str, int] | None,
     event: str | None = None,
+    tangled: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The steps, in order. ``event`` is one sentence of the run's story ("epoch 4: sheep
-    separates from cloud in fc1"), shown with the timeline's step."""
+    separates from cloud in fc1") and ``tangled`` the two kinds the timeline's layer still mixes
+    most (``still_tangled``), both shown with the timeline's step; without a pair, the step says
+    what to look for in general words."""
     if run is None:
         return [
             _step(
@@ -74,7 +80,11 @@ def tour_steps(
     kinds = ", ".join(run.classes[:4]) + (" and more" if n > 4 else "")
     first = run.epochs[0] if run.epochs else None
     at_first = f"&epoch={first}" if first is not None else ""
-    watch = f" Watch {confused[0]} and {confused[1]}: they stay close." if confused else ""
+    watch = (
+        f" Watch {tangled[0]} and {tangled[1]}: they stay close."
+        if tangled
+        else " Kinds that look alike may stay close for longer."
+    )
     marks = f" The marks on the slider show what changed, such as “{event}”." if event else ""
     steps = [
         _step(

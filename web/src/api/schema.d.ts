@@ -1086,6 +1086,11 @@ export interface components {
             out_shape: number[];
             /** Params */
             params: number;
+            /**
+             * Plain
+             * @description the layer's plain name for people new to networks ("2nd filter layer", "the answer layer", "on/off step"), or null where there is none
+             */
+            plain?: string | null;
             /** Stride */
             stride: number[] | null;
             /** Type */
@@ -1097,6 +1102,11 @@ export interface components {
             dim: number;
             /** Name */
             name: string;
+            /**
+             * Plain
+             * @description the layer's plain name for people new to networks ("2nd filter layer", "the answer layer", "on/off step"), or null where there is none
+             */
+            plain?: string | null;
             /** Shape */
             shape: number[];
         };

@@ -1,19 +1,23 @@
 // The network graph's edge paths as line segments, split by edge kind (docs/graph-format.md):
-// kind 2 (a squeeze-excite gate) is drawn dashed, so its segments carry the distance along the
-// path for the dash pattern; kinds 0 (weighted) and 1 (residual join) are drawn as solid lines.
+// kind 0 (a weighted connection) is a solid line, kind 1 (a residual join, a shortcut) a dotted
+// line and kind 2 (a squeeze-excite gate) a dashed one, so the two patterned kinds carry the
+// distance along the path for their pattern. `lineLegend` says in words what each kind drawn is.
 import type { GraphData } from "./graphFile";
 
+export const SKIP = 1;
 export const GATE = 2;
 
 export interface EdgeSegments {
-  /** Segment index pairs (into the path points) of ordinary edges and of gate edges. */
+  /** Segment index pairs (into the path points) of ordinary, shortcut and gate edges. */
   plain: Uint32Array;
+  skip: Uint32Array;
   gate: Uint32Array;
   /** Per path point: the distance along its path from the path's first point (world units). */
   dist: Float32Array;
   /** Per path point: the importance of the edge it draws. */
   imp: Float32Array;
-  /** How many edges of each kind there are. */
+  /** How many shortcut and gate edges there are. */
+  skips: number;
   gates: number;
 }
 
@@ -22,25 +26,21 @@ export function edgeSegments(g: Pick<GraphData, "pathPos" | "pathEdge" | "pathOf
   const P = g.pathEdge.length;
   const imp = new Float32Array(S);
   const dist = new Float32Array(S);
-  let nPlain = 0;
-  let nGate = 0;
-  const isGate = (p: number) => (g.edgeKind[g.pathEdge[p]] ?? 0) === GATE;
-  for (let p = 0; p < P; p++) {
-    const segs = Math.max(0, g.pathOffsets[p + 1] - g.pathOffsets[p] - 1);
-    if (isGate(p)) nGate += segs;
-    else nPlain += segs;
-  }
-  const plain = new Uint32Array(nPlain * 2);
-  const gate = new Uint32Array(nGate * 2);
-  let i = 0;
-  let j = 0;
-  const gateEdges = new Set<number>();
+  const kindOf = (p: number) => {
+    const k = g.edgeKind[g.pathEdge[p]] ?? 0;
+    return k === SKIP || k === GATE ? k : 0;
+  };
+  const nSegs = [0, 0, 0];
+  for (let p = 0; p < P; p++) nSegs[kindOf(p)] += Math.max(0, g.pathOffsets[p + 1] - g.pathOffsets[p] - 1);
+  const out = nSegs.map((n) => new Uint32Array(n * 2));
+  const at = [0, 0, 0];
+  const seen = [new Set<number>(), new Set<number>(), new Set<number>()];
   for (let p = 0; p < P; p++) {
     const o0 = g.pathOffsets[p];
     const o1 = g.pathOffsets[p + 1];
     imp.fill(g.edgeImp[g.pathEdge[p]] ?? 0, o0, o1);
-    const gated = isGate(p);
-    if (gated) gateEdges.add(g.pathEdge[p]);
+    const k = kindOf(p);
+    seen[k].add(g.pathEdge[p]);
     let d = 0;
     for (let s = o0; s < o1; s++) {
       if (s > o0) {
@@ -50,14 +50,34 @@ export function edgeSegments(g: Pick<GraphData, "pathPos" | "pathEdge" | "pathOf
       }
       dist[s] = d;
       if (s === o1 - 1) break;
-      if (gated) {
-        gate[j++] = s;
-        gate[j++] = s + 1;
-      } else {
-        plain[i++] = s;
-        plain[i++] = s + 1;
-      }
+      out[k][at[k]++] = s;
+      out[k][at[k]++] = s + 1;
     }
   }
-  return { plain, gate, dist, imp, gates: gateEdges.size };
+  return { plain: out[0], skip: out[SKIP], gate: out[GATE], dist, imp, skips: seen[SKIP].size, gates: seen[GATE].size };
+}
+
+/** The colour of shortcut lines: one near-black for all (the class colours and the class-blind
+ * slate blue are bright or mid tones), so a shortcut never reads as a class. */
+export const SKIP_RGB: [number, number, number] = [0.1, 0.1, 0.12];
+export const SKIP_HEX = "#1a1a1f";
+
+export interface LineKey {
+  kind: "connection" | "skip" | "gate";
+  /** SVG stroke-dasharray of the sample line, if patterned. */
+  dash?: string;
+  color: string;
+  text: string;
+}
+
+/** The legend of the lines drawn: ordinary connections always, shortcuts and gates only when the
+ * graph has them. */
+export function lineLegend(counts: { skips: number; gates: number }): LineKey[] {
+  const n = (v: number) => v.toLocaleString("en-US");
+  const keys: LineKey[] = [{ kind: "connection", color: "#6b7785", text: "a connection: one unit feeds another" }];
+  if (counts.skips > 0)
+    keys.push({ kind: "skip", dash: "1.5 3", color: SKIP_HEX, text: `a shortcut (${n(counts.skips)}): the block's input is added to its output` });
+  if (counts.gates > 0)
+    keys.push({ kind: "gate", dash: "4 3", color: "#6b7785", text: `a gate (${n(counts.gates)}): a squeeze-excite unit that turns a channel of a layer up or down` });
+  return keys;
 }
