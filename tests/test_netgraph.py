@@ -366,3 +366,36 @@ def test_drawing_checks_its_arrays_and_colours_mix() -> None:
     colors = np.array([[255, 0, 0], [0, 0, 255]], np.uint8)
     mixed = mix_class_colors(np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]), colors)
     assert mixed.tolist() == [[255, 0, 0], [128, 0, 128], [150, 150, 150]]
+
+
+def test_static_picture_draws_shortcuts_dark_and_dotted_with_a_note() -> None:
+    """Two parallel edges in a pale class colour, one a shortcut (kind 1): the shortcut is
+    near-black (its pixels are the only dark ones along its row), broken into dots, and a note
+    at the bottom says what it is; without the kind both edges look the same."""
+    pale = np.array([[200, 200, 255]] * 4, np.uint8)
+
+    def drawing(kind: np.ndarray | None) -> GraphDrawing:
+        return GraphDrawing(
+            node_position=np.zeros((0, 3)),
+            node_color=np.zeros((0, 3), np.uint8),
+            node_importance=np.zeros(0),
+            sample_position=np.array([[0, -1, 0], [0, -1, 4], [0, 1, 0], [0, 1, 4]], float),
+            sample_offsets=np.array([0, 2, 4]),
+            sample_color=pale,
+            edge_importance=np.array([0.5, 0.5]),
+            edge_kind=kind,
+        )
+
+    style = GraphStyle(width=240, height=160, azimuth=0, elevation=0)
+    plain = draw_graph(drawing(None), style).astype(int)
+    marked = draw_graph(drawing(np.array([0, 1], np.uint8)), style).astype(int)
+    dark = marked.sum(axis=2) < 600  # the pale colour sums to 655 at full strength
+    assert not (plain.sum(axis=2) < 600).any() and (plain.sum(axis=2) < 760).any()
+    rows = np.flatnonzero(dark[:140].any(axis=1))  # the lines, above the note
+    assert len(rows) and rows.max() - rows.min() <= 4, "one edge (the shortcut) drawn dark"
+    line = dark[int(np.median(rows))]
+    run_starts = np.flatnonzero(np.diff(line.astype(int)) == 1)
+    assert len(run_starts) >= 5, "the shortcut is dotted, not one solid stroke"
+    assert dark[145:].any(), "the note under the picture"
+    with pytest.raises(ValueError, match="edge_kind"):
+        drawing(np.array([1], np.uint8))

@@ -194,6 +194,7 @@ def graph_drawing(
         legend=legend,
         slices=tuple((x.name, i * layout.options.layer_distance) for i, x in enumerate(g.layers)),
         slice_width=layout.options.layer_width,
+        edge_kind=g.edge_kind[layout.edge_index],
     )
 
 

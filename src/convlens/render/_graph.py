@@ -66,6 +66,12 @@ class GraphStyle:
             raise ValueError("supersample must be 1 to 4")
 
 
+GATE, SHORTCUT = 2, 1  # edge kinds (analyze.netgraph: 0 a weighted connection)
+_SHORTCUT_INK = np.array([0.13, 0.13, 0.13])  # near-black: no class colour is this dark
+SHORTCUT_LEGEND = "shortcut (dotted): the block's input is added to its output"
+GATE_LEGEND = "gate (dashed): scales a layer's maps"
+
+
 @dataclass(frozen=True)
 class GraphDrawing:
     """What to draw: nodes, polylines and their colours and importance.
@@ -82,6 +88,8 @@ class GraphDrawing:
         legend: ``(name, colour)`` pairs shown under the heading.
         slices: ``(label, z)`` of every layer: a faint square outline at ``z``, labelled.
         slice_width: Width of those squares in layout units.
+        edge_kind: ``[E]`` uint8 per polyline, or ``None`` (all ordinary): 1 a shortcut (a
+            residual join: drawn dotted in near-black, never faint), 2 a gate (dashed).
     """
 
     node_position: np.ndarray
@@ -95,6 +103,7 @@ class GraphDrawing:
     legend: tuple[tuple[str, Color], ...] = ()
     slices: tuple[tuple[str, float], ...] = ()
     slice_width: float = 1.0
+    edge_kind: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, s = len(self.node_position), len(self.sample_position)
@@ -109,6 +118,8 @@ class GraphDrawing:
             raise ValueError("sample_offsets must run from 0 to the number of samples")
         if e and np.any(np.diff(self.sample_offsets) < 2):
             raise ValueError("every polyline needs at least two points")
+        if self.edge_kind is not None and len(self.edge_kind) != e:
+            raise ValueError("edge_kind needs one value per polyline")
 
 
 def project(points: np.ndarray, style: GraphStyle) -> np.ndarray:
@@ -176,6 +187,12 @@ def _edges(
     """Every visible polyline, a segment at a time (colours blend along it), one collection."""
     alpha = edge_alpha(drawing.edge_importance, style)
     off = np.asarray(drawing.sample_offsets)
+    kind = (
+        np.zeros(len(off) - 1, np.uint8)
+        if drawing.edge_kind is None
+        else np.asarray(drawing.edge_kind, np.uint8)
+    )
+    alpha = np.where(kind == SHORTCUT, np.maximum(alpha, 0.65), alpha)  # never faint
     if len(off) < 2 or not np.any(alpha > 0):
         return
     xy = project(drawing.sample_position, style) * scale + origin
@@ -183,19 +200,23 @@ def _edges(
     seg = np.ones(len(xy), bool)
     seg[off[1:] - 1] = False
     seg &= alpha[edge] > 0
-    i = np.flatnonzero(seg)
     col = np.asarray(drawing.sample_color, np.float64)
-    colors = np.empty((len(i), 4))
-    colors[:, :3] = (col[i] + col[i + 1]) / 510
-    colors[:, 3] = alpha[edge[i]]
-    lines = LineCollection(
-        cast("Sequence[np.ndarray]", np.stack([xy[i], xy[i + 1]], axis=1)),
-        colors=colors,
-        linewidths=px(style.line_width),
-        capstyle="butt",
-        antialiaseds=True,
-    )
-    ax.add_collection(lines)
+    for k, dashes in ((0, "solid"), (GATE, (0, (4, 3))), (SHORTCUT, (0, (1, 2)))):
+        i = np.flatnonzero(seg & (kind[edge] == k))
+        if not len(i):
+            continue
+        colors = np.empty((len(i), 4))
+        colors[:, :3] = _SHORTCUT_INK if k == SHORTCUT else (col[i] + col[i + 1]) / 510
+        colors[:, 3] = alpha[edge[i]]
+        lines = LineCollection(
+            cast("Sequence[np.ndarray]", np.stack([xy[i], xy[i + 1]], axis=1)),
+            colors=colors,
+            linewidths=px(style.line_width) * (1.5 if k == SHORTCUT else 1.0),
+            linestyles=dashes,
+            capstyle="butt",
+            antialiaseds=True,
+        )
+        ax.add_collection(lines)
 
 
 def _slices(
@@ -306,7 +327,18 @@ def draw_graph(
     box = bounds_of([drawing], style) if bounds is None else bounds
     fig, _ = _picture(drawing, style, box, top)
     _heading(fig, drawing.title, _legend_rows(drawing, style.width))
+    _line_note(fig, drawing)
     return _finish(fig, style)
+
+
+def _line_note(fig: Figure, drawing: GraphDrawing) -> None:
+    """What the dotted and dashed lines mean, bottom left, for the kinds the drawing has."""
+    kinds = set() if drawing.edge_kind is None else set(np.unique(drawing.edge_kind).tolist())
+    notes = [t for k, t in ((SHORTCUT, SHORTCUT_LEGEND), (GATE, GATE_LEGEND)) if k in kinds]
+    if notes:
+        h = fig.get_figheight() * DPI
+        text = "    ".join(notes)
+        fig.text(12 / (fig.get_figwidth() * DPI), 8 / h, text, fontsize=px(11), color=INK)
 
 
 def graph_ink(
