@@ -17,6 +17,8 @@ from ._compute_text import plural
 from ._inspect import Inspector
 
 MAX_WEIGHT_FILTERS = 64
+MAX_WEIGHT_INPUTS = 1024
+"""A fully connected layer's weights are sent for at most this many inputs (columns)."""
 
 
 def layers(insp: Inspector, run: Run, epoch: int | None) -> dict[str, Any]:
@@ -66,6 +68,12 @@ def featuremaps(
     maps = out if out.ndim == 3 else out.reshape(-1, 1, 1)
     ordered = order_channels(maps, order, n_clusters=clusters, random_state=0)
     probs = softmax(logits[0].numpy().astype(np.float64))
+    # the model's own output: its numbers are the class scores the answer comes from
+    scores = (
+        out.ndim == 1
+        and out.shape == logits[0].shape
+        and bool(np.allclose(out, logits[0].numpy(), atol=1e-6))
+    )
     stats = {
         "min": float(maps.min()),
         "max": float(maps.max()),
@@ -86,7 +94,7 @@ def featuremaps(
         "probabilities": [float(p) for p in probs],
         "predicted": int(probs.argmax()),
         **featuremaps_explanation(
-            run, layer, maps, order, probs, upload=image.startswith("upload:")
+            run, layer, maps, order, probs, upload=image.startswith("upload:"), scores=scores
         ),
     }
 
@@ -111,6 +119,9 @@ def weights(insp: Inspector, run: Run, *, epoch: int | None, layer: str) -> dict
     truncated = False
     if arr.ndim == 4 and (arr.shape[0] > MAX_WEIGHT_FILTERS or arr.shape[1] > MAX_WEIGHT_FILTERS):
         arr = arr[:MAX_WEIGHT_FILTERS, :MAX_WEIGHT_FILTERS]
+        truncated = True
+    elif arr.ndim == 2 and (arr.shape[0] > MAX_WEIGHT_FILTERS or arr.shape[1] > MAX_WEIGHT_INPUTS):
+        arr = arr[:MAX_WEIGHT_FILTERS, :MAX_WEIGHT_INPUTS]
         truncated = True
     return {
         "layer": layer,
@@ -202,33 +213,52 @@ def featuremaps_explanation(
     probs: np.ndarray,
     *,
     upload: bool = False,
+    scores: bool = False,
 ) -> dict[str, Any]:
     """The explanation of a layer's maps (``explanation``), and the same text in sentences
     (``explanation_parts``), each with the channels it names: the maps that find nothing, the
-    strongest ones. The web highlights those maps while a sentence is pointed at."""
+    strongest ones. The web highlights those maps while a sentence is pointed at.
+
+    ``scores``: the layer is the model's output, so its numbers are class scores, not maps."""
     c = maps.shape[0]
     peak = maps.reshape(c, -1).max(axis=1)
     dead = [int(i) for i in np.flatnonzero(peak <= 0)]
     guess = run.classes[int(np.argmax(probs))]
     how = {
         "natural": "in the network's own order",
-        "kmeans": "in groups of maps that look alike",
+        "kmeans": "in groups that look alike",
         "pca": "from one look to its opposite",
     }.get(order, "")
-    parts: list[tuple[str, list[int]]] = [
-        (
-            f"These are the {c} maps that layer {layer} makes from this picture, {how}. "
-            "Red means the layer found its pattern there, blue the opposite, white nothing.",
-            [],
-        )
-    ]
-    if dead:
-        parts.append((f"{len(dead)} of them find nothing in this picture: no red at all.", dead))
-    if maps.shape[1] * maps.shape[2] > 1 and c > 3 and peak.max() > 0:
-        top = [int(i) for i in np.argsort(-peak, kind="stable")[:3]]
-        parts.append(
-            (f"Maps {top[0]}, {top[1]} and {top[2]} find their pattern the most strongly.", top)
-        )
+    flat = maps.shape[1] * maps.shape[2] == 1
+    if scores:
+        parts = _score_parts(run.classes, layer, peak)
+    elif flat:
+        parts = [
+            (
+                f"These are the {c} numbers that layer {layer} makes from this picture, one per "
+                f"unit, {how}. Red means a unit is strongly on, blue the opposite, white zero.",
+                [],
+            )
+        ]
+        if dead:
+            parts.append((f"{len(dead)} of them stay at zero or below for this picture.", dead))
+    else:
+        parts = [
+            (
+                f"These are the {c} maps that layer {layer} makes from this picture, {how}. "
+                "Red means the layer found its pattern there, blue the opposite, white nothing.",
+                [],
+            )
+        ]
+        if dead:
+            parts.append(
+                (f"{len(dead)} of them find nothing in this picture: no red at all.", dead)
+            )
+        if c > 3 and peak.max() > 0:
+            top = [int(i) for i in np.argsort(-peak, kind="stable")[:3]]
+            parts.append(
+                (f"Maps {top[0]}, {top[1]} and {top[2]} find their pattern the most strongly.", top)
+            )
     best = float(np.max(probs))
     parts.append((f"The network says: {guess}, {pct(best)} sure.", []))
     if best < WEAK_ANSWER:
@@ -239,6 +269,28 @@ def featuremaps_explanation(
         "explanation": " ".join(t for t, _ in parts),
         "explanation_parts": [{"text": t, "channels": ch} for t, ch in parts],
     }
+
+
+def _score_parts(
+    classes: Sequence[str], layer: str, score: np.ndarray
+) -> list[tuple[str, list[int]]]:
+    """The output layer's numbers, named as what they are: one score per class."""
+    n = len(score)
+    names = ", ".join(classes[:8]) + (f" and {n - 8} more" if n > 8 else "")
+    first, second = (int(i) for i in np.argsort(-score, kind="stable")[:2])
+    return [
+        (
+            f"These are the {n} class scores that layer {layer} gives for this picture, one for "
+            f"each class: {names}. The highest score is the network's answer. Red means a high "
+            "score, blue a low one.",
+            [],
+        ),
+        (
+            f"{classes[first]} scores highest ({score[first]:.2f}), then {classes[second]} "
+            f"({score[second]:.2f}).",
+            [first, second],
+        ),
+    ]
 
 
 WEAK_ANSWER = 0.5
@@ -263,8 +315,10 @@ def weights_text(layer: str, kind: str, shape: Sequence[int], arr: np.ndarray) -
             "blue a minus one. The network learned them from examples."
         )
     return (
-        f"These are the weights of layer {layer}: {plural(shape[0], 'row')}, one per unit. "
-        "Each number says how much one input counts. Red is plus, blue is minus."
+        f"These are the weights of layer {layer}: one row for each of its "
+        f"{plural(shape[0], 'unit')} and one column for each of its "
+        f"{plural(shape[-1], 'input')}. Each number says how much one input counts for one "
+        "unit. Red is plus, blue is minus."
     )
 
 
