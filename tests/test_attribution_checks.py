@@ -211,6 +211,12 @@ def test_a_one_sided_whole_curve_names_the_top_ten_percent_when_it_differs() -> 
     verdict, text = check_text("cat", _di(_SHARP_FALL, ins, _FALL, _RISE))
     assert verdict == "mixed" and "the answer needs the pixels it marks" in text
     assert "no faster than random ones, except for its top 10%" in text
+    # hiding beats random over the whole curve, but its top 10 % leaves the answer where random
+    # pixels do: the sentence says "not at the top 10%" (the demo's weak teddy-bear answer)
+    flat_top = [0.8, 0.72, *_SHARP_FALL[2:]]
+    verdict, text = check_text("cat", _di(flat_top, _RISE, _FALL, _RISE))
+    assert verdict == "mixed" and "from 80% to 72%; hiding 10% at random gives 72%" in text
+    assert "hurts more than hiding random ones, though not at the top 10%." in text
 
 
 def test_the_verdict_never_contradicts_the_numbers_beside_it() -> None:
@@ -231,6 +237,10 @@ def test_the_verdict_never_contradicts_the_numbers_beside_it() -> None:
             assert top_del < 0 and top_ins < 0
         if "counts more than a random" in text:
             assert min(top_del, top_ins) >= -0.04
+        if "hurts more than hiding random ones." in text:  # said with no "though"
+            assert top_del > 0.04
+        if "brings the answer back faster than random ones." in text:
+            assert top_ins > 0.04
     assert seen == {"good", "mixed", "poor"}
 
 

@@ -149,7 +149,7 @@ def _verdict(whole: tuple[int, int], top: tuple[int, int], share: str) -> tuple[
     ]
     good = 0 if whole[0] > 0 else 1
     s = f"Over the whole curves, {said[good]}"
-    s += f", though not for its top {share}." if top[good] < 0 else "."
+    s += f", though not at the top {share}." if top[good] <= 0 else "."
     s += f" But {unsaid[1 - good]}"
     s += f", except for its top {share}." if top[1 - good] > 0 else "."
     return "mixed", s + " Trust it in part."
