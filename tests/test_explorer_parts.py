@@ -127,3 +127,20 @@ def test_the_unit_and_score_texts_read_at_grade_9_or_below() -> None:
     ]
     grades = [(textstat.flesch_kincaid_grade(t), t) for t in texts]
     assert all(g <= 9 for g, _ in grades), grades
+
+
+def test_the_top_pictures_name_a_map_a_unit_or_a_class_score(fixture_run: Path) -> None:
+    app = create_app(fixture_run.parent, Settings())
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        said = {
+            layer: client.get(
+                "/api/runs/fixture/top", params={"layer": layer, "channel": 1, "k": 3}
+            ).json()["explanation"]
+            for layer in ("conv", "flatten", "fc")
+        }
+    assert said["conv"].startswith("These probe pictures excite map 1 of layer conv the most.")
+    assert said["flatten"].startswith("These probe pictures excite unit 1 of layer flatten")
+    assert (
+        said["fc"].startswith("These probe pictures raise the ")
+        and " score of layer fc" in said["fc"]
+    )

@@ -269,6 +269,9 @@ def test_the_output_layer_shows_class_scores_and_its_weight_matrix(page, served,
     box = canvas.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 2.5 / len(classes))
     expect(page).to_have_url(re.compile(r"[?&]channel=2(&|$)"))
+    top = page.get_by_test_id("top-probes")
+    expect(top.get_by_role("heading")).to_have_text(f"Pictures that raise the {classes[2]} score")
+    expect(top).to_contain_text(f"raise the {classes[2]} score of layer {last} the most")
     expect(page.get_by_test_id("volume-none")).to_contain_text("class scores, not maps")
     expect(page.get_by_test_id("volume-canvas")).to_have_count(0)
 

@@ -159,13 +159,21 @@ def top(
     col = feats[:, channel]
     idx = np.argsort(-col, kind="stable")[:k]
     labels = insp.probe(run)["labels"]
+    _, infos = insp.layer_list(run, loaded.epoch)
+    info = next((li for li in infos if li.name == layer), None)
+    if info is None or len(info.out_shape) == 3:
+        what = f"excite map {channel}"
+    elif infos[-1].name == layer and feats.shape[1] == len(run.classes):
+        what = f"raise the {run.classes[channel]} score"
+    else:
+        what = f"excite unit {channel}"
     return {
         "layer": layer,
         "epoch": loaded.epoch,
         "channel": channel,
         "indices": [int(i) for i in idx],
         "values": [float(col[i]) for i in idx],
-        "explanation": top_text(run, layer, channel, labels[idx]),
+        "explanation": top_text(run, layer, what, labels[idx]),
     }
 
 
@@ -322,8 +330,9 @@ def weights_text(layer: str, kind: str, shape: Sequence[int], arr: np.ndarray) -
     )
 
 
-def top_text(run: Run, layer: str, channel: int, labels: np.ndarray) -> str:
-    s = f"These probe pictures excite map {channel} of layer {layer} the most."
+def top_text(run: Run, layer: str, what: str, labels: np.ndarray) -> str:
+    """Which probes ``what`` (``excite map 3``, ``raise the cat score``) the most."""
+    s = f"These probe pictures {what} of layer {layer} the most."
     known = labels[labels >= 0]  # a probe set from a flat folder has no labels (-1)
     if not len(known):
         return s
