@@ -124,6 +124,9 @@ def test_the_unit_and_score_texts_read_at_grade_9_or_below() -> None:
         featuremaps_explanation(run, "fc", vec, "natural", probs, scores=True)["explanation"],
         featuremaps_explanation(run, "fc1", vec, "kmeans", probs)["explanation"],
         weights_text("fc", "Linear", [10, 50], np.zeros(1)),
+        featuremaps_explanation(run, "pool2", np.clip(_maps(), 0, None), "natural", probs)[
+            "explanation"
+        ],
     ]
     grades = [(textstat.flesch_kincaid_grade(t), t) for t in texts]
     assert all(g <= 9 for g, _ in grades), grades
@@ -144,3 +147,21 @@ def test_the_top_pictures_name_a_map_a_unit_or_a_class_score(fixture_run: Path) 
         said["fc"].startswith("These probe pictures raise the ")
         and " score of layer fc" in said["fc"]
     )
+
+
+def test_the_colours_named_are_the_colours_drawn() -> None:
+    """The web draws maps with negative values blue-white-red and maps all >= 0 (after a ReLU
+    or a pool) dark-to-yellow; the words name the colours on screen."""
+    run = SimpleNamespace(classes=["cat", "dog", "owl"])
+    probs = np.array([0.2, 0.7, 0.1])
+    signed = featuremaps_explanation(run, "conv2", _maps(), "natural", probs)["explanation"]
+    assert "Red means" in signed and "no red at all" in signed and "Yellow" not in signed
+    relu = np.clip(_maps(), 0, None)
+    plain = featuremaps_explanation(run, "pool2", relu, "natural", probs)["explanation"]
+    assert "Yellow means the layer found its pattern there" in plain
+    assert "find nothing in this picture: they stay dark." in plain
+    assert "red" not in plain.lower() and "blue" not in plain.lower()
+    units = featuremaps_explanation(
+        run, "relu3", relu.reshape(-1)[:6].reshape(6, 1, 1), "pca", probs
+    )
+    assert "Yellow means a unit is strongly on" in units["explanation"]

@@ -238,13 +238,20 @@ def featuremaps_explanation(
         "pca": "from one look to its opposite",
     }.get(order, "")
     flat = maps.shape[1] * maps.shape[2] == 1
+    # the web draws values of both signs blue-white-red, and values all >= 0 dark-to-yellow
+    signed = bool(maps.min() < 0)
     if scores:
-        parts = _score_parts(run.classes, layer, peak)
+        parts = _score_parts(run.classes, layer, peak, signed)
     elif flat:
         parts = [
             (
                 f"These are the {c} numbers that layer {layer} makes from this picture, one per "
-                f"unit, {how}. Red means a unit is strongly on, blue the opposite, white zero.",
+                f"unit, {how}. "
+                + (
+                    "Red means a unit is strongly on, blue the opposite, white zero."
+                    if signed
+                    else "Yellow means a unit is strongly on, dark purple that it is off."
+                ),
                 [],
             )
         ]
@@ -254,14 +261,17 @@ def featuremaps_explanation(
         parts = [
             (
                 f"These are the {c} maps that layer {layer} makes from this picture, {how}. "
-                "Red means the layer found its pattern there, blue the opposite, white nothing.",
+                + (
+                    "Red means the layer found its pattern there, blue the opposite, white nothing."
+                    if signed
+                    else "Yellow means the layer found its pattern there, dark purple nothing."
+                ),
                 [],
             )
         ]
         if dead:
-            parts.append(
-                (f"{len(dead)} of them find nothing in this picture: no red at all.", dead)
-            )
+            none = "no red at all" if signed else "they stay dark"
+            parts.append((f"{len(dead)} of them find nothing in this picture: {none}.", dead))
         if c > 3 and peak.max() > 0:
             top = [int(i) for i in np.argsort(-peak, kind="stable")[:3]]
             parts.append(
@@ -280,7 +290,7 @@ def featuremaps_explanation(
 
 
 def _score_parts(
-    classes: Sequence[str], layer: str, score: np.ndarray
+    classes: Sequence[str], layer: str, score: np.ndarray, signed: bool
 ) -> list[tuple[str, list[int]]]:
     """The output layer's numbers, named as what they are: one score per class."""
     n = len(score)
@@ -289,8 +299,12 @@ def _score_parts(
     return [
         (
             f"These are the {n} class scores that layer {layer} gives for this picture, one for "
-            f"each class: {names}. The highest score is the network's answer. Red means a high "
-            "score, blue a low one.",
+            f"each class: {names}. The highest score is the network's answer. "
+            + (
+                "Red means a high score, blue a low one."
+                if signed
+                else "Yellow means a high score, dark purple a low one."
+            ),
             [],
         ),
         (
