@@ -100,7 +100,8 @@ def featuremaps(
 
 
 def weights(insp: Inspector, run: Run, *, epoch: int | None, layer: str) -> dict[str, Any]:
-    """The weights (filters) of ``layer``, at most 64 × 64 filters of a conv layer."""
+    """The weights of ``layer``: at most 64 × 64 filters of a conv layer, at most 64 units ×
+    1,024 inputs of a fully connected one (``truncated`` says when some were left out)."""
     loaded = insp.loaded_model(run, epoch)
     module = check_layer(loaded.module, layer)
     w = getattr(module, "weight", None)
