@@ -159,6 +159,91 @@ def test_an_answer_that_does_not_move_is_not_said_to_drop() -> None:
     assert "raises owl from 44% to 60%" in check_text("owl", up)[1]
 
 
+def _line(a: float, b: float, n: int = 11) -> list[float]:
+    return [float(v) for v in np.linspace(a, b, n)]
+
+
+_FALL, _RISE = _line(0.8, 0.02), _line(0.02, 0.8)  # what random pixels do, 10 steps
+_SHARP_FALL = [0.8, 0.4, 0.2, 0.1, 0.05, 0.03] + [0.02] * 5
+_SHARP_RISE = [0.02, 0.5, 0.7, 0.75, 0.78] + [0.8] * 6
+
+
+def test_whole_curves_and_top_ten_percent_agree_good() -> None:
+    verdict, text = check_text("cat", _di(_SHARP_FALL, _SHARP_RISE, _FALL, _RISE))
+    assert verdict == "good" and "points at what matters" in text
+    assert _pcts(text)[:7] == [10, 80, 40, 10, 72, 10, 50]
+
+
+def test_whole_curves_good_but_top_ten_percent_worse_than_random_says_so() -> None:
+    """The review's case: hiding a random 10 % hurt more than hiding the map's top 10 %, and the
+    old whole-curve sentence still said the map "points at what matters"."""
+    late_fall = [0.8, 0.75] + _SHARP_FALL[2:]
+    late_rise = [0.02, 0.04] + _SHARP_RISE[2:]
+    rdel, rins = [0.8, 0.6, *_line(0.55, 0.02, 9)], [0.02, 0.2, *_line(0.25, 0.8, 9)]
+    verdict, text = check_text("cat", _di(late_fall, late_rise, rdel, rins))
+    assert verdict == "mixed" and "points at what matters" not in text
+    assert "from 80% to 75%; hiding 10% at random gives 60%" in text
+    assert "top 10% matters less than a random 10%" in text
+    assert "broad areas, not its brightest spot" in text
+    # only the hiding numbers disagree: the sentence names that one
+    _, text = check_text("cat", _di(late_fall, _SHARP_RISE, rdel, _RISE))
+    assert "hiding its top 10% hurts the answer less than hiding a random 10%" in text
+
+
+def test_whole_curves_poor_but_top_ten_percent_better_than_random_says_so() -> None:
+    dele = [0.8, 0.4, 0.78, 0.75, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.02]
+    ins = [0.02, 0.5, 0.05, 0.06, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8]
+    verdict, text = check_text("cat", _di(dele, ins, _FALL, _RISE))
+    assert verdict == "mixed" and "no better than random" in text
+    assert "top 10% counts more than a random 10%" in text
+    assert "brightest spot, not its broad areas" in text and "care" not in text
+
+
+def test_whole_curves_and_top_ten_percent_agree_poor() -> None:
+    verdict, text = check_text("cat", _di(_FALL, _RISE, _FALL, _RISE))
+    assert verdict == "poor" and "no better than random" in text and "care" in text
+    assert "brightest" not in text and "points at" not in text
+
+
+def test_a_one_sided_whole_curve_names_the_top_ten_percent_when_it_differs() -> None:
+    # hiding beats random over the whole curve, showing does not, except at the top 10 %
+    ins = [0.02, 0.3, *_line(0.1, 0.8, 9)]
+    verdict, text = check_text("cat", _di(_SHARP_FALL, ins, _FALL, _RISE))
+    assert verdict == "mixed" and "the answer needs the pixels it marks" in text
+    assert "no faster than random ones, except for its top 10%" in text
+    # hiding beats random over the whole curve, but its top 10 % leaves the answer where random
+    # pixels do: the sentence says "not at the top 10%" (the demo's weak teddy-bear answer)
+    flat_top = [0.8, 0.72, *_SHARP_FALL[2:]]
+    verdict, text = check_text("cat", _di(flat_top, _RISE, _FALL, _RISE))
+    assert verdict == "mixed" and "from 80% to 72%; hiding 10% at random gives 72%" in text
+    assert "hurts more than hiding random ones, though not at the top 10%." in text
+
+
+def test_the_verdict_never_contradicts_the_numbers_beside_it() -> None:
+    """On many random curve sets, a sentence about the map beating (or losing to) random
+    pixels never stands beside 10 % numbers that say the opposite."""
+    rng = np.random.default_rng(5)
+    seen = set()
+    for _ in range(400):
+        p = 0.8
+        dele, rdel = ([p, *sorted(rng.uniform(0, p, 10), reverse=True)] for _ in range(2))
+        ins, rins = ([0.02, *sorted(rng.uniform(0, p, 10))] for _ in range(2))
+        verdict, text = check_text("cat", _di(dele, ins, rdel, rins))
+        seen.add(verdict)
+        top_del, top_ins = rdel[1] - dele[1], ins[1] - rins[1]
+        if "points at what matters" in text:
+            assert top_del >= -0.04 and top_ins >= -0.04 and max(top_del, top_ins) > 0.04
+        if "very top 10% matters less" in text:
+            assert top_del < 0 and top_ins < 0
+        if "counts more than a random" in text:
+            assert min(top_del, top_ins) >= -0.04
+        if "hurts more than hiding random ones." in text:  # said with no "though"
+            assert top_del > 0.04
+        if "brings the answer back faster than random ones." in text:
+            assert top_ins > 0.04
+    assert seen == {"good", "mixed", "poor"}
+
+
 def test_no_verdict_below_five_percent() -> None:
     di = _di([0.04, 0.02, 0.01], [0.01, 0.02, 0.04], [0.04, 0.03, 0.01], [0.01, 0.02, 0.04])
     verdict, text = check_text("cow", di)
@@ -270,6 +355,14 @@ def test_the_verdicts_read_at_grade_9_or_below() -> None:
         check_text("bird", _di([0.9, 0.8, 0.1], [0.1, 0.7, 0.9], [0.9, 0.8, 0.1], [0.1, 0.3, 0.9]))[
             1
         ]
+    ]
+    texts += [
+        check_text("cat", _di(_SHARP_FALL, _SHARP_RISE, _FALL, _RISE))[1],
+        check_text(
+            "cat", _di([0.8, 0.75] + _SHARP_FALL[2:], _SHARP_RISE, [0.8, 0.6] + _FALL[2:], _RISE)
+        )[1],
+        check_text("cat", _di([0.8, 0.4, *_line(0.78, 0.02, 9)], _RISE, _FALL, _RISE))[1],
+        check_text("cat", _di(_SHARP_FALL, [0.02, 0.3, *_line(0.1, 0.8, 9)], _FALL, _RISE))[1],
     ]
     for rho in ([0.1, 0.0], [0.9, 0.8], [0.7, 0.2]):
         texts.append(sanity_text(["fc", "conv"], [1, 2], np.array(rho))[1])

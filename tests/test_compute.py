@@ -267,7 +267,9 @@ def test_weights_caption_says_map_or_maps() -> None:
     one = weights_text("conv1", "Conv2d", [8, 1, 3, 3], np.zeros(1))
     many = weights_text("conv2", "Conv2d", [8, 4, 3, 3], np.zeros(1))
     assert "over 1 input map." in one and "over 4 input maps." in many
-    assert "1 row, one per unit" in weights_text("fc", "Linear", [1, 5], np.zeros(1))
+    assert "its 1 unit and one column for each of its 5 inputs" in weights_text(
+        "fc", "Linear", [1, 5], np.zeros(1)
+    )
 
 
 def test_a_step_not_fed_by_the_layer_is_not_shown_as_its_after() -> None:

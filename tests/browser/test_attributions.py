@@ -149,6 +149,12 @@ def test_the_sanity_check_shows_its_progress_then_reports(page, served):
     expect(rows).to_have_count(len(got["steps"]))
     first = got["steps"][0]
     expect(rows.first).to_contain_text(f"{first['spearman']:.2f}")
+    # plain numbers, 2 decimals in every row (a small SSIM once read 0.0041 beside 0.99)
+    plain = lambda v: "0.00" if abs(v) < 0.005 else f"{v:.2f}"  # noqa: E731
+    for row, step in zip(rows.all(), got["steps"], strict=True):
+        cells = row.locator("td").all_inner_texts()
+        assert cells[1:] == [plain(step["spearman"]), plain(step["ssim"])], (cells, step)
+        assert str(step["count"]) in cells[0] and "layer" in cells[0], cells
     expect(page.get_by_test_id("sanity-overlay")).to_be_visible()
 
 

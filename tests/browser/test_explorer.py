@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from ._ui import colourful_fraction, json_of, open_view, until
+from ._ui import colourful_fraction, distinct_colours, json_of, open_view, until
 
 pytestmark = pytest.mark.browser
 
@@ -247,3 +247,82 @@ def test_pointing_at_a_sentence_lights_up_the_maps_it_names(page, served, api):
         expect(dim).to_have_count(cells.count() - len(part["channels"]))
         page.get_by_role("heading", name=re.compile("Feature maps of")).hover()
         expect(lit).to_have_count(0)
+
+
+def test_the_output_layer_shows_class_scores_and_its_weight_matrix(page, served, api):
+    layers = json_of(api, f"api/runs/{served.run_id}/layers")["layers"]
+    classes = json_of(api, f"api/runs/{served.run_id}")["classes"]
+    last = layers[-1]["name"]
+    open_view(page, f"/explorer?run={served.run_id}&layer={last}&image=probe:0")
+    expect(page.get_by_role("heading", name=re.compile(f"^Class scores of {last}"))).to_be_visible()
+    expect(page.get_by_test_id("explanation").first).to_contain_text(
+        f"{len(classes)} class scores that layer {last} gives"
+    )
+    card = page.get_by_test_id("weights-grid")
+    expect(card.get_by_test_id("weights-linear")).to_be_visible()
+    names = card.get_by_test_id("weights-row-name")
+    expect(names).to_have_count(len(classes))
+    assert names.all_inner_texts() == classes
+    canvas = card.get_by_test_id("weights-canvas")
+    until(page, lambda: distinct_colours(canvas.screenshot()) > 20, "the weight matrix drawn")
+    expect(card.locator("p")).to_have_count(1)  # one caption, not the server's text again
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 2.5 / len(classes))
+    expect(page).to_have_url(re.compile(r"[?&]channel=2(&|$)"))
+    top = page.get_by_test_id("top-probes")
+    expect(top.get_by_role("heading")).to_have_text(f"Pictures that raise the {classes[2]} score")
+    expect(top).to_contain_text(f"raise the {classes[2]} score of layer {last} the most")
+    expect(page.get_by_test_id("volume-none")).to_contain_text("class scores, not maps")
+    expect(page.get_by_test_id("volume-canvas")).to_have_count(0)
+
+
+def test_the_weights_card_says_in_one_line_when_a_layer_has_no_weights(page, served, api):
+    layers = json_of(api, f"api/runs/{served.run_id}/layers")["layers"]
+    bare = next(lay for lay in layers if lay["params"] == 0)
+    open_view(page, f"/explorer?run={served.run_id}&layer={bare['name']}&image=probe:0")
+    card = page.get_by_test_id("weights-grid")
+    expect(card.get_by_test_id("weights-note")).to_contain_text("no weights of its own")
+    expect(card.locator("p")).to_have_count(1)
+    expect(card.get_by_test_id("weights-canvas")).to_have_count(0)
+    # a filter layer: one caption under its stencils, the server's words not repeated
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv1&image=probe:0")
+    expect(card.get_by_test_id("weights-canvas")).to_be_visible()
+    expect(card.locator("p")).to_have_count(1)
+
+
+def test_kmeans_groups_are_grey_and_numbered_not_class_coloured(page, served):
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv2&image=probe:0&order=kmeans")
+    groups = page.locator('[data-testid="fmap-group"][data-cluster]')
+    expect(groups.first).to_be_visible()
+    looks = groups.evaluate_all(
+        """gs => gs.map(g => [g.dataset.cluster, getComputedStyle(g).borderTopColor,
+            getComputedStyle(g.querySelector('[data-testid=group-label]')).backgroundColor,
+            g.querySelector('[data-testid=group-label]').textContent])"""
+    )
+    assert len(looks) > 1, looks
+    for cluster, border, label_bg, label in looks:
+        for colour in (border, label_bg):
+            r, g, b = (int(v) for v in re.findall(r"\d+", colour)[:3])
+            assert max(r, g, b) - min(r, g, b) <= 24, (colour, "is not a grey")
+        assert label.startswith(f"group {int(cluster) + 1} · "), label
+
+
+def test_maps_of_the_old_layer_never_stand_under_the_new_title(page, served):
+    open_view(page, f"/explorer?run={served.run_id}&layer=conv2&image=probe:0")
+    held = []
+    page.route(
+        lambda url: "/featuremaps?" in url and "layer=fc1" in url,
+        lambda route, *_: held.append(route),
+    )
+    page.get_by_test_id("layer-select").select_option("fc1")
+    grid = page.get_by_test_id("fmap-grid")
+    expect(grid).to_have_attribute("data-stale", "true")  # faded, with a note, while it loads
+    expect(page.get_by_role("status").filter(has_text="Computing the units of fc1")).to_be_visible()
+    assert grid.evaluate("g => Number(getComputedStyle(g).opacity)") < 0.5
+    expect(page.get_by_test_id("explanation").first).not_to_contain_text("conv2")
+    until(page, lambda: bool(held), "the held feature-map request")
+    for route in held:
+        route.continue_()
+    expect(page.locator("[data-stale]")).to_have_count(0)
+    expect(page.get_by_test_id("fmap-cell")).to_have_count(50)
+    expect(page.get_by_test_id("explanation").first).to_contain_text("numbers that layer fc1")

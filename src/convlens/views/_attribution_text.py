@@ -89,28 +89,70 @@ def check_text(name: str, di: Any) -> tuple[str, str]:
         f"gives {pct(rdel[k])}. Showing only that top {share} gives {pct(ins[k])}, against "
         f"{pct(rins[k])} for random pixels."
     )
-    margin = 0.05 * p  # an area gain under 5 % of the answer counts as none
-    gain_del = di.random_deletion - di.deletion
-    gain_ins = di.insertion - di.random_insertion
-    if gain_del > margin and gain_ins > margin:
-        return "good", s + (
-            " Over the whole curves, the pixels it marks count more than random ones: the map "
-            "points at what matters."
+    margin = 0.05 * p  # a gain under 5 % of the answer counts as none
+    whole = _compare(di.random_deletion - di.deletion, di.insertion - di.random_insertion, margin)
+    top = _compare(float(rdel[k] - dele[k]), float(ins[k] - rins[k]), margin)
+    verdict, words = _verdict(whole, top, share)
+    return verdict, f"{s} {words}"
+
+
+def _compare(gain_del: float, gain_ins: float, margin: float) -> tuple[int, int]:
+    """Each curve against random: 1 the map's pixels count more, -1 less, 0 about the same."""
+
+    def sign(g: float) -> int:
+        return 1 if g > margin else -1 if g < -margin else 0
+
+    return sign(gain_del), sign(gain_ins)
+
+
+def _verdict(whole: tuple[int, int], top: tuple[int, int], share: str) -> tuple[str, str]:
+    """The verdict over the whole curves, worded so that the numbers at ``share`` (said just
+    before it) never contradict it: where the two disagree, the sentence says so."""
+    top_beats, top_loses = max(top) > 0, min(top) < 0
+    if min(whole) > 0:
+        if top == (-1, -1):
+            which = f"its very top {share} matters less than a random {share}"
+        elif top[0] < 0:
+            which = f"hiding its top {share} hurts the answer less than hiding a random {share}"
+        elif top[1] < 0:
+            which = f"its top {share} alone brings back less than a random {share}"
+        elif not top_beats:
+            which = f"its top {share} does no better than a random {share}"
+        else:
+            return "good", (
+                f"Over the whole curves, and at the top {share}, the pixels it marks count more "
+                "than random ones. The map points at what matters."
+            )
+        return "mixed", (
+            f"Over the whole curves the map does better than random. But {which}. Trust its "
+            "broad areas, not its brightest spot."
         )
-    if gain_del <= margin and gain_ins <= margin:
-        return "poor", s + (
-            " Over the whole curves, the map does no better than random pixels here: take it "
+    if max(whole) <= 0:
+        if top_beats and not top_loses:
+            return "mixed", (
+                f"Its top {share} counts more than a random {share}. But over the whole curves "
+                "the map does no better than random. Trust its brightest spot, not its broad "
+                "areas."
+            )
+        return "poor", (
+            "Over the whole curves, the map does no better than random pixels here. Take it "
             "with care."
         )
-    if gain_del > margin:
-        return "mixed", s + (
-            " Over the whole curves, the map finds pixels the answer needs, but they alone do "
-            "not bring it back: trust it in part."
-        )
-    return "mixed", s + (
-        " Over the whole curves, the pixels it marks bring the answer back, but hiding them "
-        "hurts no more than hiding random ones: trust it in part."
-    )
+    # one curve beats random over its whole length, the other does not
+    said = [
+        "the answer needs the pixels it marks: hiding them hurts more than hiding random ones",
+        "showing the pixels it marks brings the answer back faster than random ones",
+    ]
+    unsaid = [
+        "hiding them hurts no more than hiding random ones",
+        "showing them alone brings it back no faster than random ones",
+    ]
+    good = 0 if whole[0] > 0 else 1
+    s = f"Over the whole curves, {said[good]}"
+    s += f", though not at the top {share}." if top[good] <= 0 else "."
+    s += f" But {unsaid[1 - good]}"
+    s += f", except for its top {share}." if top[1 - good] > 0 else "."
+    return "mixed", s + " Trust it in part."
 
 
 def _num(v: float) -> str:

@@ -18,6 +18,8 @@ from ._compute_text import plural
 from ._inspect import Inspector
 
 MAX_WEIGHT_FILTERS = 64
+MAX_WEIGHT_INPUTS = 1024
+"""A fully connected layer's weights are sent for at most this many inputs (columns)."""
 
 
 def layers(insp: Inspector, run: Run, epoch: int | None) -> dict[str, Any]:
@@ -71,6 +73,12 @@ def featuremaps(
     maps = out if out.ndim == 3 else out.reshape(-1, 1, 1)
     ordered = order_channels(maps, order, n_clusters=clusters, random_state=0)
     probs = softmax(logits[0].numpy().astype(np.float64))
+    # the model's own output: its numbers are the class scores the answer comes from
+    scores = (
+        out.ndim == 1
+        and out.shape == logits[0].shape
+        and bool(np.allclose(out, logits[0].numpy(), atol=1e-6))
+    )
     stats = {
         "min": float(maps.min()),
         "max": float(maps.max()),
@@ -91,13 +99,14 @@ def featuremaps(
         "probabilities": [float(p) for p in probs],
         "predicted": int(probs.argmax()),
         **featuremaps_explanation(
-            run, layer, maps, order, probs, upload=image.startswith("upload:")
+            run, layer, maps, order, probs, upload=image.startswith("upload:"), scores=scores
         ),
     }
 
 
 def weights(insp: Inspector, run: Run, *, epoch: int | None, layer: str) -> dict[str, Any]:
-    """The weights (filters) of ``layer``, at most 64 × 64 filters of a conv layer."""
+    """The weights of ``layer``: at most 64 × 64 filters of a conv layer, at most 64 units ×
+    1,024 inputs of a fully connected one (``truncated`` says when some were left out)."""
     loaded = insp.loaded_model(run, epoch)
     module = check_layer(loaded.module, layer)
     w = getattr(module, "weight", None)
@@ -116,6 +125,9 @@ def weights(insp: Inspector, run: Run, *, epoch: int | None, layer: str) -> dict
     truncated = False
     if arr.ndim == 4 and (arr.shape[0] > MAX_WEIGHT_FILTERS or arr.shape[1] > MAX_WEIGHT_FILTERS):
         arr = arr[:MAX_WEIGHT_FILTERS, :MAX_WEIGHT_FILTERS]
+        truncated = True
+    elif arr.ndim == 2 and (arr.shape[0] > MAX_WEIGHT_FILTERS or arr.shape[1] > MAX_WEIGHT_INPUTS):
+        arr = arr[:MAX_WEIGHT_FILTERS, :MAX_WEIGHT_INPUTS]
         truncated = True
     return {
         "layer": layer,
@@ -153,13 +165,21 @@ def top(
     col = feats[:, channel]
     idx = np.argsort(-col, kind="stable")[:k]
     labels = insp.probe(run)["labels"]
+    _, infos = insp.layer_list(run, loaded.epoch)
+    info = next((li for li in infos if li.name == layer), None)
+    if info is None or len(info.out_shape) == 3:
+        what = f"excite map {channel}"
+    elif infos[-1].name == layer and feats.shape[1] == len(run.classes):
+        what = f"raise the {run.classes[channel]} score"
+    else:
+        what = f"excite unit {channel}"
     return {
         "layer": layer,
         "epoch": loaded.epoch,
         "channel": channel,
         "indices": [int(i) for i in idx],
         "values": [float(col[i]) for i in idx],
-        "explanation": top_text(run, layer, channel, labels[idx]),
+        "explanation": top_text(run, layer, what, labels[idx]),
     }
 
 
@@ -207,33 +227,62 @@ def featuremaps_explanation(
     probs: np.ndarray,
     *,
     upload: bool = False,
+    scores: bool = False,
 ) -> dict[str, Any]:
     """The explanation of a layer's maps (``explanation``), and the same text in sentences
     (``explanation_parts``), each with the channels it names: the maps that find nothing, the
-    strongest ones. The web highlights those maps while a sentence is pointed at."""
+    strongest ones. The web highlights those maps while a sentence is pointed at.
+
+    ``scores``: the layer is the model's output, so its numbers are class scores, not maps."""
     c = maps.shape[0]
     peak = maps.reshape(c, -1).max(axis=1)
     dead = [int(i) for i in np.flatnonzero(peak <= 0)]
     guess = run.classes[int(np.argmax(probs))]
     how = {
         "natural": "in the network's own order",
-        "kmeans": "in groups of maps that look alike",
+        "kmeans": "in groups that look alike",
         "pca": "from one look to its opposite",
     }.get(order, "")
-    parts: list[tuple[str, list[int]]] = [
-        (
-            f"These are the {c} maps that layer {layer} makes from this picture, {how}. "
-            "Red means the layer found its pattern there, blue the opposite, white nothing.",
-            [],
-        )
-    ]
-    if dead:
-        parts.append((f"{len(dead)} of them find nothing in this picture: no red at all.", dead))
-    if maps.shape[1] * maps.shape[2] > 1 and c > 3 and peak.max() > 0:
-        top = [int(i) for i in np.argsort(-peak, kind="stable")[:3]]
-        parts.append(
-            (f"Maps {top[0]}, {top[1]} and {top[2]} find their pattern the most strongly.", top)
-        )
+    flat = maps.shape[1] * maps.shape[2] == 1
+    # the web draws values of both signs blue-white-red, and values all >= 0 dark-to-yellow
+    signed = bool(maps.min() < 0)
+    if scores:
+        parts = _score_parts(run.classes, layer, peak, signed)
+    elif flat:
+        parts = [
+            (
+                f"These are the {c} numbers that layer {layer} makes from this picture, one per "
+                f"unit, {how}. "
+                + (
+                    "Red means a unit is strongly on, blue the opposite, white zero."
+                    if signed
+                    else "Yellow means a unit is strongly on, dark purple that it is off."
+                ),
+                [],
+            )
+        ]
+        if dead:
+            parts.append((f"{len(dead)} of them stay at zero or below for this picture.", dead))
+    else:
+        parts = [
+            (
+                f"These are the {c} maps that layer {layer} makes from this picture, {how}. "
+                + (
+                    "Red means the layer found its pattern there, blue the opposite, white nothing."
+                    if signed
+                    else "Yellow means the layer found its pattern there, dark purple nothing."
+                ),
+                [],
+            )
+        ]
+        if dead:
+            none = "no red at all" if signed else "they stay dark"
+            parts.append((f"{len(dead)} of them find nothing in this picture: {none}.", dead))
+        if c > 3 and peak.max() > 0:
+            top = [int(i) for i in np.argsort(-peak, kind="stable")[:3]]
+            parts.append(
+                (f"Maps {top[0]}, {top[1]} and {top[2]} find their pattern the most strongly.", top)
+            )
     best = float(np.max(probs))
     parts.append((f"The network says: {guess}, {pct(best)} sure.", []))
     if best < WEAK_ANSWER:
@@ -244,6 +293,32 @@ def featuremaps_explanation(
         "explanation": " ".join(t for t, _ in parts),
         "explanation_parts": [{"text": t, "channels": ch} for t, ch in parts],
     }
+
+
+def _score_parts(
+    classes: Sequence[str], layer: str, score: np.ndarray, signed: bool
+) -> list[tuple[str, list[int]]]:
+    """The output layer's numbers, named as what they are: one score per class."""
+    n = len(score)
+    names = ", ".join(classes[:8]) + (f" and {n - 8} more" if n > 8 else "")
+    first, second = (int(i) for i in np.argsort(-score, kind="stable")[:2])
+    return [
+        (
+            f"These are the {n} class scores that layer {layer} gives for this picture, one for "
+            f"each class: {names}. The highest score is the network's answer. "
+            + (
+                "Red means a high score, blue a low one."
+                if signed
+                else "Yellow means a high score, dark purple a low one."
+            ),
+            [],
+        ),
+        (
+            f"{classes[first]} scores highest ({score[first]:.2f}), then {classes[second]} "
+            f"({score[second]:.2f}).",
+            [first, second],
+        ),
+    ]
 
 
 WEAK_ANSWER = 0.5
@@ -268,13 +343,16 @@ def weights_text(layer: str, kind: str, shape: Sequence[int], arr: np.ndarray) -
             "blue a minus one. The network learned them from examples."
         )
     return (
-        f"These are the weights of layer {layer}: {plural(shape[0], 'row')}, one per unit. "
-        "Each number says how much one input counts. Red is plus, blue is minus."
+        f"These are the weights of layer {layer}: one row for each of its "
+        f"{plural(shape[0], 'unit')} and one column for each of its "
+        f"{plural(shape[-1], 'input')}. Each number says how much one input counts for one "
+        "unit. Red is plus, blue is minus."
     )
 
 
-def top_text(run: Run, layer: str, channel: int, labels: np.ndarray) -> str:
-    s = f"These probe pictures excite map {channel} of layer {layer} the most."
+def top_text(run: Run, layer: str, what: str, labels: np.ndarray) -> str:
+    """Which probes ``what`` (``excite map 3``, ``raise the cat score``) the most."""
+    s = f"These probe pictures {what} of layer {layer} the most."
     known = labels[labels >= 0]  # a probe set from a flat folder has no labels (-1)
     if not len(known):
         return s
