@@ -17,6 +17,9 @@ Inside one forward pass: ``layer_outputs`` (feature maps and logits), ``leaf_lay
 layer list as it ran), ``order_channels`` (``CHANNEL_ORDERS``: natural, kmeans, pca),
 ``filter_gradient_norms`` (class-score gradients per filter).
 
+The names of ``ATTRIBUTIONS`` and ``CHANNEL_ORDERS`` (with their help) are here without torch:
+``ATTRIBUTION_METHODS``, ``CHANNEL_ORDER_NAMES`` (the server types its parameters with them).
+
 Why this decision: ``ATTRIBUTIONS`` (``Saliency``, ``GradCAM``, ``IntegratedGradients``,
 ``Occlusion``; ``Method(model, layer).attribute(x, target)``) and ``deletion_insertion``.
 
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from convlens.core import lazy_exports
 
+from ._names import ATTRIBUTION_METHODS, CHANNEL_ORDER_NAMES
 from .embed._factory import (
     EMBEDDERS,
     AlignedEmbedder,
@@ -143,6 +147,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 __all__ = [
     "ATTRIBUTIONS",
+    "ATTRIBUTION_METHODS",
     "BUNDLERS",
     "BundleOptions",
     "GraphBundler",
@@ -153,6 +158,7 @@ __all__ = [
     "StraightBundler",
     "network_graph",
     "CHANNEL_ORDERS",
+    "CHANNEL_ORDER_NAMES",
     "EMBEDDERS",
     "IMPORTANCE",
     "BNGammaImportance",

@@ -37,7 +37,8 @@ export interface paths {
         };
         /**
          * Methods
-         * @description The attribution methods there are (from memory: answered on the event loop).
+         * @description The attribution methods there are (from the torch-free name list: answered on the event
+         *     loop without loading torch).
          */
         get: operations["methods_api_methods_get"];
         put?: never;
@@ -1763,7 +1764,8 @@ export interface operations {
             query?: {
                 /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
-                method?: string;
+                /** @description how to make the map */
+                method?: "saliency" | "gradcam" | "integrated_gradients" | "occlusion";
                 target?: string | null;
                 layer?: string | null;
                 epoch?: number | null;
@@ -1847,7 +1849,8 @@ export interface operations {
             query?: {
                 /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
-                method?: string;
+                /** @description how to make the map */
+                method?: "saliency" | "gradcam" | "integrated_gradients" | "occlusion";
                 target?: string | null;
                 layer?: string | null;
                 epoch?: number | null;
@@ -1931,7 +1934,8 @@ export interface operations {
             query?: {
                 /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
-                method?: string;
+                /** @description how to make the map */
+                method?: "saliency" | "gradcam" | "integrated_gradients" | "occlusion";
                 target?: string | null;
                 layer?: string | null;
                 epoch?: number | null;
@@ -2015,7 +2019,8 @@ export interface operations {
             query?: {
                 /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
-                method?: string;
+                /** @description how to make the map */
+                method?: "saliency" | "gradcam" | "integrated_gradients" | "occlusion";
                 target?: string | null;
                 layer?: string | null;
                 epoch?: number | null;
@@ -2251,7 +2256,8 @@ export interface operations {
                 image?: string;
                 /** @description default: the last checkpoint */
                 epoch?: number | null;
-                order?: string;
+                /** @description how to order the maps */
+                order?: "natural" | "kmeans" | "pca";
                 clusters?: number | null;
             };
             header?: never;
