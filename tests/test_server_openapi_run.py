@@ -4,6 +4,8 @@ channels to one run."""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -69,3 +71,65 @@ def test_the_method_list_loads_no_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "False"
+
+
+def _run_document(client: TestClient, run: str = "fixture") -> dict:
+    answer = client.get(f"/api/runs/{run}/openapi.json")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _enum(schema: dict) -> list:
+    branch = next((b for b in schema.get("anyOf", []) if "enum" in b), schema)
+    return [v for v in branch["enum"] if v != ""]
+
+
+def test_the_run_document_lists_each_views_own_layers(fixture_run: Path) -> None:
+    client = TestClient(create_app(fixture_run.parent), headers=HOST)
+    doc = _run_document(client)
+    assert all(path.startswith("/api/runs/{run}/") for path in doc["paths"])
+    grads = _query_schema(doc, "/api/runs/{run}/classgrads", "layer")
+    # layers with a weight parameter only (the model is conv, relu, pool, flatten, fc)
+    assert _enum(grads) == ["conv", "fc"]
+    assert _enum(_query_schema(doc, "/api/runs/{run}/compute", "layer")) == ["conv", "fc"]
+    maps = ["conv", "relu", "pool", "flatten", "fc"]
+    assert _enum(_query_schema(doc, "/api/runs/{run}/featuremaps", "layer")) == maps
+    assert _enum(_query_schema(doc, "/api/runs/{run}/timeline", "layer")) == ["conv", "fc"]
+    assert _enum(_query_schema(doc, "/api/runs/{run}/attributions", "layer")) == maps[:3]
+    assert _enum(_query_schema(doc, "/api/runs/{run}/classgrads", "reference")) == [
+        "vertical",
+        "horizontal",
+        "blank",
+        "0",
+        "1",
+        "2",
+    ]
+    assert _query_schema(doc, "/api/runs/{run}/compute", "channel")["maximum"] == 2
+    assert _query_schema(doc, "/api/runs/{run}/top", "channel")["maximum"] == 17  # flatten
+    for path, ops in doc["paths"].items():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                if param["name"] in ("run", "layer"):  # every layer is narrowed, on every route
+                    assert _enum(param["schema"]), f"{path} {param['name']}"
+                    assert param["name"] == "layer" or _enum(param["schema"]) == ["fixture"]
+    # what the document allows, the server does: e.g. a non-weight layer for class gradients
+    assert client.get("/api/runs/fixture/classgrads", params={"layer": "fc"}).status_code == 200
+    assert client.get("/api/runs/fixture/classgrads", params={"layer": "relu"}).status_code == 400
+
+
+def test_the_run_document_refuses_an_unknown_run_and_follows_the_manifest(
+    fixture_run: Path,
+) -> None:
+    client = TestClient(create_app(fixture_run.parent), headers=HOST)
+    answer = client.get("/api/runs/nope/openapi.json")
+    assert answer.status_code == 404
+    assert "fixture" in answer.json()["detail"]
+    first = _run_document(client)
+    assert _run_document(client) == first  # kept
+    manifest = fixture_run / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["layers"] = {"conv": data["layers"]["conv"]}  # the run now lists one recorded layer
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    os.utime(manifest, ns=(1, manifest.stat().st_mtime_ns + 1_000_000_000))
+    doc = _run_document(client)
+    assert _enum(_query_schema(doc, "/api/runs/{run}/timeline", "layer")) == ["conv"]
