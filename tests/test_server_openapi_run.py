@@ -109,6 +109,8 @@ def test_the_run_document_lists_each_views_own_layers(fixture_run: Path) -> None
     for path, ops in doc["paths"].items():
         for op in ops.values():
             for param in op.get("parameters", []):
+                if path.endswith("/job") and param["name"] != "run":
+                    continue  # a job checks its layer and class itself (it fails, saying why)
                 if param["name"] in ("run", "layer"):  # every layer is narrowed, on every route
                     assert _enum(param["schema"]), f"{path} {param['name']}"
                     assert param["name"] == "layer" or _enum(param["schema"]) == ["fixture"]

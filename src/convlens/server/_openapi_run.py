@@ -29,7 +29,6 @@ PREFIX = "/api/runs/{run}"
 LAYERS: dict[str, str] = {
     "/timeline": "recorded",
     "/projection": "projection",
-    "/projection/job": "projection",
     "/featuremaps": "explorer",
     "/top": "explorer",
     "/weights": "weights",
@@ -38,9 +37,11 @@ LAYERS: dict[str, str] = {
     "/attributions": "maps",
     "/attributions/check": "maps",
     "/attributions/sanity": "maps",
-    "/attributions/sanity/job": "maps",
 }
-"""Which of ``views.accepted``'s layer lists each route's ``layer`` takes."""
+"""Which of ``views.accepted``'s layer lists each route's ``layer`` takes. A job's route takes
+any layer and class: the job checks them, and a wrong one makes it fail (``error_status``)."""
+
+JOB_CHECKS = "checked by the job: a wrong one makes the job fail, saying why (error_status)"
 
 CHANNELS: dict[str, str] = {"/top": "explorer", "/compute": "compute"}
 """Which channel range each route's ``channel`` takes."""
@@ -70,7 +71,9 @@ def _narrow(schema: dict[str, Any], values: list[Any], what: str) -> dict[str, A
 
 def _param(param: dict[str, Any], path: str, run: Run, acc: dict[str, Any]) -> None:
     name, schema = param["name"], param.get("schema", {})
-    if param.get("in") == "path" and name == "run":
+    if path.endswith("/job") and name in ("layer", *CLASS_PARAMS):
+        param["schema"] = {**schema, "description": JOB_CHECKS}
+    elif param.get("in") == "path" and name == "run":
         param["schema"] = _narrow(schema, [run.run_id], "this run")
     elif name == "layer" and acc["layers"].get(LAYERS.get(path, "")):
         view = LAYERS[path]
