@@ -81,7 +81,7 @@ def _run_document(client: TestClient, run: str = "fixture") -> dict:
 
 def _enum(schema: dict) -> list:
     branch = next((b for b in schema.get("anyOf", []) if "enum" in b), schema)
-    return [v for v in branch["enum"] if v != ""]
+    return [v for v in branch.get("enum", []) if v != ""]
 
 
 def test_the_run_document_lists_each_views_own_layers(fixture_run: Path) -> None:
