@@ -135,3 +135,16 @@ def test_the_run_document_refuses_an_unknown_run_and_follows_the_manifest(
     os.utime(manifest, ns=(1, manifest.stat().st_mtime_ns + 1_000_000_000))
     doc = _run_document(client)
     assert _enum(_query_schema(doc, "/api/runs/{run}/timeline", "layer")) == ["conv"]
+
+
+def test_a_run_without_a_model_narrows_only_its_recorded_layers(fixture_run: Path) -> None:
+    manifest = fixture_run / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["model"] = {k: v for k, v in data["model"].items() if k not in ("spec", "factory")}
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    client = TestClient(create_app(fixture_run.parent), headers=HOST)
+    assert client.get("/api/runs/fixture").json()["has_model"] is False
+    doc = _run_document(client)
+    assert _enum(_query_schema(doc, "/api/runs/{run}/timeline", "layer")) == ["conv", "fc"]
+    assert _enum(_query_schema(doc, "/api/runs/{run}/projection", "layer")) == ["conv", "fc"]
+    assert _enum(_query_schema(doc, "/api/runs/{run}/featuremaps", "layer")) == []  # left free
