@@ -229,14 +229,15 @@ def test_route_answers_and_refuses(client: TestClient) -> None:
         404: [
             {"layer": "nope", "channel": 0},
             {"layer": "conv", "channel": 9},
-            {"layer": "conv", "channel": 0, "image": "upload:missing"},
+            {"layer": "conv", "channel": 0, "image": "upload:0123456789abcdef"},
             {"layer": "conv", "channel": 0, "epoch": 99},
         ],
-        400: [
-            {"layer": "relu", "channel": 0},
+        400: [{"layer": "relu", "channel": 0}],
+        422: [  # the image reference's form is checked with the other parameters
+            {"layer": "conv", "channel": -1},
+            {"layer": "conv"},
             {"layer": "conv", "channel": 0, "image": "picture"},
         ],
-        422: [{"layer": "conv", "channel": -1}, {"layer": "conv"}],
     }
     for status, cases in bad.items():
         for params in cases:

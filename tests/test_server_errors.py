@@ -102,7 +102,7 @@ def test_every_endpoint_answers_bad_input_with_4xx(client: TestClient) -> None:
         ("/api/runs/fixture/featuremaps", {"layer": "zz"}, 404, "conv, relu, pool"),
         ("/api/runs/fixture/featuremaps", {"layer": "conv", "epoch": 9}, 404, "1, 2, 3"),
         ("/api/runs/fixture/attributions", {"target": "giraffe"}, 404, "vertical"),
-        ("/api/runs/fixture/attributions", {"method": "magic"}, 400, "gradcam"),
+        ("/api/runs/fixture/attributions", {"method": "magic"}, 422, "gradcam"),
         ("/api/runs/fixture/top", {"layer": "conv", "channel": 5}, 404, "0..1"),
         ("/api/runs/fixture/weights", {"layer": "relu"}, 404, "conv, fc"),
         (

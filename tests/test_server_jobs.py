@@ -255,7 +255,7 @@ def test_a_sanity_job_checks_an_upload_and_refuses_bad_input(client: TestClient)
     assert answer["n_layers"] == 2
     url = "/api/runs/fixture/attributions/sanity/job"
     r = client.post(url, params={"method": "aligned"})
-    assert r.status_code == 400 and "gradcam" in r.json()["detail"]
+    assert r.status_code == 422 and "gradcam" in r.json()["detail"]
     assert client.post(url, params={"image": "probe:999"}).status_code == 404
     assert client.post(url, params={"image": "upload:0123456789abcdef"}).status_code == 404
     failed = client.post(url, params={"layer": "nope"}).json()

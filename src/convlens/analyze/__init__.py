@@ -17,6 +17,9 @@ Inside one forward pass: ``layer_outputs`` (feature maps and logits), ``leaf_lay
 layer list as it ran), ``order_channels`` (``CHANNEL_ORDERS``: natural, kmeans, pca),
 ``filter_gradient_norms`` (class-score gradients per filter).
 
+The names of ``ATTRIBUTIONS`` and ``CHANNEL_ORDERS`` (with their help) are here without torch:
+``ATTRIBUTION_METHODS``, ``CHANNEL_ORDER_NAMES`` (the server types its parameters with them).
+
 Why this decision: ``ATTRIBUTIONS`` (``Saliency``, ``GradCAM``, ``IntegratedGradients``,
 ``Occlusion``; ``Method(model, layer).attribute(x, target)``) and ``deletion_insertion``.
 
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from convlens.core import lazy_exports
 
+from ._names import ATTRIBUTION_METHODS, CHANNEL_ORDER_NAMES
 from .embed._factory import (
     EMBEDDERS,
     AlignedEmbedder,
@@ -66,6 +70,7 @@ if TYPE_CHECKING:
         ChannelOrder,
         LayerInfo,
         filter_gradient_norms,
+        has_weight_parameter,
         last_conv_layer,
         layer_outputs,
         leaf_layers,
@@ -107,6 +112,7 @@ _LAZY = {
     "Saliency": ".attribution._methods",
     "deletion_insertion": ".attribution._faithfulness",
     "filter_gradient_norms": ".forward._classgrad",
+    "has_weight_parameter": ".forward._classgrad",
     "BUNDLERS": ".netgraph._bundle",
     "BundleOptions": ".netgraph._options",
     "GraphBundler": ".netgraph._bundle",
@@ -143,6 +149,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 __all__ = [
     "ATTRIBUTIONS",
+    "ATTRIBUTION_METHODS",
     "BUNDLERS",
     "BundleOptions",
     "GraphBundler",
@@ -153,6 +160,7 @@ __all__ = [
     "StraightBundler",
     "network_graph",
     "CHANNEL_ORDERS",
+    "CHANNEL_ORDER_NAMES",
     "EMBEDDERS",
     "IMPORTANCE",
     "BNGammaImportance",
@@ -182,6 +190,7 @@ __all__ = [
     "deletion_insertion",
     "embedding_quality",
     "filter_gradient_norms",
+    "has_weight_parameter",
     "last_conv_layer",
     "layer_outputs",
     "leaf_layers",

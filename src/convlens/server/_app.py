@@ -31,6 +31,7 @@ from . import (
     _explorer,
     _graph,
     _jobs_api,
+    _openapi_run,
     _projection,
     _runs,
     _story,
@@ -136,6 +137,7 @@ def create_app(
     )
     app.state.inspector = insp
     app.state.settings = settings
+    app.state.run_documents = {}  # run id -> (manifest stamp, its OpenAPI document)
     app.state.jobs = JobRegistry(workers=settings.job_workers, status_of=status_of)
     app.router.add_event_handler("startup", app.state.jobs.warm_up)
     app.router.add_event_handler("shutdown", app.state.jobs.shutdown)
@@ -188,6 +190,7 @@ def create_app(
         _projection,
         _graph,
         _jobs_api,
+        _openapi_run,
     )
     routers = [module.router for module in modules] + [_projection.tour_router]
     for router in routers:

@@ -12,6 +12,7 @@ from convlens import views
 
 from ._deps import InspectorDep, RunDep
 from ._errors import errors
+from ._params import ImageRef
 from ._schemas import _Model
 
 router = APIRouter(tags=["explorer"])
@@ -101,7 +102,7 @@ def compute(
     run: RunDep,
     layer: Annotated[str, Query(max_length=200, description="a Conv2d or Linear layer")],
     channel: Annotated[int, Query(ge=0, description="the output map (conv) or unit (linear)")],
-    image: Annotated[str, Query(max_length=100, description="probe:N or upload:ID")] = "probe:0",
+    image: ImageRef = "probe:0",
     epoch: Annotated[int | None, Query(ge=0, description="default: the last checkpoint")] = None,
 ) -> dict:
     """How one map of a conv layer (or one unit of a linear layer) is computed from the layer's

@@ -12,7 +12,7 @@ from convlens.views import downsized_png
 from ._binary import BINARY_RESPONSE, Quant, WantsBinary, binary_response
 from ._deps import InspectorDep, InspectorNowDep, RunDep
 from ._errors import PNG, errors
-from ._params import ImageRef
+from ._params import ChannelOrder, ImageRef
 from ._schemas import FeatureMaps, Layers, TopProbes, UploadInfo, Weights, encode
 from ._uploads import UPLOAD_BODY, receive_upload
 
@@ -76,7 +76,7 @@ def featuremaps(
     layer: Layer,
     image: ImageRef = "probe:0",
     epoch: Epoch = None,
-    order: Annotated[str, Query(pattern="^(natural|kmeans|pca)$")] = "natural",
+    order: ChannelOrder = "natural",
     clusters: Annotated[int | None, Query(ge=2, le=64)] = None,
 ) -> Any:
     """All feature maps of ``layer`` for one image, in the chosen order.

@@ -21,6 +21,7 @@ uploads             ``UploadStore``, ``upload_text``; decoding in ``_images``
 model input         ``model_input_png`` (``_input``): a picture as the model receives it
 story               ``story`` (``_story``): events and layer verdicts
 tour                ``tour`` (``_tour``)
+per-run contract    ``accepted`` (``_accepts``): the layers and channels each view accepts
 ==================  ================================================================
 
 Every data function returns a dict of plain values and NumPy arrays; the server encodes the
@@ -55,12 +56,14 @@ from ._tour import tour
 from ._uploads import Upload, UploadStore, upload_text
 
 if TYPE_CHECKING:
+    from ._accepts import accepted
     from ._attributions import attribution_check, attribution_sanity, attributions, methods
     from ._classgrads import classgrads
     from ._compute import compute
     from ._explorer import featuremaps, layers, top, weights
 
 _LAZY = {
+    "accepted": "._accepts",
     "attributions": "._attributions",
     "attribution_check": "._attributions",
     "attribution_sanity": "._attributions",
@@ -79,6 +82,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
+    "accepted",
     "MAX_UPLOAD_PIXELS",
     "Inspector",
     "NotAnImageError",

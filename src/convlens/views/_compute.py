@@ -23,6 +23,7 @@ from convlens.core import HookSet, NotFoundError, UserInputError
 from convlens.modelkit import guarded, logits_of, model_device_dtype, reused_message
 from convlens.store import Run
 
+from ._accepts import COMPUTABLE
 from ._common import check_layer
 from ._compute_text import conv_text, linear_text, stage_text
 from ._inspect import Inspector
@@ -172,7 +173,7 @@ def explain(
         classes: Class names, to name the units of the output layer.
     """
     module = check_layer(model, layer)
-    if not isinstance(module, (nn.Conv2d, nn.Linear)):
+    if not isinstance(module, COMPUTABLE):
         raise UserInputError(
             f"layer '{layer}' is a {type(module).__name__}: pick a convolution (Conv2d) or a "
             "linear layer to see what it computes"

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import torch
 
 from convlens.analyze import layer_outputs, order_channels
 from convlens.core import NotFoundError
 from convlens.pipelines import LayerShape, plain_layer_names
 from convlens.store import Run
 
+from ._accepts import has_weights
 from ._common import check_layer, modules, pct, shape_words, softmax
 from ._compute_text import plural
 from ._inspect import Inspector
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_WEIGHT_FILTERS = 64
 MAX_WEIGHT_INPUTS = 1024
@@ -110,17 +113,13 @@ def weights(insp: Inspector, run: Run, *, epoch: int | None, layer: str) -> dict
     loaded = insp.loaded_model(run, epoch)
     module = check_layer(loaded.module, layer)
     w = getattr(module, "weight", None)
-    if not isinstance(w, torch.Tensor):
-        with_w = [
-            n
-            for n, m in modules(loaded.module).items()
-            if isinstance(getattr(m, "weight", None), torch.Tensor)
-        ]
+    if not has_weights(module):
+        with_w = [n for n, m in modules(loaded.module).items() if has_weights(m)]
         raise NotFoundError(
             f"layer '{layer}' ({type(module).__name__}) has no weights: layers with weights are "
             f"{', '.join(with_w[:30])}"
         )
-    arr = w.detach().cpu().float().numpy()
+    arr = cast("torch.Tensor", w).detach().cpu().float().numpy()  # has_weights: a tensor
     full = list(arr.shape)
     truncated = False
     if arr.ndim == 4 and (arr.shape[0] > MAX_WEIGHT_FILTERS or arr.shape[1] > MAX_WEIGHT_FILTERS):

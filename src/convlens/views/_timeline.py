@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from convlens.core import EmbedOptions, NotFoundError, UnavailableError, UserInputError
+from convlens.core import EmbedOptions, NotFoundError, UnavailableError
 from convlens.pipelines import RunCatalogue, embed_layer
 from convlens.store import Run, open_for_update
 
@@ -74,8 +74,8 @@ def predictions(catalogue: RunCatalogue, run: Run) -> np.ndarray:
 def _epoch_range(run: Run, start: int, stop: int | None) -> slice:
     n = len(run.epochs)
     stop = n if stop is None else min(stop, n)
-    if not 0 <= start < stop:
-        raise UserInputError(
+    if not 0 <= start < stop:  # no such epochs (404): a range no document can rule out
+        raise NotFoundError(
             f"epochs {start}..{stop} of run {run.run_id} are empty: it has epochs 0..{n - 1} "
             "by index; give start < stop"
         )

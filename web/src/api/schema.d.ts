@@ -37,7 +37,8 @@ export interface paths {
         };
         /**
          * Methods
-         * @description The attribution methods there are (from memory: answered on the event loop).
+         * @description The attribution methods there are (from the torch-free name list: answered on the event
+         *     loop without loading torch).
          */
         get: operations["methods_api_methods_get"];
         put?: never;
@@ -380,6 +381,28 @@ export interface paths {
          * @description The run's video (``video.mp4``) or a picture under ``media/``; answers Range requests.
          */
         get: operations["media_api_runs__run__media__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run}/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Openapi
+         * @description This API's OpenAPI document narrowed to one run: the run's name, and per view the
+         *     layers it accepts (class gradients: layers with weights; feature maps: the model's layers;
+         *     timeline: the recorded layers), the run's classes and the channel ranges.
+         */
+        get: operations["run_openapi_api_runs__run__openapi_json_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1773,7 +1796,8 @@ export interface operations {
             query?: {
                 /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
-                method?: string;
+                /** @description how to make the map */
+                method?: "saliency" | "gradcam" | "integrated_gradients" | "occlusion";
                 target?: string | null;
                 layer?: string | null;
                 epoch?: number | null;
@@ -1857,7 +1881,8 @@ export interface operations {
             query?: {
                 /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
-                method?: string;
+                /** @description how to make the map */
+                method?: "saliency" | "gradcam" | "integrated_gradients" | "occlusion";
                 target?: string | null;
                 layer?: string | null;
                 epoch?: number | null;
@@ -1941,7 +1966,8 @@ export interface operations {
             query?: {
                 /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
-                method?: string;
+                /** @description how to make the map */
+                method?: "saliency" | "gradcam" | "integrated_gradients" | "occlusion";
                 target?: string | null;
                 layer?: string | null;
                 epoch?: number | null;
@@ -2025,7 +2051,8 @@ export interface operations {
             query?: {
                 /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
-                method?: string;
+                /** @description how to make the map */
+                method?: "saliency" | "gradcam" | "integrated_gradients" | "occlusion";
                 target?: string | null;
                 layer?: string | null;
                 epoch?: number | null;
@@ -2183,7 +2210,7 @@ export interface operations {
                 layer: string;
                 /** @description the output map (conv) or unit (linear) */
                 channel: number;
-                /** @description probe:N or upload:ID */
+                /** @description probe:N for a probe picture of the run, or upload:ID from POST /api/uploads */
                 image?: string;
                 /** @description default: the last checkpoint */
                 epoch?: number | null;
@@ -2261,7 +2288,8 @@ export interface operations {
                 image?: string;
                 /** @description default: the last checkpoint */
                 epoch?: number | null;
-                order?: string;
+                /** @description how to order the maps */
+                order?: "natural" | "kmeans" | "pca";
                 clusters?: number | null;
             };
             header?: never;
@@ -2823,6 +2851,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A parameter is missing or not of the documented type. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_openapi_api_runs__run__openapi_json_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a run folder name */
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Refused: a token is needed, the Host is not this machine, or the request came from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, epoch, layer, image, class or job (the message lists those there are). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description A parameter is missing or not of the documented type. */
             422: {

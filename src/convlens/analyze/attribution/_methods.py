@@ -24,6 +24,7 @@ from convlens.modelkit import (
     model_device_dtype,
 )
 
+from .._names import ATTRIBUTION_METHODS
 from ..forward._outputs import last_conv_layer
 
 ATTRIBUTIONS: Registry[type[Attribution]] = Registry("attribution method")
@@ -90,7 +91,7 @@ class Attribution:
         raise NotImplementedError
 
 
-@ATTRIBUTIONS.register("saliency", help="How much a tiny change of each pixel moves the score")
+@ATTRIBUTIONS.register("saliency", help=ATTRIBUTION_METHODS["saliency"])
 class Saliency(Attribution):
     """Gradient magnitude of the class score with respect to each pixel (Simonyan et al.).
 
@@ -105,7 +106,7 @@ class Saliency(Attribution):
         return CaptumSaliency(self.model).attribute(x, target=target, abs=True)
 
 
-@ATTRIBUTIONS.register("gradcam", help="Which regions a layer's features used for this class")
+@ATTRIBUTIONS.register("gradcam", help=ATTRIBUTION_METHODS["gradcam"])
 class GradCAM(Attribution):
     """Grad-CAM (Selvaraju et al.): a conv layer's maps weighted by their mean gradient.
 
@@ -157,9 +158,7 @@ class GradCAM(Attribution):
         return LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode="bilinear")
 
 
-@ATTRIBUTIONS.register(
-    "integrated_gradients", help="Each pixel's share of the score, from a black image to this one"
-)
+@ATTRIBUTIONS.register("integrated_gradients", help=ATTRIBUTION_METHODS["integrated_gradients"])
 class IntegratedGradients(Attribution):
     """Integrated gradients (Sundararajan et al.) from an all-zero baseline.
 
@@ -200,7 +199,7 @@ class IntegratedGradients(Attribution):
         )
 
 
-@ATTRIBUTIONS.register("occlusion", help="How much the score drops when a patch is blacked out")
+@ATTRIBUTIONS.register("occlusion", help=ATTRIBUTION_METHODS["occlusion"])
 class Occlusion(Attribution):
     """Occlusion (Zeiler & Fergus): slide a zero patch over the image, record the score drop.
 

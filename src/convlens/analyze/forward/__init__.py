@@ -5,7 +5,7 @@
 - ``filter_gradient_norms``: how strongly a class score depends on each filter.
 """
 
-from ._classgrad import filter_gradient_norms
+from ._classgrad import filter_gradient_norms, has_weight_parameter
 from ._order import CHANNEL_ORDERS, ChannelOrder, order_channels
 from ._outputs import LayerInfo, last_conv_layer, layer_outputs, leaf_layers
 
@@ -14,6 +14,7 @@ __all__ = [
     "ChannelOrder",
     "LayerInfo",
     "filter_gradient_norms",
+    "has_weight_parameter",
     "last_conv_layer",
     "layer_outputs",
     "leaf_layers",

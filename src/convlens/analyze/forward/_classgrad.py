@@ -24,15 +24,16 @@ from convlens.modelkit import (
 from convlens.modelkit import short_list as _short_list
 
 
+def has_weight_parameter(module: nn.Module) -> bool:
+    """Whether ``filter_gradient_norms`` accepts the layer: it has a ``weight`` parameter."""
+    weight = getattr(module, "weight", None)
+    return isinstance(weight, nn.Parameter) and weight.ndim >= 1
+
+
 def _weight_name(model: nn.Module, layer: str) -> str:
     module = find_module(model, layer)
-    weight = getattr(module, "weight", None)
-    if not isinstance(weight, nn.Parameter) or weight.ndim < 1:
-        names = [
-            n
-            for n, m in model.named_modules()
-            if n and isinstance(getattr(m, "weight", None), nn.Parameter)
-        ]
+    if not has_weight_parameter(module):
+        names = [n for n, m in model.named_modules() if n and has_weight_parameter(m)]
         raise UserInputError(
             f"layer '{layer}' ({type(module).__name__}) has no weight parameter: choose one of "
             f"{_short_list(names)}"

@@ -11,6 +11,8 @@ import numpy as np
 
 from convlens.core import Registry, UserInputError
 
+from .._names import CHANNEL_ORDER_NAMES
+
 # -- ordering one layer's feature maps -------------------------------------------------------
 
 
@@ -34,7 +36,7 @@ _Orderer = Callable[[np.ndarray, "int | None", int], ChannelOrder]
 CHANNEL_ORDERS: Registry[_Orderer] = Registry("channel order")
 
 
-@CHANNEL_ORDERS.register("natural", help="The layer's own channel order, unchanged")
+@CHANNEL_ORDERS.register("natural", help=CHANNEL_ORDER_NAMES["natural"])
 def _natural(flat: np.ndarray, n_clusters: int | None, random_state: int) -> ChannelOrder:
     return ChannelOrder(order=np.arange(flat.shape[0]))
 
@@ -64,7 +66,7 @@ def _default_clusters(c: int) -> int:
     return min(8, max(2, round(math.sqrt(c))))
 
 
-@CHANNEL_ORDERS.register("kmeans", help="Similar-looking maps grouped together (k-means clusters)")
+@CHANNEL_ORDERS.register("kmeans", help=CHANNEL_ORDER_NAMES["kmeans"])
 def _kmeans(flat: np.ndarray, n_clusters: int | None, random_state: int) -> ChannelOrder:
     from sklearn.cluster import KMeans
 
@@ -90,9 +92,7 @@ def _kmeans(flat: np.ndarray, n_clusters: int | None, random_state: int) -> Chan
     return ChannelOrder(order=order, cluster=cluster)
 
 
-@CHANNEL_ORDERS.register(
-    "pca", help="Along the maps' main direction of difference, from weakest to strongest"
-)
+@CHANNEL_ORDERS.register("pca", help=CHANNEL_ORDER_NAMES["pca"])
 def _pca(flat: np.ndarray, n_clusters: int | None, random_state: int) -> ChannelOrder:
     coord = _first_axis(flat)
     return ChannelOrder(order=np.argsort(coord, kind="stable"), pca=coord)
