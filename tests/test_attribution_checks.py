@@ -422,3 +422,20 @@ def test_the_checks_score_the_map_the_page_shows(fixture_run, monkeypatch) -> No
     sanity = views.attribution_sanity(insp, run, epoch=None, image="probe:1", method="occlusion")
     assert calls and [s["count"] for s in sanity["steps"]] == [1, 2]
     assert sanity["verdict"] in ("passes", "fails") and sanity["explanation"]
+
+
+def test_flat_curves_of_a_weak_answer_get_no_verdict() -> None:
+    """The demo's teddy-bear at 12 % (ten classes, chance 10 %): every curve stays within two
+    points, and a 0.015 gap in area is not evidence that the map is right."""
+    dele = [0.12, 0.12, 0.118, 0.117, 0.115, 0.11]
+    ins = [0.10, 0.105, 0.11, 0.112, 0.115, 0.12]
+    rdel = [0.12, 0.125, 0.13, 0.13, 0.128, 0.11]
+    rins = [0.10, 0.11, 0.12, 0.125, 0.126, 0.12]
+    verdict, text = check_text("teddy-bear", _di(dele, ins, rdel, rins))
+    assert verdict == "none"
+    assert "between 10% and 13%" in text and "too flat" in text
+    assert "needs the pixels" not in text and "points at" not in text
+    # the same shapes stretched to a real range do get a verdict
+    stretch = lambda c: [0.1 + 6 * (v - 0.1) for v in c]  # noqa: E731
+    verdict, _ = check_text("teddy-bear", _di(*map(stretch, (dele, ins, rdel, rins))))
+    assert verdict != "none"

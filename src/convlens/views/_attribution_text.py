@@ -17,6 +17,9 @@ SAME_MAP = 0.5
 """Rank correlation at or above which a scrambled network's map counts as "much the same"."""
 CHECK_FRACTION = 0.1
 """The share of pixels the verdict quotes (hidden, or shown alone)."""
+FLAT = 0.05
+"""Curves that all stay within this much of each other (5 points of probability) are too flat to
+judge a map by: no verdict (a weak answer near chance has little room to move)."""
 
 _METHOD_TEXT = {
     "saliency": "which pixels would change the answer most if they changed a little",
@@ -74,6 +77,14 @@ def check_text(name: str, di: Any) -> tuple[str, str]:
             f"The network gives {name} {given}. With so little of an answer to take "
             "away, the curves cannot test the map, so there is no verdict. Pick a class it "
             "gives at least 5%."
+        )
+    curves = np.concatenate([np.asarray(c, np.float64) for c in (dele, ins, rdel, rins)])
+    lo, hi = float(curves.min()), float(curves.max())
+    if hi - lo < FLAT:
+        return "none", (
+            f"Hiding or showing pixels, in any order, keeps {name} between {pct(lo)} and "
+            f"{pct(hi)}. The curves are too flat to tell a good map from a poor one, so there "
+            "is no verdict. This often means the answer itself is weak."
         )
     steps = len(dele) - 1
     k = max(1, round(CHECK_FRACTION * steps))
