@@ -61,6 +61,9 @@ def fitted(data: list[np.ndarray]) -> analyze.AlignedEmbedder:
 def test_public_surface_is_pinned() -> None:
     assert set(analyze.__all__) == {
         "ATTRIBUTIONS",
+        "ATTRIBUTION_METHODS",
+        "CHANNEL_ORDER_NAMES",
+        "has_weight_parameter",
         "BUNDLERS",
         "BundleOptions",
         "GraphBundler",

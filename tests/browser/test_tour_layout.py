@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
 from ._ui import json_of, until
 
@@ -61,7 +61,7 @@ def test_every_step_outlines_its_control_and_never_covers_it(new_page, served, a
             # the card talks about learning: the loss and accuracy charts stay in view too
             chart = page.get_by_test_id("metrics-chart")
 
-            def clear_of_chart() -> bool:
+            def clear_of_chart(chart: Locator = chart) -> bool:
                 c, m = dialog.bounding_box(), chart.bounding_box()
                 return bool(c and m) and not _overlap(c, m)
 
