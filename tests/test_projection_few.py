@@ -6,44 +6,18 @@ from __future__ import annotations
 
 import base64
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import textstat
 from fastapi.testclient import TestClient
-from PIL import Image
 
-from convlens.core import InputContract
-from convlens.pipelines import snapshot
 from convlens.server import Settings, create_app
-from convlens.testing import TinyConvNet
-
-GREY8 = InputContract(size=(8, 8), channels=1, resize="stretch", mean=(0.5,), std=(0.25,))
-
-
-def _few_run(tmp_path: Path, n: int) -> Path:
-    pics = tmp_path / "pics"
-    pics.mkdir()
-    rng = np.random.default_rng(n)
-    for i in range(n):
-        Image.fromarray(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)).save(pics / f"{i}.png")
-    snapshot(
-        TinyConvNet(num_classes=3),
-        out=tmp_path / "runs",
-        data=pics,
-        classes=["cat", "dog", "owl"],
-        preprocess=GREY8,
-        spec="convlens.testing:TinyConvNet",
-        layers="conv,fc",
-        run_id="few",
-    )
-    return tmp_path / "runs"
 
 
 @pytest.fixture(params=[1, 2], ids=["one", "two"])
-def few(tmp_path: Path, request: pytest.FixtureRequest):
-    runs = _few_run(tmp_path, request.param)
+def few(few_picture_run, request: pytest.FixtureRequest):
+    runs = few_picture_run(request.param).parent
     with TestClient(create_app(runs, Settings()), base_url="http://127.0.0.1") as c:
         yield c, request.param
 
