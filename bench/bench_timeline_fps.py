@@ -407,6 +407,12 @@ def main() -> None:
     )
     ap.add_argument("--profile", action="store_true", help="CPU-profile one scrub (CDP)")
     ap.add_argument("--screenshot", type=Path, help="save the page after the last scrub")
+    ap.add_argument(
+        "--hide",
+        action="append",
+        default=[],
+        help="a CSS selector hidden on the page (diagnosis: what else the page redraws per frame)",
+    )
     args = ap.parse_args()
 
     import convlens.server
@@ -439,6 +445,13 @@ def main() -> None:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
                 ctx = browser.new_context(viewport={"width": args.width, "height": args.height})
                 ctx.add_init_script(COUNT_DRAWS)
+                if args.hide:
+                    css = ", ".join(args.hide) + " { visibility: hidden !important; }"
+                    ctx.add_init_script(
+                        "document.addEventListener('DOMContentLoaded', () => {"
+                        f"const s = document.createElement('style'); s.textContent = {css!r};"
+                        "document.head.appendChild(s); });"
+                    )
                 page = ctx.new_page()
                 errors: list[str] = []
                 page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -99,3 +99,30 @@ def test_the_verdict_says_what_an_earlier_epoch_shows(page, served, api):
     open_view(page, f"/timeline?run={served.run_id}&layer=fc1&epoch={last}")
     expect(page.get_by_test_id("layer-verdict")).to_contain_text(fc1["sentence"])
     expect(now).to_have_count(0)
+
+
+def test_the_side_panel_stays_still_while_the_slider_moves(page, served, api):
+    """While scrubbing, the epoch sentence and the charts' marker must not be redrawn every frame
+    (that halved the frame rate on a software GPU): the sentence waits until the slider rests,
+    and the marker lives on a layer of its own over the charts."""
+    story = json_of(api, f"api/runs/{served.run_id}/story")
+    first = story["epochs"][0]
+    open_view(page, f"/timeline?run={served.run_id}&layer=fc1&epoch={first}")
+    now = page.get_by_test_id("verdict-now")
+    expect(now).to_contain_text(f"At epoch {first},")
+    texts = page.evaluate(
+        """async () => {
+          const tl = window.__convlens.timeline, seen = [];
+          for (let f = 0; f < 20; f++) {  // a scrub of 20 frames across the first two epochs
+            tl.setEpoch((f % 10) / 10);
+            await new Promise(r => requestAnimationFrame(r));
+            const el = document.querySelector('[data-testid="verdict-now"]');
+            seen.push(el ? el.textContent : "");
+          }
+          return seen;
+        }"""
+    )
+    assert len(set(texts)) == 1, texts  # unchanged while it moved
+    chart = page.get_by_test_id("metrics-chart")
+    assert chart.locator("svg.marker-layer line").count() >= 1
+    assert chart.locator("svg:not(.marker-layer) g.marker").count() == 0
