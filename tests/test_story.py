@@ -184,3 +184,8 @@ def test_the_videos_new_texts_read_at_grade_9_or_below():
     texts += [story_subtitle(better, story.headline(e)) for e in story.epochs]
     too_hard = {t: textstat.flesch_kincaid_grade(t) for t in texts}
     assert {t: g for t, g in too_hard.items() if g > 9.0} == {}
+
+
+def test_a_layer_whose_features_are_all_constant_still_gets_a_measure():
+    purity, mixing = class_separation(np.ones((20, 3)), np.arange(20) % 2, 2)
+    assert np.isfinite(purity).all() and np.isfinite(mixing).all()

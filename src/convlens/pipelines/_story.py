@@ -10,8 +10,7 @@ the stored story when it covers the run's epochs, else one computed in memory (n
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,56 +54,30 @@ def run_accuracy(run: Run, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
     )
 
 
-# One epoch's measure of one layer, keyed by the epoch's activations file (its sha256 in the
-# manifest): a live run's next epoch measures only that epoch, not all of them again.
-_MEASURED: OrderedDict[tuple[str, str, str, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-_MEASURED_LOCK = threading.Lock()
-_MEASURED_BYTES = 128 * 2**20  # [C] + [C, C] floats per entry: 8 MB each at 1,000 classes
-_measured_bytes = 0
+Measure = tuple[np.ndarray, np.ndarray]
+"""One layer at one epoch: per-class purity ``[C]`` and pair mixing ``[C, C]``."""
+Keep = Callable[[str, int, Callable[[], Measure]], Measure]
+"""``keep(layer, epoch, make)``: a measure kept by the caller (the server's array cache, under
+the epoch's activations file), else ``make()``."""
 
 
-def _activations_sha(run: Run, epoch: int) -> str | None:
-    for entry in run.manifest.epochs:
-        if entry.epoch == epoch:
-            for a in entry.artifacts:
-                if a.path.endswith("activations.safetensors") and a.sha256:
-                    return a.sha256
-    return None
-
-
-def _measure(
-    run: Run, layer: str, epoch: int, rows: np.ndarray, labels: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    global _measured_bytes
-    sha = _activations_sha(run, epoch)
-    where = f"{run.path.resolve()}:{sha}"
-    key = (where, layer, f"{int(rows.sum())}/{len(rows)}", k) if sha else None
-    if key is not None:
-        with _MEASURED_LOCK:
-            if key in _MEASURED:
-                _MEASURED.move_to_end(key)
-                return _MEASURED[key]
-    acts = run.activations(epoch, layer)[rows].astype(np.float32)
-    got = class_separation(acts, labels, len(run.classes), k)
-    if key is not None:
-        with _MEASURED_LOCK:
-            if key not in _MEASURED:
-                _MEASURED[key] = got
-                _measured_bytes += got[0].nbytes + got[1].nbytes
-            while _measured_bytes > _MEASURED_BYTES and len(_MEASURED) > 1:
-                _, (p, m) = _MEASURED.popitem(last=False)
-                _measured_bytes -= p.nbytes + m.nbytes
-    return got
-
-
-def compute_story(run: Run, layers: list[str] | None = None, k: int = NEIGHBOURS) -> RunStory:
-    """Measure ``layers`` (default: every recorded one) of ``run`` and find the events (each
-    epoch measured once per process: a live run's new epoch adds one measure)."""
+def compute_story(
+    run: Run, layers: list[str] | None = None, k: int = NEIGHBOURS, *, keep: Keep | None = None
+) -> RunStory:
+    """Measure ``layers`` (default: every recorded one) of ``run`` and find the events. With
+    ``keep``, an epoch measured before is not measured again (a live run's new epoch adds one)."""
     labels, rows = _probe_split(run)
     C = len(run.classes)
     stories = {}
     for layer in layers or run.layers:
-        got = [_measure(run, layer, e, rows, labels, k) for e in run.epochs]
+        got = []
+        for e in run.epochs:
+
+            def make(layer: str = layer, e: int = e) -> Measure:
+                acts = run.activations(e, layer)[rows].astype(np.float32)
+                return class_separation(acts, labels, C, k)
+
+            got.append(keep(layer, e, make) if keep is not None else make())
         purity = np.stack([g[0] for g in got]) if got else np.zeros((0, C))
         mixing = np.stack([g[1] for g in got]) if got else np.zeros((0, C, C))
         stories[layer] = LayerStory(layer, purity, mixing, k)
@@ -176,11 +149,11 @@ def load_story(run: Run) -> RunStory | None:
     return RunStory(run.epochs, run.classes, accuracy.astype(np.float64), layers, events)
 
 
-def run_story(run: Run | str | Path) -> RunStory:
+def run_story(run: Run | str | Path, *, keep: Keep | None = None) -> RunStory:
     """The story of a run for the web's views: stored if up to date, else computed now.
 
     ``story.to_json()`` gives the events (timeline markers: ``events[i].epoch`` and ``.text``)
     and, per layer, ``sentence`` (whether it separates the kinds) for the layer's explanation.
     """
     r = run if isinstance(run, Run) else Run.open(run)
-    return load_story(r) or compute_story(r)
+    return load_story(r) or compute_story(r, keep=keep)

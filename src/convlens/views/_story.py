@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from convlens.analyze.story import RunStory
@@ -11,7 +12,9 @@ from convlens.core import UnavailableError
 from convlens.pipelines import RunCatalogue, run_story
 from convlens.store import Run
 
+from ._arraycache import epoch_file
 from ._common import finite
+from ._timeline import array_cache
 
 
 def story(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
@@ -25,7 +28,7 @@ def story(catalogue: RunCatalogue, run: Run) -> dict[str, Any]:
     labels = catalogue.probe(run)["labels"]
     if not (labels >= 0).any():  # a flat folder of pictures: no kinds to measure apart
         return _unlabelled(run)
-    told = _told(run)
+    told = _told(catalogue, run)
     layers = []
     for name, ls in told.layers.items():
         pair = still_tangled(told, name)
@@ -73,15 +76,22 @@ def still_tangled(story: RunStory, layer: str) -> tuple[str, str] | None:
     return story.class_names[pair[0]], story.class_names[pair[1]]
 
 
-def _told(run: Run) -> RunStory:
-    """The run's story, measured once per set of epochs (a live run's new epoch measures
-    again; a run without a stored story is not measured on every request)."""
+def _told(catalogue: RunCatalogue, run: Run) -> RunStory:
+    """The run's story, told once per set of epochs; each epoch's measure is kept in the
+    server's array cache under that epoch's activations file, so a live run's new epoch
+    measures that epoch only."""
     key = (str(run.path.resolve()), tuple(run.epochs), tuple(run.layers))
     with _TOLD_LOCK:
         if key in _TOLD:
             _TOLD.move_to_end(key)
             return _TOLD[key]
-    told = run_story(run)
+    cache = array_cache(catalogue)
+
+    def keep(layer: str, epoch: int, make: Callable[[], Any]) -> Any:
+        rel = epoch_file(run, epoch, "activations.safetensors")
+        return cache.of_file(run, rel, f"story:{layer}", make)
+
+    told = run_story(run, keep=keep)
     with _TOLD_LOCK:
         _TOLD[key] = told
         while len(_TOLD) > 16:

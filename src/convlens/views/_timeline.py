@@ -16,14 +16,7 @@ from ._common import finite, pct, plural, softmax, to_unit
 from ._inspect import Inspector
 
 
-def _options_for(n_probe: int) -> EmbedOptions:
-    """The aligned embedding, or PCA for a probe set too small for its neighbourhoods (a
-    snapshot of a few pictures): the timeline then still shows every picture."""
-    default = EmbedOptions()
-    return default if n_probe >= default.n_neighbors + 2 else EmbedOptions(method="pca")
-
-
-def _cache(catalogue: RunCatalogue) -> ArrayCache:
+def array_cache(catalogue: RunCatalogue) -> ArrayCache:
     """The server's cache of arrays read from runs (none kept outside an :class:`Inspector`)."""
     return catalogue.arrays if isinstance(catalogue, Inspector) else ArrayCache(0)
 
@@ -31,7 +24,7 @@ def _cache(catalogue: RunCatalogue) -> ArrayCache:
 def _unit_coords(catalogue: RunCatalogue, run: Run, layer: str) -> tuple[np.ndarray, str]:
     """The embedding of ``layer`` over every epoch in the shared frame, and its method; read
     once while the stored embedding is unchanged (made and stored when missing or stale)."""
-    cache = _cache(catalogue)
+    cache = array_cache(catalogue)
     listed = sorted(f"{a.path}:{a.sha256}" for a in run.manifest.artifacts if "embed" in a.path)
     key = ("timeline-coords", str(run.path.resolve()), layer, str(run.epochs), *listed)
     hit: tuple[np.ndarray, str] | None = cache.peek(key)
@@ -40,9 +33,9 @@ def _unit_coords(catalogue: RunCatalogue, run: Run, layer: str) -> tuple[np.ndar
     got = run.embedding(layer)
     if got is None or got[1].get("epochs") != run.epochs:
         with catalogue.writing(run):
-            coords, info = embed_layer(
-                run, layer, _options_for(len(catalogue.probe(run)["labels"]))
-            )
+            # the aligned embedding; embed_layer falls back to exact PCA for a probe set too
+            # small for its neighbourhoods (a snapshot of a few pictures)
+            coords, info = embed_layer(run, layer, EmbedOptions())
             with contextlib.suppress(OSError):  # a read-only run folder is still viewable
                 open_for_update(run.path).write_embedding(layer, coords, info)
         return to_unit(np.asarray(coords, np.float32)), str(info.get("method", ""))
@@ -54,13 +47,13 @@ def _unit_coords(catalogue: RunCatalogue, run: Run, layer: str) -> tuple[np.ndar
 def _logits(catalogue: RunCatalogue, run: Run, epoch: int) -> np.ndarray:
     """Epoch ``epoch``'s logits [N, C], read once while its outputs file is unchanged."""
     rel = epoch_file(run, epoch, "outputs.safetensors")
-    return _cache(catalogue).of_file(run, rel, "logits", lambda: run.outputs(epoch)["logits"])
+    return array_cache(catalogue).of_file(run, rel, "logits", lambda: run.outputs(epoch)["logits"])
 
 
 def predictions(catalogue: RunCatalogue, run: Run) -> np.ndarray:
     """Every epoch's predicted class per probe [E, N] (int32); a live run reads only the
     outputs of epochs it has not read before."""
-    cache = _cache(catalogue)
+    cache = array_cache(catalogue)
 
     def argmax(e: int) -> np.ndarray:
         rel = epoch_file(run, e, "outputs.safetensors")

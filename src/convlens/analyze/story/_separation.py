@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 #: Above this many pictures the measure runs on a stratified sample of them (the same sample for
 #: every epoch of a run, so epochs stay comparable): memory and time stay bounded (a 50,000-probe
@@ -11,8 +10,6 @@ from scipy.spatial import cKDTree
 MAX_REFERENCE = 10_000
 #: Of the reference pictures, at most this many vote (purity's sampling error ~1 %).
 MAX_VOTERS = 2_000
-_BLOCK = 256  # voter rows per distance block: 256 x 10,000 float32 = 10 MB
-_TREE_DIMS = 8  # up to this many features a k-d tree finds the neighbours (exact, faster)
 
 
 def _stratified(y: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -48,8 +45,7 @@ def class_separation(
     Exact on every point up to ``max_voters`` points. Above that, ``max_voters`` points (a
     stratified sample, the same for the same labels) vote, with neighbours among
     ``max_reference`` points (a stratified sample containing the voters; all points up to that
-    size); distances are computed in blocks, so memory is ``O(block x reference)``, never
-    ``O(N^2)``.
+    size); scikit-learn's search works in chunks, so memory never grows as ``N^2``.
 
     Returns:
         ``purity`` ``[C]`` (NaN for a class with no point) and ``mixing`` ``[C, C]`` (zero
@@ -72,6 +68,8 @@ def class_separation(
     X = X - X.mean(axis=0)
     std = X.std(axis=0)
     X = X[:, std > 1e-12] / std[std > 1e-12]
+    if X.shape[1] == 0:  # every feature constant: all points alike (ties, any neighbours)
+        X = np.zeros((n, 1))
     nn = _neighbours(X, voters, k)
     votes = np.zeros((len(voters), n_classes))
     np.add.at(votes, (np.repeat(np.arange(len(voters)), k), y[nn].ravel()), 1.0 / k)
@@ -88,19 +86,11 @@ def class_separation(
 
 
 def _neighbours(X: np.ndarray, voters: np.ndarray, k: int) -> np.ndarray:
-    """``[len(voters), k]`` indices of each voter's ``k`` nearest other rows of ``X`` (exact)."""
-    if 0 < X.shape[1] <= _TREE_DIMS:
-        # k + 1 and drop the point itself (moved last, stably: duplicates may come before it)
-        _, idx = cKDTree(X).query(X[voters], k=k + 1)
-        idx = np.asarray(idx, np.int64).reshape(len(voters), k + 1)
-        order = np.argsort(idx == voters[:, None], axis=1, kind="stable")
-        return np.take_along_axis(idx, order, axis=1)[:, :k]
-    Xf = X.astype(np.float32)
-    sq = (Xf**2).sum(axis=1)
-    nn = np.empty((len(voters), k), np.int64)
-    for s in range(0, len(voters), _BLOCK):
-        rows = voters[s : s + _BLOCK]
-        d = sq[rows, None] + sq[None, :] - 2 * Xf[rows] @ Xf.T
-        d[np.arange(len(rows)), rows] = np.inf  # a point is not its own neighbour
-        nn[s : s + len(rows)] = np.argpartition(d, k - 1, axis=1)[:, :k]
-    return nn
+    """``[len(voters), k]`` indices of each voter's ``k`` nearest other rows of ``X`` (exact:
+    scikit-learn picks a k-d tree for few features, chunked brute force for many)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X[voters], return_distance=False)
+    # drop the voter itself (moved last, stably: a duplicate point may come before it)
+    order = np.argsort(idx == voters[:, None], axis=1, kind="stable")
+    return np.take_along_axis(idx, order, axis=1)[:, :k]
