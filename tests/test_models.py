@@ -297,3 +297,24 @@ def test_describe_model_cleans_up_when_the_forward_pass_fails():
         describe_model(model, (3, 16, 16))
     assert model.training and all(m.training for m in model.modules())
     assert has_no_hooks(model)
+
+
+def test_a_factory_with_kwargs_gets_only_the_sizes_it_takes(tmp_path, monkeypatch):
+    """torchvision's resnet18(**kwargs) passes everything to ResNet, which takes num_classes but
+    not in_channels: the signature cannot tell, so the size it refuses is dropped."""
+    (tmp_path / "kwfactory.py").write_text(
+        "from torch import nn\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self, num_classes=3):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(4, num_classes)\n"
+        "def net(**kwargs):\n"
+        "    return Net(**kwargs)\n"
+        "def broken(**kwargs):\n"
+        "    raise TypeError('something else')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    model = build_model("kwfactory:net", num_classes=7, in_channels=3, image_size=8)
+    assert model.fc.out_features == 7
+    with pytest.raises(UserInputError, match="something else"):
+        build_model("kwfactory:broken", num_classes=7, in_channels=3, image_size=8)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+from typing import Any
 
 import torch
 from torch import nn
@@ -64,6 +65,25 @@ def build_model(spec: str, *, in_channels: int, num_classes: int, image_size: in
     raise UserInputError(f"unknown model '{spec}': give {_forms()}")
 
 
+_UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
+
+
+def _call_dropping_unknown(factory: Any, args: dict[str, int]) -> Any:
+    """``factory(**args)``; a size the factory turns out not to take is dropped and the call
+    made again. A factory with ``**kwargs`` passes them on (torchvision's ``resnet18(**kwargs)``
+    to ``ResNet``, which takes ``num_classes`` but not ``in_channels``), so its signature alone
+    cannot tell."""
+    args = dict(args)
+    while True:
+        try:
+            return factory(**args)
+        except TypeError as err:
+            m = _UNEXPECTED.search(str(err))
+            if m is None or m.group(1) not in args:
+                raise
+            del args[m.group(1)]
+
+
 def _imported_model(spec: str, sizes: dict[str, int]) -> nn.Module:
     if not _IMPORT_SPEC.match(spec):
         raise UserInputError(
@@ -90,7 +110,7 @@ def _imported_model(spec: str, sizes: dict[str, int]) -> nn.Module:
         )
     args = _accepted(obj, sizes)
     try:
-        model = obj(**args)
+        model = _call_dropping_unknown(obj, args)
     except Exception as err:  # the user's factory failed: say which call, and what it raised
         given = ", ".join(f"{k}={v}" for k, v in args.items()) or "no arguments"
         raise UserInputError(
