@@ -28,6 +28,7 @@ from convlens.cli import main
 from convlens.core import RunFormatError, UnavailableError, UserInputError
 from convlens.pipelines import graph_comparison, graph_drawing, graph_run, load_graph
 from convlens.render import GraphDrawing, GraphStyle, draw_graph, graph_ink, mix_class_colors
+from convlens.render._text import labels_with_room
 from convlens.store import Run
 from convlens.testing import TinyConvNet, make_fixture_run, probe_images
 
@@ -350,6 +351,34 @@ def test_picture_and_side_by_side(bundled: GraphLayout) -> None:
     assert trio.shape == (240 + 52, 3 * 320, 3)
     with pytest.raises(ValueError, match="one title per layout"):
         graph_comparison([bundled], ["a", "b"])
+
+
+def test_a_deep_network_is_drawn_with_its_layer_axis_squeezed() -> None:
+    """20 layers laid out 0.5 apart would be a strip 9.5 slices long: the picture draws it 4
+    slices long (nodes, edges and slices alike, in order); a 4-layer network is drawn as laid
+    out."""
+    sizes = [3] * 20
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        deep = mlp(*sizes)
+    lay = StraightBundler().fit(network_graph(deep, torch.rand(2, 3))).layout_
+    d = graph_drawing(lay)
+    zs = [z for _, z in d.slices]
+    width = lay.options.layer_width
+    assert len(zs) == 20 and zs[-1] == pytest.approx(4 * width) and np.all(np.diff(zs) > 0)
+    assert d.node_position[:, 2].max() == pytest.approx(4 * width, rel=1e-6)
+    assert d.sample_position[:, 2].max() <= 4 * width + 1e-6
+    np.testing.assert_allclose(d.node_position[:, :2], lay.node_position[:, :2])
+    assert lay.node_position[:, 2].max() == pytest.approx(19 * lay.options.layer_distance)
+    short = StraightBundler().fit(network_graph(mlp(4, 3, 2), torch.rand(2, 4))).layout_
+    np.testing.assert_allclose(graph_drawing(short).node_position, short.node_position)
+
+
+def test_labels_that_would_overlap_are_left_out() -> None:
+    anchors = np.array([[0, 100], [10, 100], [200, 100], [205, 140], [400, 100]], float)
+    names = ["input", "features.1", "features.2", "features.3", "out"]
+    assert labels_with_room(anchors, names) == [0, 2, 3, 4]
+    assert labels_with_room(anchors[:1], names[:1]) == [0]
 
 
 def test_drawing_checks_its_arrays_and_colours_mix() -> None:

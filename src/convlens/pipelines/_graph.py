@@ -55,6 +55,10 @@ from ._importance import _run_data, importance_path, importance_run, load_import
 from ._models import run_model
 
 _NEUTRAL = (70, 70, 70)
+# A deep network's layer axis is drawn at most this many slice widths long (display only; the
+# web view squeezes it the same way, web/src/lib/graphView.ts): 54 layers otherwise make a thin
+# diagonal line of a picture.
+MAX_DRAWN_LENGTH = 4.0
 MAX_GRAPH_CLASSES = 12
 """Classes whose importance a graph keeps (colours stop being told apart beyond ~10)."""
 BIG_MODEL_UNITS = 5_000
@@ -182,17 +186,28 @@ def graph_drawing(
             (names[i] if i < len(names) else str(c), (int(r), int(gg), int(b)))
             for i, (c, (r, gg, b)) in enumerate(zip(g.classes, colors, strict=True))
         )
+    span = (len(g.layers) - 1) * layout.options.layer_distance
+    most = MAX_DRAWN_LENGTH * layout.options.layer_width
+    squeeze = most / span if span > most else 1.0
+
+    def drawn(points: np.ndarray) -> np.ndarray:
+        out = np.array(points, np.float32, copy=True)
+        out[:, 2] *= squeeze
+        return out
+
     return GraphDrawing(
-        node_position=layout.node_position,
+        node_position=drawn(layout.node_position),
         node_color=node_color,
         node_importance=g.node_overall,
-        sample_position=layout.sample_position,
+        sample_position=drawn(layout.sample_position),
         sample_offsets=layout.sample_offsets,
         sample_color=sample_color,
         edge_importance=g.edge_importance[layout.edge_index],
         title=title,
         legend=legend,
-        slices=tuple((x.name, i * layout.options.layer_distance) for i, x in enumerate(g.layers)),
+        slices=tuple(
+            (x.name, i * layout.options.layer_distance * squeeze) for i, x in enumerate(g.layers)
+        ),
         slice_width=layout.options.layer_width,
         edge_kind=g.edge_kind[layout.edge_index],
     )

@@ -13,8 +13,8 @@ use, ``mix_class_colors`` colours rows of class weights.
 from ._curves import Curve, curve_chart, curve_grid
 from ._data import COLOR_BY, FrameStyle, PanelData, VideoData
 from ._encode import encode_png, write_gif, write_mp4
-from ._graph import GraphDrawing, GraphStyle, draw_graph, graph_ink, graph_panels, mix_class_colors
-from ._palette import class_colors
+from ._graph import GraphDrawing, GraphStyle, draw_graph, graph_ink, graph_panels
+from ._palette import class_colors, mix_class_colors
 from ._renderer import FrameRenderer
 
 __all__ = [

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ._figure import DPI, INK, MUTED, figure, px, rgba
+from ._text import labels_with_room
 
 Color = tuple[int, int, int]
 
@@ -222,14 +223,17 @@ def _edges(
 def _slices(
     ax: Axes, drawing: GraphDrawing, style: GraphStyle, scale: float, origin: np.ndarray
 ) -> None:
-    """Faint outlines of the layers under the edges, each labelled below."""
-    for (label, _), sq in zip(drawing.slices, _corners(drawing), strict=True):
+    """Faint outlines of the layers under the edges, labelled below where the label has room."""
+    lows = []
+    for sq in _corners(drawing):
         pts = project(sq, style) * scale + origin
         ax.plot(pts[:, 0], pts[:, 1], color=(0.59, 0.59, 0.59, 0.35), linewidth=px(1), zorder=0)
-        low = pts[np.argmax(pts[:, 1])]
+        lows.append(pts[np.argmax(pts[:, 1])])
+    names = [label for label, _ in drawing.slices]
+    for i in labels_with_room(np.array(lows).reshape(-1, 2), names):
         ax.annotate(
-            label,
-            (float(low[0]), float(low[1])),
+            names[i],
+            (float(lows[i][0]), float(lows[i][1])),
             xytext=(0, -px(4)),
             textcoords="offset points",
             ha="center",
@@ -393,26 +397,3 @@ def graph_panels(
     _heading(fig, title, _legend_rows(drawings[0], width))
     head = rgba(fig, width, 52)[..., :3]
     return np.concatenate([head, np.concatenate(panels, axis=1)], axis=0)
-
-
-def mix_class_colors(weights: np.ndarray, colors: np.ndarray, sharpness: float = 4.0) -> np.ndarray:
-    """A colour per row of class weights: the class colours mixed by ``weights ** sharpness``.
-
-    A row dominated by one class gets that class's colour; an even row, a blend.
-
-    Args:
-        weights: ``[M, K]`` non-negative.
-        colors: ``[K, 3]`` uint8.
-        sharpness: How strongly the largest weight wins.
-
-    Returns:
-        ``[M, 3]`` uint8 (grey for rows of zeros).
-    """
-    w = np.clip(np.asarray(weights, np.float64), 0, None)
-    top = w.max(axis=1, keepdims=True) if w.size else np.zeros((len(w), 1))
-    p = np.divide(w, top, out=np.zeros_like(w), where=top > 0) ** sharpness
-    total = p.sum(axis=1, keepdims=True)
-    mix = np.divide(
-        p @ np.asarray(colors, np.float64), total, out=np.full((len(w), 3), 150.0), where=total > 0
-    )
-    return np.asarray(np.clip(np.rint(mix), 0, 255), np.uint8)

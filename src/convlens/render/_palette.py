@@ -152,3 +152,26 @@ def palette_typescript() -> str:
 
 if __name__ == "__main__":  # pragma: no cover - prints the block to paste into colors.ts
     print(palette_typescript())
+
+
+def mix_class_colors(weights: np.ndarray, colors: np.ndarray, sharpness: float = 4.0) -> np.ndarray:
+    """A colour per row of class weights: the class colours mixed by ``weights ** sharpness``.
+
+    A row dominated by one class gets that class's colour; an even row, a blend.
+
+    Args:
+        weights: ``[M, K]`` non-negative.
+        colors: ``[K, 3]`` uint8.
+        sharpness: How strongly the largest weight wins.
+
+    Returns:
+        ``[M, 3]`` uint8 (grey for rows of zeros).
+    """
+    w = np.clip(np.asarray(weights, np.float64), 0, None)
+    top = w.max(axis=1, keepdims=True) if w.size else np.zeros((len(w), 1))
+    p = np.divide(w, top, out=np.zeros_like(w), where=top > 0) ** sharpness
+    total = p.sum(axis=1, keepdims=True)
+    mix = np.divide(
+        p @ np.asarray(colors, np.float64), total, out=np.full((len(w), 3), 150.0), where=total > 0
+    )
+    return np.asarray(np.clip(np.rint(mix), 0, 255), np.uint8)

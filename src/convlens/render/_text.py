@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
 from PIL import ImageDraw, ImageFont
 
 _REGULAR = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "Arial.ttf", "NotoSans-Regular.ttf")
@@ -64,3 +66,18 @@ def wrap(
     if len(lines) > max_lines:
         lines = lines[: max_lines - 1] + [" ".join(lines[max_lines - 1 :])]
     return [ellipsize(draw, s, f, max_width) for s in lines]
+
+
+def labels_with_room(anchors: np.ndarray, labels: Sequence[str], size: float = 11) -> list[int]:
+    """Which labels to draw, in order: a label centred at its anchor (pixels) that would
+    overlap one already kept is left out (many thin layers seen side on)."""
+    kept: list[int] = []
+    for i, (label, (x, y)) in enumerate(zip(labels, np.asarray(anchors, float), strict=True)):
+        half = 0.32 * size * len(label) + 4  # ~0.64 em per character, in pixels
+        if not any(
+            abs(x - anchors[k][0]) < half + 0.32 * size * len(labels[k]) + 4
+            and abs(y - anchors[k][1]) < 1.5 * size
+            for k in kept
+        ):
+            kept.append(i)
+    return kept
