@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from safetensors.numpy import save
 from torch import nn
 
 from convlens.analyze import (
     BundleOptions,
+    KDEBundler,
     StraightBundler,
     WeightImportance,
     network_graph,
@@ -212,3 +214,23 @@ def test_graphs_over_5000_nodes_get_the_coarser_level_of_detail() -> None:
     big, small = BIG_GRAPH_OPTIONS, BundleOptions()
     n_big = len(big.schedule(big.edge_bandwidth, big.edge_bandwidth_reduction))
     assert n_big < len(small.schedule(small.edge_bandwidth, small.edge_bandwidth_reduction)) / 2
+
+
+def test_edges_that_cross_many_slices_get_fewer_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DenseNet's edges span whole blocks: the default level of detail is lowered so the
+    edges hold at most MAX_EDGE_POINTS points (never under one point per slice width)."""
+    from convlens.analyze.netgraph import _options
+
+    limit = _options.MAX_EDGE_POINTS
+    assert _options.default_options(18_059, 100_000) == _options.BIG_GRAPH_OPTIONS
+    dense = _options.default_options(11_243, 1_700_000)  # ~DenseNet-121's drawn edges
+    assert 1.0 <= dense.sampling_rate < _options.BIG_GRAPH_OPTIONS.sampling_rate
+    points = 1_700_000 * dense.layer_distance * dense.sampling_rate / dense.layer_width
+    assert points == pytest.approx(limit)
+    assert _options.default_options(100, 10**9).sampling_rate == 1.0
+    # the bundler counts the slices its graph's edges cross
+    g = network_graph(
+        nn.Sequential(nn.Flatten(), nn.Linear(12, 6), nn.ReLU(), nn.Linear(6, 3)), torch.rand(2, 12)
+    )
+    monkeypatch.setattr(_options, "MAX_EDGE_POINTS", 10)
+    assert KDEBundler()._options(g).sampling_rate < BundleOptions().sampling_rate

@@ -40,7 +40,11 @@ class GraphBundler:
         self.options = options
 
     def _options(self, graph: NetGraph) -> BundleOptions:
-        opts = default_options(graph.n_nodes) if self.options is None else self.options
+        opts = self.options
+        if opts is None:
+            layer = graph.node_layer().astype(np.int64)
+            crossed = int(np.abs(layer[graph.edge_target] - layer[graph.edge_source]).sum())
+            opts = default_options(graph.n_nodes, crossed)
         if not isinstance(opts, BundleOptions):
             raise UserInputError(f"options must be BundleOptions, got {type(opts).__name__}")
         return opts
