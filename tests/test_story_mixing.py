@@ -150,18 +150,23 @@ def test_measured_random_runs_tell_the_same_story(seed: int) -> None:
 
 def test_random_matrices_with_ties_and_values_on_the_thresholds_tell_the_same_story() -> None:
     """Values on a 0.01 grid (0.08, 0.1, 0.15 hit exactly, many ties, many zeros); purity on a
-    0.1 grid with NaN (a class with no picture)."""
+    0.1 grid with NaN (a class with no picture); up to 60 classes, where more pairs pass the
+    floor than the cap of 8 per class keeps (and, unlike a measure's, more than 8 per class
+    reach 0.08)."""
     rng = np.random.default_rng(7)
     kinds: set[str] = set()
+    capped = 0
     for _ in range(300):
-        C, E = int(rng.integers(2, 18)), int(rng.integers(1, 7))
+        C, E = int(rng.integers(2, 61)), int(rng.integers(1, 7))
         grid = rng.integers(0, 30, (E, C, C)) * (rng.random((E, C, C)) < 0.4) / 100
         dense = np.triu(grid, 1)
         dense = dense + dense.transpose(0, 2, 1)
         purity = rng.integers(0, 11, (E, C)) / 10
         purity[rng.random((E, C)) < 0.1] = np.nan
         kinds |= {e.kind for e in assert_same_answers(purity, dense, [f"c{i}" for i in range(C)])}
+        capped += int((np.triu(dense, 1) >= FLOOR).sum(axis=(1, 2)).max() > PAIRS_PER_CLASS * C)
     assert kinds == {"separates", "untangles"}  # both kinds of event were compared
+    assert capped > 10  # and the cap was reached
 
 
 def test_a_1000_class_story_file_grows_with_the_classes_not_their_square() -> None:

@@ -5,8 +5,9 @@ Which pairs an epoch keeps (``i < j``, mixing above 0):
 
 - the pairs at or above :data:`FLOOR` (0.02, well below every threshold read: untangled 0.08,
   "still overlap" 0.1, tangled 0.15), at most :data:`PAIRS_PER_CLASS` ``* C`` of them, the
-  largest. The mixing of all pairs sums to at most ``C / 2``, so at most ``C / (2 t)`` pairs reach
-  ``t``: 6.25 ``C`` reach 0.08, and the cap never drops a pair that a threshold reads;
+  largest, but never fewer than all those at or above 0.08. The mixing a measure gives sums to
+  at most ``C / 2`` over all pairs, so at most ``C / (2 t)`` pairs reach ``t``: 6.25 ``C`` reach
+  0.08, and for a measure the cap of 8 ``C`` is what binds;
 - each class's most mixed partner (the "separates from" of an event);
 - the pairs at or above 0.08 the epoch before (their value now is an untangle's "after").
 
@@ -25,7 +26,7 @@ from ._events import UNTANGLED
 
 FLOOR = 0.02
 PAIRS_PER_CLASS = 8
-assert PAIRS_PER_CLASS > 1 / (2 * UNTANGLED), "the cap must keep every pair a threshold reads"
+assert PAIRS_PER_CLASS > 1 / (2 * UNTANGLED), "a measure's pairs at 0.08 must fit under the cap"
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 """One epoch's pairs: ``rows``, ``cols`` (``rows < cols``) and ``values``, sorted by pair."""
@@ -61,7 +62,7 @@ def _select(n_classes: int, pairs: Pairs, before: Pairs | None) -> Pairs:
     rows, cols, values = pairs
     keep = np.zeros(len(values), bool)
     big = np.flatnonzero(values >= FLOOR)
-    cap = PAIRS_PER_CLASS * n_classes
+    cap = max(PAIRS_PER_CLASS * n_classes, int((values >= UNTANGLED).sum()))  # see the rules
     if len(big) > cap:  # the largest, ties by pair order
         big = big[np.argsort(-values[big], kind="stable")[:cap]]
     keep[big] = True
