@@ -108,11 +108,13 @@ def layer_events(
                     )
                 )
             rows, cols, values = M.pairs(i - 1)
-            for a, b, v in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
-                if v < UNTANGLED or (a, b) not in tangled:
-                    continue
-                now = M.value(i, a, b)
-                if now < UNTANGLED:
+            was = values >= UNTANGLED  # ... tangled once, and now below UNTANGLED: untangles
+            pairs = zip(rows[was].tolist(), cols[was].tolist(), strict=True)
+            was[was] = [p in tangled for p in pairs]
+            rows, cols, values = rows[was], cols[was], values[was]
+            now = M.values_at(i, rows, cols)
+            for a, b, v, n in zip(rows.tolist(), cols.tolist(), values, now, strict=True):
+                if n < UNTANGLED:
                     out.append(
                         Event(
                             e,
@@ -120,7 +122,7 @@ def layer_events(
                             layer,
                             (class_names[a], class_names[b]),
                             float(v),
-                            now,
+                            float(n),
                             f"epoch {e}: {class_names[a]} and {class_names[b]} untangle in {layer}",
                         )
                     )

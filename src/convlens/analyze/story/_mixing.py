@@ -138,11 +138,17 @@ class PairMixing:
 
     def value(self, epoch_index: int, a: int, b: int) -> float:
         """The mixing of classes ``a`` and ``b`` (0 when the pair is not kept)."""
-        rows, cols, values = self.pairs(epoch_index)
-        lo, hi = min(a, b), max(a, b)
-        code = rows.astype(np.int64) * self.n_classes + cols
-        at = int(np.searchsorted(code, lo * self.n_classes + hi))
-        return float(values[at]) if at < len(code) and code[at] == lo * self.n_classes + hi else 0.0
+        lo, hi = np.array([min(a, b)]), np.array([max(a, b)])
+        return float(self.values_at(epoch_index, lo, hi)[0])
+
+    def values_at(self, epoch_index: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The mixing of the pairs ``rows[i] < cols[i]`` at one epoch (0 where not kept)."""
+        have_rows, have_cols, values = self.pairs(epoch_index)
+        code = have_rows.astype(np.int64) * self.n_classes + have_cols
+        want = np.asarray(rows, np.int64) * self.n_classes + np.asarray(cols, np.int64)
+        at = np.minimum(np.searchsorted(code, want), max(len(code) - 1, 0))
+        found = (code[at] == want) if len(code) else np.zeros(len(want), bool)
+        return np.where(found, values[at] if len(code) else 0.0, 0.0)
 
     def top_partners(self, epoch_index: int) -> tuple[np.ndarray, np.ndarray]:
         """``[C]`` each class's most mixed partner and that mixing, at one epoch."""
