@@ -1,5 +1,6 @@
 """Golden fixtures: the run format (schema 1) stays readable and writing still produces it;
-every derived format (embeddings, importance, pruning, graph) reads back exactly at its version."""
+every derived format (embeddings, importance, pruning, graph, story) reads back exactly at its
+version; the story also at version 2 (formats-v2)."""
 
 from __future__ import annotations
 
