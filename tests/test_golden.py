@@ -1,5 +1,6 @@
 """Golden fixtures: the run format (schema 1) stays readable and writing still produces it;
-every derived format (embeddings, importance, pruning, graph) reads back exactly at its version."""
+every derived format (embeddings, importance, pruning, graph, story) reads back exactly at its
+version; the story also at version 2 (formats-v2)."""
 
 from __future__ import annotations
 
@@ -142,3 +143,49 @@ def test_golden_graph_v1_reads_exactly() -> None:
     assert got.sample_position[1].tolist() == [-0.25, 0.25, 0.25]
     assert got.options.seed == 3 and got.bundler == "kde"
     assert got.iterations == {"nodes": 4, "edges": 2} and got.seconds == 0.5
+
+
+# -- the story: version 1 (whole mixing, formats-v1) and version 2 (kept pairs, formats-v2) -----
+
+FORMATS_V2 = Path(__file__).parent / "golden" / "formats-v2"
+
+
+@pytest.mark.parametrize("folder", [FORMATS, FORMATS_V2], ids=["v1", "v2"])
+def test_golden_story_reads_exactly(folder: Path) -> None:
+    from convlens.pipelines import load_story
+
+    run = Run.open(folder)
+    assert run.verify() == []
+    _, info = run.arrays("story/layer-fc.safetensors") or ({}, {})
+    assert info["version"] == (1 if folder == FORMATS else 2)
+    story = load_story(run)
+    assert story is not None and story.epochs == [1, 2] and story.class_names == golden.CLASSES
+    assert story.accuracy.tolist() == [0.5, 0.75]
+    want = golden.STORY_EVENTS
+    assert [e.to_json() for e in story.events] == want[None] + want["fc"]
+    kept = golden.STORY_MIXING["fc"].copy()
+    kept[0, 1, 2] = kept[0, 2, 1] = 0  # below the floor and no class's top partner: not kept
+    for layer, mixing in (("conv", golden.STORY_MIXING["conv"]), ("fc", kept)):
+        got = story.layers[layer]
+        np.testing.assert_array_equal(got.purity, golden.STORY_PURITY[layer])
+        np.testing.assert_array_equal(got.mixing.dense(), mixing)
+        assert got.k == 10
+    fc = story.layers["fc"]
+    assert fc.most_tangled(0) == (0, 1, 0.25) and fc.most_tangled() == (1, 2, 0.125)
+    assert fc.mixing.value(0, 2, 1) == 0.0
+    assert story.layers["conv"].most_tangled() is None
+
+
+def test_the_story_writer_still_writes_the_golden_v2_format() -> None:
+    from convlens.analyze.story import LayerStory
+    from convlens.pipelines._story import MIXING_FLOOR, layer_arrays
+    from convlens.store.formats import STORY_VERSION
+
+    assert STORY_VERSION == 2, "a new story version needs a new golden file and a reader test"
+    arrays, info = Run.open(FORMATS_V2).arrays("story/layer-fc.safetensors") or ({}, {})
+    ls = LayerStory("fc", golden.STORY_PURITY["fc"], golden.STORY_MIXING["fc"], 10)
+    written = layer_arrays(ls)
+    assert sorted(written) == sorted(arrays) and info["mixing_floor"] == MIXING_FLOOR
+    for key, value in written.items():
+        assert value.dtype == arrays[key].dtype, key
+        np.testing.assert_array_equal(value, arrays[key])

@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-
-@contextmanager
-def serving(*args: str) -> Iterator[str]:
-    """Start ``convlens serve ARGS``; yield the address it prints; stop it afterwards."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "convlens.cli", "serve", *args],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()  # blocks until the server says where it is
-        m = re.search(r"(http://\S+)", line)
-        assert m, f"no address printed: {line!r} {proc.stderr.read() if proc.poll() else ''}"
-        yield m.group(1)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a hung server fails the test
-            proc.kill()
-            raise
+from _serve import serving
 
 
 def _get(url: str, deadline: float = 30.0) -> tuple[int, bytes]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from _serve import start_serve
 
 
 def _json(url: str, method: str = "GET", origin: str | None = None) -> dict:
@@ -27,21 +28,11 @@ def _json(url: str, method: str = "GET", origin: str | None = None) -> dict:
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_serve_ends_cleanly_after_a_job(fixture_run: Path, sig: signal.Signals) -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("CONVLENS_QUIET", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "convlens.cli", "serve", str(fixture_run.parent), "--port", "0"],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
+    # not quiet: the worker's progress bars would show in the server's terminal
+    proc, url = start_serve(str(fixture_run.parent), "--port", "0", quiet=False)
     try:
         assert proc.stderr is not None
-        line = proc.stderr.readline()  # blocks until the server says where it is (listening)
-        m = re.search(r"(http://\S+)/", line)
-        assert m, line
-        base = m.group(1)
+        base = url.rstrip("/")
         # the graph job runs in a worker process and shows progress bars (tqdm) there
         job = _json(f"{base}/api/runs/fixture/graph/job", "POST", origin=base)
         end = time.monotonic() + 120

@@ -135,7 +135,8 @@ def test_a_newer_story_file_says_to_upgrade(fixture_run):
     from convlens.core import RunFormatError
     from convlens.store.formats import STORY_VERSION, check_story_info
 
-    assert check_story_info({"format": "convlens-story", "version": STORY_VERSION}) == 1
+    assert check_story_info({"format": "convlens-story", "version": STORY_VERSION}) == 2
+    assert check_story_info({"format": "convlens-story", "version": 1}) == 1  # still read
     with pytest.raises(RunFormatError, match="upgrade"):
         check_story_info({"format": "convlens-story", "version": STORY_VERSION + 1})
     with pytest.raises(RunFormatError):

@@ -129,3 +129,61 @@ def graph() -> GraphLayout:
         iterations={"nodes": 4, "edges": 2},
         seconds=0.5,
     )
+
+
+# story/ (layers conv and fc, epochs 1 and 2, classes vertical/horizontal/blank)
+STORY_ACCURACY = np.array([0.5, 0.75], np.float32)
+STORY_PURITY = {
+    "conv": np.array([[0.25, 0.5, 0.5], [0.5, 0.5, 0.75]], np.float32),
+    "fc": np.array([[0.5, 0.25, 0.75], [0.75, 1.0, 0.5]], np.float32),
+}
+STORY_MIXING = {  # [E, C, C], symmetric: fc's vertical/horizontal untangle at epoch 2
+    "conv": np.zeros((2, 3, 3), np.float32),
+    "fc": np.array(
+        [
+            [[0, 0.25, 0.125], [0.25, 0, 0.0078125], [0.125, 0.0078125, 0]],
+            [[0, 0.0625, 0], [0.0625, 0, 0.125], [0, 0.125, 0]],
+        ],
+        np.float32,
+    ),
+}
+STORY_EVENTS = {
+    None: [
+        {"epoch": 2, "kind": "jump", "layer": None, "classes": [], "before": 0.5,
+         "after": 0.75, "text": "epoch 2: accuracy jumps to 75%"},
+    ],
+    "conv": [],
+    "fc": [
+        {"epoch": 2, "kind": "untangles", "layer": "fc", "classes": ["vertical", "horizontal"],
+         "before": 0.25, "after": 0.0625,
+         "text": "epoch 2: vertical and horizontal untangle in fc"},
+    ],
+}  # fmt: skip
+
+
+def story_files(version: int) -> dict[str, tuple[dict[str, np.ndarray], dict[str, Any]]]:
+    """The story files as ConvLens ``version`` (1: whole mixing, 2: kept pairs) wrote them."""
+    from convlens.analyze.story import PairMixing
+
+    def info(layer: str | None) -> dict[str, Any]:
+        out = {"format": "convlens-story", "version": version, "layer": layer, "epochs": [1, 2]}
+        out.update(classes=CLASSES, k=10, events=STORY_EVENTS[layer])
+        if version == 2:
+            out["mixing_floor"] = 0.02
+        return out
+
+    files = {"story/accuracy.safetensors": ({"accuracy": STORY_ACCURACY}, info(None))}
+    for layer in ("conv", "fc"):
+        arrays = {"purity": STORY_PURITY[layer]}
+        if version == 1:
+            arrays["mixing"] = STORY_MIXING[layer]
+        else:
+            m = PairMixing.from_dense(STORY_MIXING[layer])
+            arrays.update(
+                mixing_offsets=m.offsets.astype(np.int64),
+                mixing_rows=m.rows.astype(np.int32),
+                mixing_cols=m.cols.astype(np.int32),
+                mixing_values=m.values.astype(np.float32),
+            )
+        files[f"story/layer-{layer}.safetensors"] = (arrays, info(layer))
+    return files

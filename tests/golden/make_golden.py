@@ -4,7 +4,8 @@ python tests/golden/make_golden.py [run|formats]
 
 - ``golden-v1``: the run format (manifest schema 1), a fixture run of two epochs.
 - ``formats-v1``: a run holding one file of every derived format at its version 1 (embeddings,
-  importance, pruning, graph), from the hand-written values in ``formats.py``.
+  importance, pruning, graph, story), from the hand-written values in ``formats.py``.
+- ``formats-v2``: the formats at version 2 (story: the pair mixing kept sparse).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from formats import (  # noqa: E402
     graph,
     importance,
     pruning,
+    story_files,
 )
 
 from convlens.pipelines._graph import graph_path  # noqa: E402
@@ -62,7 +64,15 @@ def golden_formats() -> None:
         arrays, info = graph().to_arrays()
         info.update(run="formats-v1", epoch=EPOCH, class_names=CLASSES[:2])
         w.write_arrays(graph_path(EPOCH), arrays, info)
+        for rel, (arrays, info) in story_files(1).items():
+            w.write_arrays(rel, arrays, info)
         _replace(run, "formats-v1")
+    with tempfile.TemporaryDirectory() as tmp:
+        run = make_fixture_run(tmp, epochs=2, n_per_class=2, run_id="formats-v2", checkpoints=False)
+        w = open_for_update(run)
+        for rel, (arrays, info) in story_files(2).items():
+            w.write_arrays(rel, arrays, info)
+        _replace(run, "formats-v2")
 
 
 if __name__ == "__main__":

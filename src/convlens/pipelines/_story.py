@@ -19,14 +19,19 @@ import numpy as np
 from convlens.analyze.story import (
     Event,
     LayerStory,
+    PairMixing,
     RunStory,
     class_separation,
+    dense_pairs,
     tell_story,
 )
+from convlens.analyze.story._mixing import FLOOR, Pairs
+from convlens.core import RunFormatError
 from convlens.store import Run, open_for_update
 from convlens.store.formats import STORY_FORMAT, STORY_VERSION, check_story_info, need_array
 
 NEIGHBOURS = 10
+MIXING_FLOOR = FLOOR
 
 
 def _key(layer: str) -> str:
@@ -54,8 +59,9 @@ def run_accuracy(run: Run, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
     )
 
 
-Measure = tuple[np.ndarray, np.ndarray]
-"""One layer at one epoch: per-class purity ``[C]`` and pair mixing ``[C, C]``."""
+Measure = tuple[np.ndarray, Pairs]
+"""One layer at one epoch: per-class purity ``[C]`` and the pairs with mixing above 0 (sparse:
+at most one per vote, so bounded by the measure's voters times ``k``, whatever ``C``)."""
 Keep = Callable[[str, int, Callable[[], Measure]], Measure]
 """``keep(layer, epoch, make)``: a measure kept by the caller (the server's array cache, under
 the epoch's activations file), else ``make()``."""
@@ -75,11 +81,12 @@ def compute_story(
 
             def make(layer: str = layer, e: int = e) -> Measure:
                 acts = run.activations(e, layer)[rows].astype(np.float32)
-                return class_separation(acts, labels, C, k)
+                purity, mixing = class_separation(acts, labels, C, k)
+                return purity, dense_pairs(mixing)
 
             got.append(keep(layer, e, make) if keep is not None else make())
         purity = np.stack([g[0] for g in got]) if got else np.zeros((0, C))
-        mixing = np.stack([g[1] for g in got]) if got else np.zeros((0, C, C))
+        mixing = PairMixing.from_epochs(C, [g[1] for g in got])
         stories[layer] = LayerStory(layer, purity, mixing, k)
     return tell_story(stories, run.epochs, run.classes, run_accuracy(run, labels, rows))
 
@@ -92,6 +99,7 @@ def _info(story: RunStory, layer: str | None, k: int) -> dict[str, Any]:
         "epochs": story.epochs,
         "classes": story.class_names,
         "k": k,
+        "mixing_floor": MIXING_FLOOR,
         "events": [e.to_json() for e in story.events if e.layer == layer],
     }
 
@@ -108,14 +116,40 @@ def story_run(run_dir: str | Path, layers: list[str] | None = None) -> RunStory:
     )
     for name, ls in story.layers.items():
         writer.write_arrays(
-            f"story/{_key(name)}.safetensors",
-            {
-                "purity": np.asarray(ls.purity, np.float32),
-                "mixing": np.asarray(ls.mixing, np.float32),
-            },
-            _info(story, name, ls.k),
+            f"story/{_key(name)}.safetensors", layer_arrays(ls), _info(story, name, ls.k)
         )
     return story
+
+
+def layer_arrays(ls: LayerStory) -> dict[str, np.ndarray]:
+    """What a layer's story file holds (version 2): purity, and the kept pairs' mixing."""
+    return {
+        "purity": np.asarray(ls.purity, np.float32),
+        "mixing_offsets": ls.mixing.offsets.astype(np.int64),
+        "mixing_rows": ls.mixing.rows.astype(np.int32),
+        "mixing_cols": ls.mixing.cols.astype(np.int32),
+        "mixing_values": ls.mixing.values.astype(np.float32),
+    }
+
+
+def _read_mixing(arr: dict[str, np.ndarray], version: int, E: int, C: int) -> PairMixing:
+    """A layer file's pair mixing: version 1 holds the whole ``[E, C, C]``, version 2 the kept
+    pairs (``mixing_offsets`` ``[E + 1]``, ``mixing_rows`` / ``_cols`` / ``_values`` ``[P]``)."""
+    if version == 1:
+        dense = need_array(arr, "mixing", (E, C, C), what="story")
+        return PairMixing.from_dense(dense.astype(np.float64))
+    offsets = need_array(arr, "mixing_offsets", (E + 1,), what="story").astype(np.int64)
+    P = int(offsets[-1]) if E + 1 else 0
+    rows = need_array(arr, "mixing_rows", (P,), what="story").astype(np.int32)
+    cols = need_array(arr, "mixing_cols", (P,), what="story").astype(np.int32)
+    values = need_array(arr, "mixing_values", (P,), what="story").astype(np.float64)
+    bad = (np.diff(offsets) < 0).any() or offsets[0] != 0
+    bad = bad or (rows < 0).any() or (rows >= cols).any() or (cols >= C).any()
+    if bad:
+        raise RunFormatError(
+            "the stored story's pair mixing is damaged: `convlens video RUN` measures it again"
+        )
+    return PairMixing(C, offsets, rows, cols, values)
 
 
 def load_story(run: Run) -> RunStory | None:
@@ -137,12 +171,10 @@ def load_story(run: Run) -> RunStory | None:
         if got is None:
             return None
         arr, li = got
-        check_story_info(li)
+        version = check_story_info(li)
         purity = need_array(arr, "purity", (E, C), what="story")
-        mixing = need_array(arr, "mixing", (E, C, C), what="story")
-        layers[name] = LayerStory(
-            name, purity.astype(np.float64), mixing.astype(np.float64), li["k"]
-        )
+        mixing = _read_mixing(arr, version, E, C)
+        layers[name] = LayerStory(name, purity.astype(np.float64), mixing, li["k"])
         events += [Event.from_json(e) for e in li.get("events", [])]
     order = {None: -1, **{name: len(layers) - i for i, name in enumerate(layers)}}
     events.sort(key=lambda ev: (ev.epoch, order.get(ev.layer, 0)))

@@ -67,14 +67,8 @@ def start_sanity(
     layer: str | None,
 ) -> Job:
     """The attribution sanity check: the map, then each scrambled layer a step, in a worker
-    process (the picture is cut here, where the uploads are)."""
-    from convlens.analyze import ATTRIBUTIONS
-    from convlens.core import UserInputError
-
-    if method not in ATTRIBUTIONS.names():
-        raise UserInputError(
-            f"unknown method '{method[:40]}': choose one of {', '.join(ATTRIBUTIONS.names())}"
-        )
+    process (the picture is cut here, where the uploads are). ``method`` is one of the names
+    already: the route's enum refuses any other (422), and the worker's view checks it again."""
     key = sanity_key(run, epoch, image, method, target, layer)
     x, _ = insp.tensor(run, image)
     return jobs.start_process(

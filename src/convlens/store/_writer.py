@@ -3,12 +3,13 @@
 Every file lands atomically (temporary name, then rename) before the manifest lists it, so a
 writer killed at any instant leaves a run that reads up to its last complete step. Opening a run
 again (:meth:`RunWriter.resume`, :func:`open_for_update`) removes what a killed writer left;
-resuming also checks every listed file against its sha256 (see :meth:`RunWriter.resume`).
+resuming also checks every listed file against its sha256 (see :meth:`RunWriter.resume`). How a
+write is listed in the manifest (and how two writers keep each other's listings) is
+:mod:`._commit`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import errno
 import json
@@ -33,6 +34,7 @@ from ._atomic import (
     write_bytes_atomic,
     write_json_atomic,
 )
+from ._commit import ManifestCommits
 from ._layout import (
     CONFIG,
     MODEL_FOLDER,
@@ -51,16 +53,14 @@ from ._manifest import MANIFEST, SCHEMA_VERSION, parse_manifest
 from ._reader import Problem, Run, file_sha256
 
 
-class RunWriter:
+class RunWriter(ManifestCommits):
     """Writes a run directory append-only; every file lands atomically.
 
     Use :meth:`create` for a new run and :meth:`resume` to continue one.
     """
 
     def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
-        self.path = path
-        self._manifest = manifest
-        self._written: set[str] = set()  # listings this writer made or removed: they win
+        super().__init__(path, manifest)
         self.needs_probe = False
         self.repaired: list[Problem] = []
 
@@ -196,52 +196,6 @@ class RunWriter:
         claim_writer(p)
         w._commit()
         return w
-
-    # -- state --------------------------------------------------------------------------------
-
-    @property
-    def run_id(self) -> str:
-        return str(self._manifest["run_id"])
-
-    @property
-    def epochs(self) -> list[int]:
-        return [int(e["epoch"]) for e in self._manifest["epochs"]]
-
-    def reader(self) -> Run:
-        """A reader over what is committed so far."""
-        return Run(self.path, parse_manifest(self._manifest))
-
-    def _commit(self) -> None:
-        # Another process may have added or replaced derived artifacts (an embedding made while
-        # training runs): keep its listings for every path this writer did not write itself,
-        # so two writers never drop or undo each other's listings.
-        mf = self.path / MANIFEST
-        if mf.is_file():
-            try:
-                on_disk = json.loads(mf.read_text(encoding="utf-8")).get("artifacts", [])
-            except (OSError, ValueError):
-                on_disk = []
-            theirs = {
-                a["path"]: a
-                for a in on_disk
-                if isinstance(a, dict) and a.get("path") not in self._written
-            }
-            ours = [a for a in self._manifest["artifacts"] if a["path"] not in theirs]
-            self._manifest["artifacts"] = ours + list(theirs.values())
-        write_json_atomic(mf, self._manifest, fsync=True)
-
-    def _add_artifact(self, rel: str, sha: str, tensors: dict[str, Any] | None = None) -> None:
-        arts = [a for a in self._manifest["artifacts"] if a["path"] != rel]
-        arts.append({"path": rel, "sha256": sha, "tensors": tensors or {}})
-        self._manifest["artifacts"] = arts
-        self._written.add(rel)
-
-    def _drop_artifact(self, rel: str) -> None:
-        """Unlist ``rel`` and remove its file (a listing that no longer tells the truth)."""
-        self._manifest["artifacts"] = [a for a in self._manifest["artifacts"] if a["path"] != rel]
-        self._written.add(rel)
-        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-            (self.path / rel).unlink()
 
     def forget(self, rel: str) -> None:
         """Remove a derived result from the manifest and from disk (to be computed again)."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._mixing import PairMixing
 
 SEPARATED = 0.7  # purity from which a class counts as standing apart
 TANGLED = 0.15  # pair mixing from which two classes count as tangled
@@ -62,7 +65,7 @@ def _pct(v: float) -> str:
 
 def layer_events(
     purity: np.ndarray,
-    mixing: np.ndarray,
+    mixing: np.ndarray | PairMixing,
     epochs: Sequence[int],
     class_names: Sequence[str],
     layer: str,
@@ -75,53 +78,57 @@ def layer_events(
 
     Args:
         purity: ``[E, C]`` per-class purity.
-        mixing: ``[E, C, C]`` pair mixing.
+        mixing: Pair mixing: a ``PairMixing``, or the whole ``[E, C, C]``.
         epochs: ``[E]`` epoch numbers.
         class_names: ``[C]`` names.
         layer: The layer's name.
     """
+    from ._mixing import PairMixing
+
     P = np.nan_to_num(np.asarray(purity, np.float64), nan=0.0)
-    M = np.asarray(mixing, np.float64)
+    M = mixing if isinstance(mixing, PairMixing) else PairMixing.from_dense(mixing)
     out: list[Event] = []
-    C = P.shape[1]
-    worst_mix = np.zeros((C, C))  # how tangled each pair has been so far
+    tangled: set[tuple[int, int]] = set()  # the pairs that have been tangled so far
     for i in range(len(epochs)):
         e = int(epochs[i])
         if i:
-            for c in range(C):
-                if P[i - 1, c] < SEPARATED <= P[i, c]:
-                    other = int(np.argmax(M[i - 1, c]))
-                    apart = f" from {class_names[other]}" if M[i - 1, c, other] > 0 else ""
+            partner, best = M.top_partners(i - 1)
+            for c in np.flatnonzero((P[i - 1] < SEPARATED) & (P[i] >= SEPARATED)).tolist():
+                other = int(partner[c])
+                apart = f" from {class_names[other]}" if best[c] > 0 else ""
+                out.append(
+                    Event(
+                        e,
+                        "separates",
+                        layer,
+                        (class_names[c],) if not apart else (class_names[c], class_names[other]),
+                        float(P[i - 1, c]),
+                        float(P[i, c]),
+                        f"epoch {e}: {class_names[c]} separates{apart} in {layer}",
+                    )
+                )
+            rows, cols, values = M.pairs(i - 1)
+            was = values >= UNTANGLED  # ... tangled once, and now below UNTANGLED: untangles
+            pairs = zip(rows[was].tolist(), cols[was].tolist(), strict=True)
+            was[was] = [p in tangled for p in pairs]
+            rows, cols, values = rows[was], cols[was], values[was]
+            now = M.values_at(i, rows, cols)
+            for a, b, v, n in zip(rows.tolist(), cols.tolist(), values, now, strict=True):
+                if n < UNTANGLED:
                     out.append(
                         Event(
                             e,
-                            "separates",
+                            "untangles",
                             layer,
-                            (class_names[c],)
-                            if not apart
-                            else (class_names[c], class_names[other]),
-                            float(P[i - 1, c]),
-                            float(P[i, c]),
-                            f"epoch {e}: {class_names[c]} separates{apart} in {layer}",
+                            (class_names[a], class_names[b]),
+                            float(v),
+                            float(n),
+                            f"epoch {e}: {class_names[a]} and {class_names[b]} untangle in {layer}",
                         )
                     )
-            for a in range(C):
-                for b in range(a + 1, C):
-                    was = worst_mix[a, b]
-                    if was >= TANGLED and M[i - 1, a, b] >= UNTANGLED > M[i, a, b]:
-                        out.append(
-                            Event(
-                                e,
-                                "untangles",
-                                layer,
-                                (class_names[a], class_names[b]),
-                                float(M[i - 1, a, b]),
-                                float(M[i, a, b]),
-                                f"epoch {e}: {class_names[a]} and {class_names[b]} untangle "
-                                f"in {layer}",
-                            )
-                        )
-        worst_mix = np.maximum(worst_mix, M[i])
+        rows, cols, values = M.pairs(i)
+        big = values >= TANGLED
+        tangled |= set(zip(rows[big].tolist(), cols[big].tolist(), strict=True))
     return out
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._events import SEPARATED, Event, accuracy_events, layer_events
+from ._mixing import PairMixing, dense_pairs
 from ._separation import class_separation
 
 KINDS_APART = 0.5  # mean purity from which a layer counts as separating the kinds
@@ -20,14 +21,20 @@ class LayerStory:
     Attributes:
         layer: The layer's name.
         purity: ``[E, C]`` share of a picture's nearest neighbours of its own class.
-        mixing: ``[E, C, C]`` how tangled each pair of classes is (0..1, symmetric).
+        mixing: How tangled each pair of classes is (0..1), per epoch, kept sparse (the pairs
+            that matter: see ``PairMixing``). A whole ``[E, C, C]`` array given here is made
+            sparse.
         k: Neighbours counted.
     """
 
     layer: str
     purity: np.ndarray
-    mixing: np.ndarray
+    mixing: PairMixing
     k: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.mixing, PairMixing):
+            object.__setattr__(self, "mixing", PairMixing.from_dense(np.asarray(self.mixing)))
 
     @property
     def mean_purity(self) -> np.ndarray:
@@ -43,11 +50,7 @@ class LayerStory:
 
     def most_tangled(self, epoch_index: int = -1) -> tuple[int, int, float] | None:
         """The most tangled pair ``(i, j, mixing)`` at that epoch, or ``None``."""
-        M = self.mixing[epoch_index]
-        if M.size == 0 or float(M.max()) <= 0:
-            return None
-        i, j = np.unravel_index(int(np.argmax(M)), M.shape)
-        return int(min(i, j)), int(max(i, j)), float(M[i, j])
+        return self.mixing.most_tangled(epoch_index)
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ def layer_story(
         raise ValueError(f"activations of {layer} must be [E, N, D], got shape {A.shape}")
     got = [class_separation(A[e], labels, n_classes, k) for e in range(len(A))]
     purity = np.stack([g[0] for g in got]) if got else np.zeros((0, n_classes))
-    mixing = np.stack([g[1] for g in got]) if got else np.zeros((0, n_classes, n_classes))
+    mixing = PairMixing.from_epochs(n_classes, [dense_pairs(g[1]) for g in got])
     return LayerStory(layer, purity, mixing, k)
 
 
