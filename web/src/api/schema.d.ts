@@ -167,7 +167,7 @@ export interface paths {
          * @description Start the sanity check (or join the same one already going): the map, then each
          *     scrambled layer, as steps of the job. When the job is ``done``, ``GET
          *     .../attributions/sanity`` with the same parameters answers at once; a failed job says why
-         *     (``error_status``: 400 bad method or layer, 404 no such picture or class, 409 the run
+         *     (``error_status``: 400 a layer it cannot explain, 404 no such picture or class, 409 the run
          *     cannot rebuild its model).
          */
         post: operations["attribution_sanity_job_api_runs__run__attributions_sanity_job_post"];
