@@ -275,6 +275,32 @@ def test_pca_partial_fit_projects_on_the_existing_axes(data: list[np.ndarray]) -
     np.testing.assert_allclose(pca.embedding_[2], expected, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("n", "d", "epochs"),
+    [(40, 32, 3), (3, 4096, 1), (100, 600, 3), (600, 700, 4)],
+    ids=["scatter", "gram: 3 pictures of a 4,096-wide layer", "gram", "subspace iteration"],
+)
+def test_pca_axes_equal_scikit_learns_on_every_route(n: int, d: int, epochs: int) -> None:
+    """Few features: the whole scatter; few points: the Gram matrix; otherwise randomised
+    subspace iteration. Each gives scikit-learn's axes and variances on activations whose
+    spectrum falls off (a 4,096-wide layer's full eigendecomposition took 25-66 s)."""
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((n, d)) * (3 / np.sqrt(np.arange(1, d + 1)))
+    data = [
+        (base + 0.1 * k + 0.05 * rng.standard_normal((n, d))).astype(np.float32)
+        for k in range(epochs)
+    ]
+    ours = make_embedder("pca").fit(data)
+    ref = PCA(2, svd_solver="full").fit(np.concatenate(data).astype(np.float64))
+    cos = np.abs(np.sum(ours.components_ * ref.components_, axis=1))
+    np.testing.assert_allclose(cos, 1.0, atol=1e-6)
+    np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-6)
+    again = make_embedder("pca").fit(data)
+    np.testing.assert_array_equal(ours.embedding_, again.embedding_)
+
+
 # -- bad input ---------------------------------------------------------------------------------
 
 
