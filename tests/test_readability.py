@@ -107,6 +107,7 @@ def texts(fixture_run: Path) -> list[str]:
 
     out += [layer_text(Info(kind)) for kind in [*_KINDS, "MyCustomBlock"]]
     out += _compute_texts()
+    out += _unlabelled_texts()
     for acc, prev in ((0.1, None), (0.6, None), (0.8, 0.6), (0.5, 0.8), (0.81, 0.8)):
         out.append(
             epoch_sentence(
@@ -114,6 +115,26 @@ def texts(fixture_run: Path) -> list[str]:
             )
         )
     return out
+
+
+def _unlabelled_texts() -> list[str]:
+    """Timeline and projection texts the fixture run lacks: pictures without labels, one epoch,
+    one neighbour."""
+    import numpy as np
+
+    from convlens.views._projection import quality_text
+    from convlens.views._timeline import timeline_text
+
+    class OneEpoch:
+        epochs = [1]
+
+    labels, split = np.full(4, -1), np.zeros(4, int)
+    predicted = np.zeros((1, 4), int)
+    return [
+        timeline_text(OneEpoch(), "fc1", labels, predicted, split),  # type: ignore[arg-type]
+        timeline_text(OneEpoch(), "fc1", np.zeros(4, int), predicted, split),  # type: ignore[arg-type]
+        quality_text({"k": 1, "knn_preservation": 1.0, "trustworthiness": 1.0}, "pca"),
+    ]
 
 
 def _compute_texts() -> list[str]:
