@@ -276,6 +276,17 @@ def test_the_output_layer_shows_class_scores_and_its_weight_matrix(page, served,
     expect(page.get_by_test_id("volume-canvas")).to_have_count(0)
 
 
+def test_a_cut_weight_matrix_says_how_much_of_it_is_drawn(page, served, api):
+    got = json_of(api, f"api/runs/{served.run_id}/weights", layer="fc1")
+    units, inputs = got["shape"]
+    assert got["truncated"] and units == 50 and inputs > 1024, got["shape"]
+    open_view(page, f"/explorer?run={served.run_id}&layer=fc1&image=probe:0")
+    caption = page.get_by_test_id("weights-grid").locator("p")
+    expect(caption).to_contain_text(
+        f"Rows: the 50 units · columns: the first 1,024 of the {inputs:,} inputs each unit reads"
+    )
+
+
 def test_the_weights_card_says_in_one_line_when_a_layer_has_no_weights(page, served, api):
     layers = json_of(api, f"api/runs/{served.run_id}/layers")["layers"]
     bare = next(lay for lay in layers if lay["params"] == 0)
