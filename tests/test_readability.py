@@ -256,3 +256,16 @@ def test_explanations_use_the_models_own_names_and_numbers(texts: list[str]) -> 
     joined = " ".join(texts)
     for word in ("conv", "vertical", "3 groups", "2 small 3×3"):
         assert word in joined, word
+
+
+def test_no_number_is_printed_as_minus_zero(texts: list[str]) -> None:
+    """A tiny negative value reads "0.00", not "-0.00" (the sanity check said "-0.00 with all
+    4" while its table said 0.00)."""
+    import numpy as np
+
+    from convlens.views._attribution_text import sanity_text
+
+    _, said = sanity_text(["fc2", "fc1"], [1, 2], np.array([-0.88, -0.004]))
+    assert "0.00 with all 2" in said and "-0.00" not in said, said
+    minus_zero = [t for t in texts if re.search(r"-0\.0+(?!\d*[1-9])", t)]
+    assert not minus_zero, minus_zero
