@@ -72,7 +72,7 @@ def test_the_output_layer_is_called_class_scores_and_names_its_classes() -> None
     assert "3 class scores that layer fc gives" in text and "cat, dog, owl" in text
     assert "map" not in text and "find nothing" not in text
     top = next(p for p in out["explanation_parts"] if "scores highest" in p["text"])
-    assert top["text"] == "dog scores highest (2.25), then cat (0.50)."
+    assert top["text"] == "Dog scores highest (2.25), then cat (0.50)."
     assert top["channels"] == [1, 0]
 
 

@@ -13,7 +13,7 @@ from convlens.pipelines import LayerShape, plain_layer_names
 from convlens.store import Run
 
 from ._accepts import has_weights
-from ._common import check_layer, modules, pct, shape_words, softmax
+from ._common import cap, check_layer, modules, pct, shape_words, softmax
 from ._compute_text import plural
 from ._inspect import Inspector
 
@@ -313,7 +313,7 @@ def _score_parts(
             [],
         ),
         (
-            f"{classes[first]} scores highest ({score[first]:.2f}), then {classes[second]} "
+            f"{cap(classes[first])} scores highest ({score[first]:.2f}), then {classes[second]} "
             f"({score[second]:.2f}).",
             [first, second],
         ),
