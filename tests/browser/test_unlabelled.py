@@ -76,3 +76,12 @@ def test_projection_colours_pictures_without_labels_grey(page, flat_run):
     assert said == f"no labels: these pictures came without their kind {N_PICTURES}", said
     quality = page.get_by_test_id("quality-text").inner_text()
     assert not re.search(r"\b1 pictures\b|\b1 are\b", quality), quality
+
+
+def test_the_runs_page_says_what_not_measured_means(page, flat_run):
+    open_view(page, "/")
+    row = page.get_by_test_id("run-row").filter(has_text=flat_run)
+    expect(row).to_contain_text("not measured")
+    expect(page.get_by_test_id("explanation")).to_contain_text(
+        '"Not measured" marks a run with no test score'
+    )
