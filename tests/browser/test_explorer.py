@@ -337,3 +337,51 @@ def test_maps_of_the_old_layer_never_stand_under_the_new_title(page, served):
     expect(page.locator("[data-stale]")).to_have_count(0)
     expect(page.get_by_test_id("fmap-cell")).to_have_count(50)
     expect(page.get_by_test_id("explanation").first).to_contain_text("numbers that layer fc1")
+
+
+def test_maps_too_faint_to_see_are_counted_with_the_silent_ones(page, served, api):
+    """The text's count of maps that find nothing matches what the eye sees: maps whose peak is a
+    trace of the colour scale look white, and a sentence names them."""
+    run = served.run_id
+    found = None
+    for layer in ("conv1", "conv2"):
+        for i in range(6):
+            body = json_of(api, f"api/runs/{run}/featuremaps", layer=layer, image=f"probe:{i}")
+            part = next((p for p in body["explanation_parts"] if "too faint" in p["text"]), None)
+            if part:
+                found = (layer, i, part)
+                break
+        if found:
+            break
+    assert found, "no faint maps in the first pictures of conv1 or conv2"
+    layer, i, part = found
+    open_view(page, f"/explorer?run={run}&layer={layer}&image=probe:{i}")
+    sentence = page.get_by_test_id("linked-sentence").filter(has_text="too faint to see")
+    expect(sentence).to_have_text(part["text"])
+    sentence.hover()
+    lit = page.locator('[data-testid="fmap-cell"].lit')
+    expect(lit).to_have_count(len(part["channels"]))
+    page.get_by_role("heading", name=re.compile("Feature maps of")).hover()
+    for ch in part["channels"]:  # no clearly red pixel in any of them (blue may be strong)
+        cell = page.locator(f'[data-testid="fmap-cell"][data-channel="{ch}"] canvas')
+        assert _red_fraction(cell.screenshot()) < 0.01, ch
+    for ch in _top_maps(api, run, layer, i):  # while the strongest maps are clearly red
+        cell = page.locator(f'[data-testid="fmap-cell"][data-channel="{ch}"] canvas')
+        assert _red_fraction(cell.screenshot()) > 0.01, ch
+
+
+def _top_maps(api, run: str, layer: str, i: int) -> list[int]:
+    body = json_of(api, f"api/runs/{run}/featuremaps", layer=layer, image=f"probe:{i}")
+    return next(p["channels"] for p in body["explanation_parts"] if "most strongly" in p["text"])
+
+
+def _red_fraction(png: bytes) -> float:
+    """The share of a screenshot's pixels that are clearly red (the diverging scale's plus)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        rgb = np.asarray(im.convert("RGB"), dtype=np.int16)
+    return float((rgb[..., 0] - rgb[..., 2] >= 40).mean())
