@@ -31,7 +31,11 @@ def test_each_sentence_names_its_maps() -> None:
     assert silent["channels"] == [1, 4] and silent["text"].startswith("2 of them")
     strong = next(p for p in parts if "most strongly" in p["text"])
     assert strong["channels"] == [5, 2, 0] and "Maps 5, 2 and 0" in strong["text"]
-    assert all(p["channels"] == [] for p in parts if p not in (silent, strong))
+    # map 3 peaks at 0.25 of a scale of 3: it looks as white as the silent ones
+    faint = next(p for p in parts if "too faint" in p["text"])
+    assert faint["channels"] == [3]
+    assert faint["text"] == "1 more finds only a trace of red, too faint to see."
+    assert all(p["channels"] == [] for p in parts if p not in (silent, strong, faint))
 
 
 def test_no_silent_sentence_when_every_map_fires() -> None:
@@ -72,7 +76,7 @@ def test_the_output_layer_is_called_class_scores_and_names_its_classes() -> None
     assert "3 class scores that layer fc gives" in text and "cat, dog, owl" in text
     assert "map" not in text and "find nothing" not in text
     top = next(p for p in out["explanation_parts"] if "scores highest" in p["text"])
-    assert top["text"] == "dog scores highest (2.25), then cat (0.50)."
+    assert top["text"] == "Dog scores highest (2.25), then cat (0.50)."
     assert top["channels"] == [1, 0]
 
 

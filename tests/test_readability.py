@@ -107,6 +107,7 @@ def texts(fixture_run: Path) -> list[str]:
 
     out += [layer_text(Info(kind)) for kind in [*_KINDS, "MyCustomBlock"]]
     out += _compute_texts()
+    out += _unlabelled_texts()
     for acc, prev in ((0.1, None), (0.6, None), (0.8, 0.6), (0.5, 0.8), (0.81, 0.8)):
         out.append(
             epoch_sentence(
@@ -114,6 +115,26 @@ def texts(fixture_run: Path) -> list[str]:
             )
         )
     return out
+
+
+def _unlabelled_texts() -> list[str]:
+    """Timeline and projection texts the fixture run lacks: pictures without labels, one epoch,
+    one neighbour."""
+    import numpy as np
+
+    from convlens.views._projection import quality_text
+    from convlens.views._timeline import timeline_text
+
+    class OneEpoch:
+        epochs = [1]
+
+    labels, split = np.full(4, -1), np.zeros(4, int)
+    predicted = np.zeros((1, 4), int)
+    return [
+        timeline_text(OneEpoch(), "fc1", labels, predicted, split),  # type: ignore[arg-type]
+        timeline_text(OneEpoch(), "fc1", np.zeros(4, int), predicted, split),  # type: ignore[arg-type]
+        quality_text({"k": 1, "knn_preservation": 1.0, "trustworthiness": 1.0}, "pca"),
+    ]
 
 
 def _compute_texts() -> list[str]:
@@ -235,3 +256,16 @@ def test_explanations_use_the_models_own_names_and_numbers(texts: list[str]) -> 
     joined = " ".join(texts)
     for word in ("conv", "vertical", "3 groups", "2 small 3×3"):
         assert word in joined, word
+
+
+def test_no_number_is_printed_as_minus_zero(texts: list[str]) -> None:
+    """A tiny negative value reads "0.00", not "-0.00" (the sanity check said "-0.00 with all
+    4" while its table said 0.00)."""
+    import numpy as np
+
+    from convlens.views._attribution_text import sanity_text
+
+    _, said = sanity_text(["fc2", "fc1"], [1, 2], np.array([-0.88, -0.004]))
+    assert "0.00 with all 2" in said and "-0.00" not in said, said
+    minus_zero = [t for t in texts if re.search(r"-0\.0+(?!\d*[1-9])", t)]
+    assert not minus_zero, minus_zero

@@ -30,3 +30,16 @@ def test_a_class_gradient_bar_opens_the_explorer_at_its_channel(page, served, ap
     expect(page.locator("[data-state]").first).to_have_attribute("data-state", "ready")
     expect(page.get_by_test_id("layer-select")).to_have_value("conv2")
     expect(page.locator("section.view")).to_contain_text(f"channel {channel}")
+
+
+def test_every_sentence_of_the_explanations_starts_with_a_capital(page, served):
+    """Sentences that open with a class name ("bear and teddy-bear are often mixed up") are
+    capitalised, in the class gradients and the explorer's class scores."""
+    open_view(page, f"/classgrads?run={served.run_id}")
+    expect(page.get_by_test_id("explanation")).to_contain_text("are often mixed up")
+    said = page.get_by_test_id("explanation").inner_text()
+    assert not re.search(r"[.;] +[a-z]", said), said
+    open_view(page, f"/explorer?run={served.run_id}&layer=fc2&image=probe:0")
+    expect(page.get_by_test_id("explanation")).to_contain_text("scores highest")
+    said = page.get_by_test_id("explanation").inner_text()
+    assert not re.search(r"\. +[a-z]", said), said

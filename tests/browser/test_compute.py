@@ -70,7 +70,12 @@ def test_a_conv_filter_slides_and_builds_its_map(page, served, api, tmp_path: Pa
     row, col, value = _shown(page)
     assert value == pytest.approx(float(maps[channel, 3, 9]), abs=1.5e-3)
     expect(page.get_by_test_id("compute-window")).to_be_visible()
-    assert page.get_by_test_id("compute-window").locator("td").count() == 25  # 5×5 filter
+    cells = page.get_by_test_id("compute-window").locator("td")
+    assert cells.count() == 25  # 5×5 filter
+    # each "input × weight" on one line (at 1400 px they broke at the ×, two lines a cell)
+    heights = cells.evaluate_all("tds => tds.map(td => td.getBoundingClientRect().height)")
+    line = cells.first.evaluate("td => parseFloat(getComputedStyle(td).lineHeight)")
+    assert max(heights) < 1.6 * line + 8, (heights, line)
 
     page.set_viewport_size({"width": 1440, "height": 900})
     page.locator(".compute-card").evaluate("e => { e.scrollIntoView(); window.scrollBy(0, -60); }")

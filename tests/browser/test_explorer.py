@@ -276,6 +276,17 @@ def test_the_output_layer_shows_class_scores_and_its_weight_matrix(page, served,
     expect(page.get_by_test_id("volume-canvas")).to_have_count(0)
 
 
+def test_a_cut_weight_matrix_says_how_much_of_it_is_drawn(page, served, api):
+    got = json_of(api, f"api/runs/{served.run_id}/weights", layer="fc1")
+    units, inputs = got["shape"]
+    assert got["truncated"] and units == 50 and inputs > 1024, got["shape"]
+    open_view(page, f"/explorer?run={served.run_id}&layer=fc1&image=probe:0")
+    caption = page.get_by_test_id("weights-grid").locator("p")
+    expect(caption).to_contain_text(
+        f"Rows: the 50 units · columns: the first 1,024 of the {inputs:,} inputs each unit reads"
+    )
+
+
 def test_the_weights_card_says_in_one_line_when_a_layer_has_no_weights(page, served, api):
     layers = json_of(api, f"api/runs/{served.run_id}/layers")["layers"]
     bare = next(lay for lay in layers if lay["params"] == 0)
@@ -326,3 +337,51 @@ def test_maps_of_the_old_layer_never_stand_under_the_new_title(page, served):
     expect(page.locator("[data-stale]")).to_have_count(0)
     expect(page.get_by_test_id("fmap-cell")).to_have_count(50)
     expect(page.get_by_test_id("explanation").first).to_contain_text("numbers that layer fc1")
+
+
+def test_maps_too_faint_to_see_are_counted_with_the_silent_ones(page, served, api):
+    """The text's count of maps that find nothing matches what the eye sees: maps whose peak is a
+    trace of the colour scale look white, and a sentence names them."""
+    run = served.run_id
+    found = None
+    for layer in ("conv1", "conv2"):
+        for i in range(6):
+            body = json_of(api, f"api/runs/{run}/featuremaps", layer=layer, image=f"probe:{i}")
+            part = next((p for p in body["explanation_parts"] if "too faint" in p["text"]), None)
+            if part:
+                found = (layer, i, part)
+                break
+        if found:
+            break
+    assert found, "no faint maps in the first pictures of conv1 or conv2"
+    layer, i, part = found
+    open_view(page, f"/explorer?run={run}&layer={layer}&image=probe:{i}")
+    sentence = page.get_by_test_id("linked-sentence").filter(has_text="too faint to see")
+    expect(sentence).to_have_text(part["text"])
+    sentence.hover()
+    lit = page.locator('[data-testid="fmap-cell"].lit')
+    expect(lit).to_have_count(len(part["channels"]))
+    page.get_by_role("heading", name=re.compile("Feature maps of")).hover()
+    for ch in part["channels"]:  # no clearly red pixel in any of them (blue may be strong)
+        cell = page.locator(f'[data-testid="fmap-cell"][data-channel="{ch}"] canvas')
+        assert _red_fraction(cell.screenshot()) < 0.01, ch
+    for ch in _top_maps(api, run, layer, i):  # while the strongest maps are clearly red
+        cell = page.locator(f'[data-testid="fmap-cell"][data-channel="{ch}"] canvas')
+        assert _red_fraction(cell.screenshot()) > 0.01, ch
+
+
+def _top_maps(api, run: str, layer: str, i: int) -> list[int]:
+    body = json_of(api, f"api/runs/{run}/featuremaps", layer=layer, image=f"probe:{i}")
+    return next(p["channels"] for p in body["explanation_parts"] if "most strongly" in p["text"])
+
+
+def _red_fraction(png: bytes) -> float:
+    """The share of a screenshot's pixels that are clearly red (the diverging scale's plus)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        rgb = np.asarray(im.convert("RGB"), dtype=np.int16)
+    return float((rgb[..., 0] - rgb[..., 2] >= 40).mean())

@@ -43,6 +43,9 @@ def test_the_projection_opens_on_umap_with_layer_neighbours_and_quality(page, se
     expect(quality.get_by_test_id("quality-trust")).to_have_text(
         f"{got['quality']['trustworthiness']:.2f}"
     )
+    term = quality.locator('[data-testid="term"][data-term="trustworthiness"]')
+    term.hover()  # the word is explained where it is shown
+    expect(quality.get_by_test_id("term-tip")).to_contain_text("keeps each picture's close")
     kept = round(got["quality"]["knn_preservation"] * 100)
     expect(quality.get_by_test_id("quality-kept")).to_have_text(f"{kept}%")
     expect(quality.get_by_test_id("quality-text")).to_have_text(got["quality_text"])

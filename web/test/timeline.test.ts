@@ -30,6 +30,14 @@ describe("timeline helpers", () => {
     expect(Array.from(right.slice(4, 7))).toEqual(WRONG);
   });
 
+  it("never calls a picture without a label wrong", () => {
+    const pal: RGB[] = [[10, 0, 0]];
+    const d = { N: 1, E: 1, labels: Int32Array.from([-1]), predicted: Int32Array.from([0]) };
+    expect(Array.from(pointColors(d, "true", pal))).toEqual([150, 150, 150, 0]);
+    expect(Array.from(pointColors(d, "predicted", pal))).toEqual([10, 0, 0, 0]);
+    expect(Array.from(pointColors(d, "correct", pal))).toEqual([150, 150, 150, 0]);
+  });
+
   it("counts classes, ignoring unknown ones", () => {
     expect(classCounts([0, 2, 2, -1, 9], 3)).toEqual([1, 0, 2]);
   });

@@ -167,7 +167,8 @@ def _verdict(whole: tuple[int, int], top: tuple[int, int], share: str) -> tuple[
 
 
 def _num(v: float) -> str:
-    return f"{v:.2f}"
+    text = f"{v:.2f}"
+    return "0.00" if text == "-0.00" else text  # -0.004 reads as "0.00", not "minus zero"
 
 
 def sanity_text(

@@ -12,7 +12,7 @@ from convlens.core import UnavailableError
 from convlens.pipelines import LoadedModel
 from convlens.store import Run
 
-from ._common import check_layer, pct, plural, softmax
+from ._common import cap, check_layer, pct, plural, softmax
 from ._inspect import Inspector
 
 
@@ -143,8 +143,8 @@ def classgrads_text(
 
     s = (
         f"Each bar is one filter of layer {layer}. A tall bar means the filter matters for that "
-        f"answer. {ref} and {sim} are often mixed up; {overlap(a, b)} of their top filters are "
-        f"the same. {ref} and {dis} share {overlap(a, c)}."
+        f"answer. {cap(ref)} and {sim} are often mixed up; {overlap(a, b)} of their top "
+        f"filters are the same. {cap(ref)} and {dis} share {overlap(a, c)}."
     )
     if n_live < len(a):
         s += (

@@ -59,6 +59,11 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else many or word + 's'}"
 
 
+def cap(text: str) -> str:
+    """``text`` with a capital first letter, for a sentence that opens with a class name."""
+    return text[:1].upper() + text[1:]
+
+
 def pct(p: float) -> str:
     """``0.734`` as ``73%``."""
     return f"{round(100 * float(p))}%"

@@ -13,7 +13,7 @@ from convlens.pipelines import LayerShape, plain_layer_names
 from convlens.store import Run
 
 from ._accepts import has_weights
-from ._common import check_layer, modules, pct, shape_words, softmax
+from ._common import cap, check_layer, modules, pct, shape_words, softmax
 from ._compute_text import plural
 from ._inspect import Inspector
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 MAX_WEIGHT_FILTERS = 64
 MAX_WEIGHT_INPUTS = 1024
+FAINT = 0.1  # a map whose peak is under this share of the colour scale looks empty
 """A fully connected layer's weights are sent for at most this many inputs (columns)."""
 
 
@@ -277,6 +278,15 @@ def featuremaps_explanation(
         if dead:
             none = "no red at all" if signed else "they stay dark"
             parts.append((f"{len(dead)} of them find nothing in this picture: {none}.", dead))
+        # maps whose peak is a few percent of the shared colour scale look as empty as the dead
+        # ones: say so, or the count above reads lower than what the eye sees
+        scale = float(np.abs(maps).max())
+        faint = [int(i) for i in np.flatnonzero((peak > 0) & (peak < FAINT * scale))]
+        if faint:
+            more = f"{len(faint)} more" if dead else plural(len(faint), "map")
+            trace = "a trace of red, too faint to see" if signed else "a trace, too faint to see"
+            verb = "finds" if len(faint) == 1 else "find"
+            parts.append((f"{more} {verb} only {trace}.", faint))
         if c > 3 and peak.max() > 0:
             top = [int(i) for i in np.argsort(-peak, kind="stable")[:3]]
             parts.append(
@@ -313,7 +323,7 @@ def _score_parts(
             [],
         ),
         (
-            f"{classes[first]} scores highest ({score[first]:.2f}), then {classes[second]} "
+            f"{cap(classes[first])} scores highest ({score[first]:.2f}), then {classes[second]} "
             f"({score[second]:.2f}).",
             [first, second],
         ),

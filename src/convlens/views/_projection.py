@@ -180,8 +180,8 @@ def quality_text(quality: dict[str, float] | None, method: str) -> str:
         else "Some dots near each other here are not alike in the layer."
     )
     return (
-        f"Of the {k} pictures most like each one in the layer, about {kept} are near it on "
-        f"this map. {verdict}"
+        f"Of the {plural(k, 'picture')} most like each one in the layer, about {kept} "
+        f"{'is' if kept == 1 else 'are'} near it on this map. {verdict}"
     )
 
 

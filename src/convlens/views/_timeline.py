@@ -147,14 +147,26 @@ def point(catalogue: RunCatalogue, run: Run, index: int) -> dict[str, Any]:
 def timeline_text(
     run: Run, layer: str, labels: np.ndarray, predicted: np.ndarray, split: np.ndarray
 ) -> str:
-    held = split == 0
-    first = float((predicted[0][held] == labels[held]).mean()) if held.any() else 0.0
-    last = float((predicted[-1][held] == labels[held]).mean()) if held.any() else 0.0
-    return (
+    opening = (
         f"Each dot is one picture. Dots sit close when layer {layer} sees the pictures as alike. "
-        f"Play the epochs to watch the network learn. At first it gets {pct(first)} right, and "
-        f"at the end {pct(last)}. Colour can show the true kind, the guess, or right and wrong."
     )
+    play = "Play the epochs to watch the network learn. " if len(run.epochs) > 1 else ""
+    held = (split == 0) & (labels >= 0)
+    if not (labels >= 0).any():  # a probe set from a flat folder: right and wrong are unknown
+        return (
+            f"{opening}{play}These pictures came without labels, so nobody can say which "
+            "answers are right. Colour the dots by the network's guess to see the kinds."
+        )
+    if not held.any():
+        held = labels >= 0
+    first = float((predicted[0][held] == labels[held]).mean())
+    last = float((predicted[-1][held] == labels[held]).mean())
+    score = (
+        f"At first it gets {pct(first)} right, and at the end {pct(last)}. "
+        if len(run.epochs) > 1
+        else f"It gets {pct(last)} right. "
+    )
+    return f"{opening}{play}{score}Colour can show the true kind, the guess, or right and wrong."
 
 
 def point_text(run: Run, label: int, probs: np.ndarray, split: int) -> str:

@@ -80,6 +80,8 @@ export const WRONG: RGB = [213, 94, 0];
 /** Neutral ink of the mark (frame, cross) on a picture the network got wrong. */
 export const MISTAKE_INK: RGB = [34, 34, 34];
 // END GENERATED PALETTE
+/** Colour of a picture without a label (a probe set from a flat folder) or of an unknown class. */
+export const UNLABELLED: RGB = [150, 150, 150];
 
 function oklchToRgb(l: number, c: number, hDeg: number): RGB | null {
   const h = (hDeg * Math.PI) / 180;

@@ -4,7 +4,7 @@
 import { onBeforeUnmount, ref, shallowRef, watch, type Ref, type ShallowRef } from "vue";
 import { decodeFloat, decodeInt, errorMessage, getJSON, isAbort, runPath } from "@/api/client";
 import type { TimelineResponse } from "@/api/types";
-import { CORRECT, WRONG, type RGB } from "./colors";
+import { CORRECT, UNLABELLED, WRONG, type RGB } from "./colors";
 
 export type ColorBy = "true" | "predicted" | "correct";
 
@@ -20,14 +20,16 @@ export interface TimelineData {
   split: Int32Array;
 }
 
-/** Every point's colour at every epoch, [E, N, RGBA]; alpha 255 where the guess is wrong. */
+/** Every point's colour at every epoch, [E, N, RGBA]; alpha 255 where the guess is wrong.
+ * A picture without a label (a probe set from a flat folder) is never called wrong: it is grey
+ * by true class and by right-or-wrong. */
 export function pointColors(d: Pick<TimelineData, "N" | "E" | "labels" | "predicted">, mode: ColorBy, paletteRgb: RGB[]): Uint8Array {
   const { N, E, labels, predicted } = d;
   const C = paletteRgb.length;
   // palette + grey (unknown class) + right + wrong, as flat RGB
   const pal = new Uint8Array((C + 3) * 3);
   paletteRgb.forEach((c, k) => pal.set(c, 3 * k));
-  pal.set([150, 150, 150], 3 * C);
+  pal.set(UNLABELLED, 3 * C);
   pal.set(CORRECT, 3 * (C + 1));
   pal.set(WRONG, 3 * (C + 2));
   const out = new Uint8Array(E * N * 4);
@@ -37,8 +39,8 @@ export function pointColors(d: Pick<TimelineData, "N" | "E" | "labels" | "predic
     for (let i = 0; i < N; i++) {
       const l = labels[i];
       const p = pe + i < predicted.length ? predicted[pe + i] : -1;
-      const wrong = p !== l;
-      const k = 3 * (mode === "true" ? cls(l) : mode === "predicted" ? cls(p) : wrong ? C + 2 : C + 1);
+      const wrong = l >= 0 && p !== l;
+      const k = 3 * (mode === "true" ? cls(l) : mode === "predicted" ? cls(p) : l < 0 ? C : wrong ? C + 2 : C + 1);
       const o = 4 * (pe + i);
       out[o] = pal[k];
       out[o + 1] = pal[k + 1];

@@ -1,0 +1,92 @@
+"""A model with many classes (1,000 for ImageNet): the explorer's class scores and the class
+legends show the top 20 first, and all of them after one click."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from ._ui import json_of, open_view
+
+pytestmark = pytest.mark.browser
+
+N_CLASSES = 60
+# labelled probe pictures: class index -> how many (the legend's most common come first)
+PICTURES = {37: 3, 5: 2, 50: 1}
+
+
+@pytest.fixture(scope="module")
+def many_run(served, tmp_path_factory) -> Iterator[str]:
+    """A snapshot run beside the trained one: the paper CNN with 60 classes. Removed after this
+    module: the other views' tests (runs list, tour) expect the served folder's one run."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from convlens.core import input_contract
+    from convlens.models import build_model
+    from convlens.pipelines import snapshot
+
+    pics = tmp_path_factory.mktemp("many-pics")
+    rng = np.random.default_rng(0)
+    for c, n in PICTURES.items():
+        (pics / str(c)).mkdir()
+        for i in range(n):
+            pixels = rng.integers(0, 256, (32, 32), dtype=np.uint8)
+            Image.fromarray(pixels).save(pics / str(c) / f"{i}.png")
+    torch.manual_seed(0)
+    model = build_model("paper", in_channels=1, num_classes=N_CLASSES, image_size=32)
+    snapshot(
+        model,
+        out=served.runs_dir,
+        data=pics,
+        classes=[f"kind {i}" for i in range(N_CLASSES)],
+        preprocess=input_contract("none", 32, 1),
+        spec="paper",
+        run_id="many-paper",
+    )
+    yield "many-paper"
+    shutil.rmtree(served.runs_dir / "many-paper", ignore_errors=True)
+
+
+def _names(cells) -> list[str]:
+    return cells.evaluate_all("cs => cs.map(c => c.getAttribute('aria-label'))")
+
+
+def test_class_scores_show_the_top_20_then_all(page, api, many_run):
+    got = json_of(api, f"api/runs/{many_run}/featuremaps", layer="fc2", image="probe:0")
+    probs = got["probabilities"]
+    top = sorted(range(N_CLASSES), key=lambda c: -probs[c])[:20]
+    open_view(page, f"/explorer?run={many_run}&layer=fc2&image=probe:0")
+    grid = page.get_by_test_id("fmap-grid")
+    cells = grid.get_by_test_id("fmap-cell")
+    expect(cells).to_have_count(20)
+    assert _names(cells) == [f"kind {c}" for c in top]  # highest score first
+    expect(grid.get_by_test_id("fmap-top-note")).to_have_text(
+        f"The 20 highest of {N_CLASSES} class scores, highest first."
+    )
+    button = grid.get_by_test_id("fmap-show-all")
+    expect(button).to_have_text(f"Show all {N_CLASSES} class scores")
+    button.click()
+    expect(cells).to_have_count(N_CLASSES)
+    assert _names(cells) == [f"kind {c}" for c in range(N_CLASSES)]
+    expect(grid.get_by_test_id("fmap-top-note")).to_have_count(0)
+    expect(button).to_have_text("Show only the top 20")
+    button.click()
+    expect(cells).to_have_count(20)
+
+
+def test_class_legend_shows_the_most_common_20_then_all(page, many_run):
+    open_view(page, f"/projection?run={many_run}&method=pca")
+    legend = page.get_by_test_id("legend")
+    items = legend.get_by_test_id("legend-item")
+    expect(items).to_have_count(20)
+    texts = items.all_inner_texts()
+    assert [" ".join(t.split()) for t in texts[:3]] == ["kind 37 3", "kind 5 2", "kind 50 1"]
+    expect(legend).to_contain_text(f"the 20 most common of {N_CLASSES} classes")
+    legend.get_by_test_id("legend-show-all").click()
+    expect(items).to_have_count(N_CLASSES)
+    expect(legend.get_by_test_id("legend-show-all")).to_have_text("Show only 20")

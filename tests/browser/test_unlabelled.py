@@ -1,0 +1,87 @@
+"""A probe set without labels (a snapshot of the user's model over a flat folder of pictures):
+the timeline and the projection say so, and no picture is called wrong."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from ._ui import open_view
+
+pytestmark = pytest.mark.browser
+
+N_PICTURES = 4
+
+
+@pytest.fixture(scope="module")
+def flat_run(served, tmp_path_factory) -> Iterator[str]:
+    """A snapshot run over a flat folder (no labels), beside the trained one. Removed after this
+    module: the other views' tests (runs list, tour) expect the served folder's one run."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from convlens.core import input_contract
+    from convlens.models import build_model
+    from convlens.pipelines import snapshot
+
+    pics = tmp_path_factory.mktemp("flat-pics")
+    rng = np.random.default_rng(1)
+    for i in range(N_PICTURES):
+        Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(pics / f"{i}.png")
+    torch.manual_seed(0)
+    model = build_model("paper", in_channels=1, num_classes=10, image_size=32)
+    snapshot(
+        model,
+        out=served.runs_dir,
+        data=pics,
+        classes=[f"kind {i}" for i in range(10)],
+        preprocess=input_contract("none", 32, 1),
+        spec="paper",
+        run_id="flat-paper",
+    )
+    yield "flat-paper"
+    shutil.rmtree(served.runs_dir / "flat-paper", ignore_errors=True)
+
+
+def test_timeline_says_the_pictures_have_no_labels(page, flat_run):
+    open_view(page, f"/timeline?run={flat_run}")
+    explanation = page.get_by_test_id("explanation")
+    expect(explanation).to_contain_text("came without labels")
+    assert not re.search(r"\d+% right", explanation.inner_text())  # was "gets 0% right"
+    legend = page.get_by_test_id("legend")
+    expect(legend).to_contain_text("no labels")
+    expect(legend.get_by_test_id("legend-item")).to_have_count(1)
+    expect(page.get_by_test_id("mistake-note")).to_have_count(0)  # no dot ringed as wrong
+    page.get_by_test_id("color-by").select_option("correct")
+    items = legend.get_by_test_id("legend-item")
+    expect(items).to_have_count(3)
+    assert [" ".join(t.split()) for t in items.all_inner_texts()] == [
+        "right 0",
+        "wrong 0",
+        f"no label {N_PICTURES}",
+    ]
+
+
+def test_projection_colours_pictures_without_labels_grey(page, flat_run):
+    open_view(page, f"/projection?run={flat_run}&method=pca")
+    legend = page.get_by_test_id("legend")
+    items = legend.get_by_test_id("legend-item")
+    expect(items).to_have_count(1)
+    said = " ".join(items.inner_text().split())
+    assert said == f"no labels: these pictures came without their kind {N_PICTURES}", said
+    quality = page.get_by_test_id("quality-text").inner_text()
+    assert not re.search(r"\b1 pictures\b|\b1 are\b", quality), quality
+
+
+def test_the_runs_page_says_what_not_measured_means(page, flat_run):
+    open_view(page, "/")
+    row = page.get_by_test_id("run-row").filter(has_text=flat_run)
+    expect(row).to_contain_text("not measured")
+    expect(page.get_by_test_id("explanation")).to_contain_text(
+        '"Not measured" marks a run with no test score'
+    )
