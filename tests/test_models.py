@@ -235,6 +235,38 @@ def test_load_weights_round_trip_torch_save(tmp_path):
     _assert_same_weights(source, load_weights(_paper(), tmp_path / "ckpt.pt"))
 
 
+class _Versioned(nn.Module):
+    """Like torchvision's MNASNet: loading checks the module version the state dict carries."""
+
+    _version = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):  # type: ignore[no-untyped-def]
+        version = local_metadata.get("version", None)
+        if version not in (1, 2):
+            raise ValueError(f"version should be set to 1 or 2 instead of {version}")
+        if version == 1:
+            raise RuntimeError("cannot load weights saved by version 1 of this module")
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
+
+
+def test_safetensors_weights_load_into_a_module_that_checks_its_version(tmp_path):
+    """safetensors keeps no module versions: the model's own are used (a ConvLens checkpoint of
+    torchvision's MNASNet could not be loaded, and the view answered with a traceback)."""
+    source = _Versioned()
+    save_file(source.state_dict(), tmp_path / "w.safetensors")
+    target = load_weights(_Versioned(), tmp_path / "w.safetensors")
+    torch.testing.assert_close(target.fc.weight, source.fc.weight)
+    old = source.state_dict()
+    old._metadata[""]["version"] = 1  # type: ignore[attr-defined]
+    torch.save(old, tmp_path / "old.pt")
+    with pytest.raises(UserInputError, match=r"could not be loaded into _Versioned: cannot load"):
+        load_weights(_Versioned(), tmp_path / "old.pt")
+
+
 def test_pickled_model_is_refused(tmp_path):
     torch.save(_paper(), tmp_path / "whole.pt")
     with pytest.raises(UserInputError, match=r"pickled.*model\.state_dict\(\)"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -55,9 +56,14 @@ def _state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:
             f"{path} does not hold a state_dict (names mapped to tensors): save it with "
             f"torch.save(model.state_dict(), path) or safetensors.torch.save_file"
         )
-    state = dict(obj)
+    meta = getattr(obj, "_metadata", None)  # module versions, where torch.save kept them
+    state = OrderedDict(obj)
     if state and all(k.startswith("module.") for k in state):  # saved from DataParallel / DDP
-        state = {k.removeprefix("module."): v for k, v in state.items()}
+        state = OrderedDict((k.removeprefix("module."), v) for k, v in state.items())
+        if meta is not None:
+            meta = {k.removeprefix("module").removeprefix("."): v for k, v in meta.items()}
+    if meta is not None:
+        state._metadata = meta  # type: ignore[attr-defined]
     return state
 
 
@@ -104,5 +110,18 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
             f"weights in {path} do not fit {type(model).__name__}: {'; '.join(problems)}: "
             f"build the same model (and sizes: classes, channels, image size) that saved them"
         )
-    model.load_state_dict(state, strict=True)
+    # A safetensors file (every ConvLens checkpoint) keeps no ``_metadata``: the module versions
+    # some layers check when loading (torchvision's MNASNet refuses a missing one). The file was
+    # saved from this same model, so its own versions are the right ones.
+    versioned = OrderedDict(state)
+    meta = getattr(state, "_metadata", None) or getattr(own, "_metadata", None)
+    if meta is not None:
+        versioned._metadata = meta  # type: ignore[attr-defined]
+    try:
+        model.load_state_dict(versioned, strict=True)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserInputError(
+            f"weights in {path} could not be loaded into {type(model).__name__}: {first}"
+        ) from exc
     return model
