@@ -252,6 +252,7 @@ def train(
     pr = _probe(ds, data, options.seed, contract)
     if resume is not None:
         _restore_probe(resume, pr)
+    summary = describe_model(model, (1, ds.channels, ds.image_size, ds.image_size))
     layers = list(record.layers) or default_layers(model, pr["x"][:1])
     model.to(device)
     opt = OPTIMIZERS.get(options.optimizer)(
@@ -264,7 +265,6 @@ def train(
             opt_path = rr.optimizer_path(start_epoch)
             if opt_path is not None:
                 load_optimizer_state(opt, opt_path.read_bytes())
-    summary = describe_model(model, (1, ds.channels, ds.image_size, ds.image_size))
     config = options_to_json(data, options, record)
     # train accuracy comes from the training probes (eval mode) when there are some
     train_eval = (
