@@ -27,7 +27,6 @@ from convlens.record import Recorder
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 _PRETRAINED = ("torchvision:", "timm:", "onnx:")
-ONNX_COPY = "model.onnx"  # a run made from an ONNX file keeps it as model/model.onnx
 
 
 @dataclass(frozen=True)
@@ -250,9 +249,6 @@ def snapshot(
     info["input"] = contract.to_json()
     if spec:
         info["spec"] = spec
-    onnx = spec.partition(":")[2] if spec and spec.startswith("onnx:") else None
-    if onnx is not None:  # the run keeps its own copy: it is rebuilt from that
-        info["file"] = f"model/{ONNX_COPY}"  # where RunWriter.write_model_file puts it
     chosen = layers if layers is not None else default_layers(module, x[:1])
     rec = Recorder(
         module,
@@ -273,8 +269,6 @@ def snapshot(
         with rec:
             assert rec.writer is not None
             path = Path(rec.writer.path)
-            if onnx is not None:
-                rec.writer.write_model_file(ONNX_COPY, onnx)
             rec.record_epoch({})
     except BaseException:
         if path is not None:  # a snapshot is one epoch: nothing worth keeping half-written

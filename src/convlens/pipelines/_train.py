@@ -32,6 +32,8 @@ from convlens.models import build_model, default_layers, describe_model, load_we
 from convlens.record import Recorder, load_optimizer_state
 from convlens.store import Run, RunWriter
 
+from ._catalogue import model_spec
+
 OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
 OPTIMIZERS.register("adam", help="Adam (the TrainVideo paper's choice)")(torch.optim.Adam)
 OPTIMIZERS.register("adamw", help="AdamW, decoupled weight decay")(torch.optim.AdamW)
@@ -240,8 +242,11 @@ def train(
     n_classes = len(ds.class_names)
     with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
         torch.manual_seed(options.seed)
-        model = build_model(
-            options.model, in_channels=ds.channels, num_classes=n_classes, image_size=ds.image_size
+        model = build_model(  # a resumed ONNX run: from the copy the run keeps
+            (resume and model_spec(Run.open(resume))) or options.model,
+            in_channels=ds.channels,
+            num_classes=n_classes,
+            image_size=ds.image_size,
         )
     if options.weights:
         load_weights(model, options.weights)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from convlens.core import (
     UserInputError,
     input_contract,
 )
+from convlens.store import RunWriter
 
 from ._layers import LayerSpec
 
@@ -226,6 +228,9 @@ def run_model_info(
         info["input"] = contract.to_json()
     if output is not None:
         info.setdefault("output", output)
+    onnx = onnx_source(given)
+    if onnx is not None:  # the run keeps a copy (keep_model_file) and is rebuilt from it
+        info.update(spec=f"onnx:{onnx}", file=f"model/{ONNX_COPY}")
     if not info.get("spec"):
         shape = image_shape(x)
         sizes = {"num_classes": n_classes}
@@ -237,6 +242,28 @@ def run_model_info(
         else:
             info["spec"] = spec
     return info
+
+
+ONNX_COPY = "model.onnx"  # a run made from an ONNX file keeps it as model/model.onnx
+
+
+def onnx_source(given: Mapping[str, Any]) -> Path | None:
+    """The ONNX file the model spec names (``onnx:PATH`` or ``PATH.onnx``), for the run to keep
+    a copy of and be rebuilt from when the original moves; ``None`` for any other spec, a file
+    that is not there, or a run that names its copy already."""
+    spec = str(given.get("spec") or "")
+    path = spec.partition(":")[2] if spec.startswith("onnx:") else spec
+    if given.get("file") or not path.endswith(".onnx"):
+        return None
+    file = Path(path).expanduser()
+    return file.resolve() if file.is_file() else None
+
+
+def keep_model_file(writer: RunWriter, given: Mapping[str, Any]) -> None:
+    """Copy the ONNX file the run's model comes from into the new run (once, when it is made)."""
+    onnx = onnx_source(given)
+    if onnx is not None:
+        writer.write_model_file(ONNX_COPY, onnx)
 
 
 def spec_message(model: nn.Module) -> str:
