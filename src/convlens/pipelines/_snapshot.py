@@ -22,7 +22,7 @@ from torch import nn
 from convlens.core import InputContract, UserInputError, input_contract, progress
 from convlens.data import normalize, prepare_image
 from convlens.modelkit import default_layers, preserve_model_state
-from convlens.models import build_model, load_pretrained, load_weights
+from convlens.models import build_model, load_pretrained, load_weights, weights_in_channels
 from convlens.record import Recorder
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
@@ -298,8 +298,8 @@ def _built(
     )
     if isinstance(preprocess, InputContract):
         channels, size = preprocess.channels, preprocess.size[0]
-    else:
-        channels, size = 3, image_size or 224
+    else:  # a preset: the channels the weights' first convolution takes
+        channels, size = weights_in_channels(weights) or 3, image_size or 224
     module = build_model(spec, in_channels=channels, num_classes=n, image_size=size)
     load_weights(module, weights)
     return module, spec
