@@ -109,6 +109,55 @@ def test_train_with_preprocess_and_a_tuple_output_model(
     assert run.manifest.model["output"] == "0" and run.epochs == [1]
 
 
+def test_snapshot_of_a_tuple_output_model_takes_model_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from convlens import views
+    from convlens.views import Inspector
+
+    (tmp_path / "pairnet2.py").write_text(
+        textwrap.dedent(
+            """
+            import torch
+            from torch import nn
+
+            class PairNet(nn.Module):
+                def __init__(self, num_classes=2, in_channels=1):  # grey unless told
+                    super().__init__()
+                    self.conv = nn.Conv2d(in_channels, 4, 3)
+                    self.fc = nn.Linear(4, num_classes)
+
+                def forward(self, x):
+                    h = self.conv(x).mean((2, 3))
+                    return self.fc(h), h
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from pairnet2 import PairNet
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        save_file(PairNet().state_dict(), tmp_path / "w.safetensors")
+    (tmp_path / "classes.txt").write_text("a\nb\n")
+    out = tmp_path / "runs"
+    argv = [
+        *("snapshot", "--model", "pairnet2:PairNet", "--weights", str(tmp_path / "w.safetensors")),
+        *("--classes", str(tmp_path / "classes.txt"), "--preprocess", "stretch"),
+        *("--image-size", "8", "--data", str(_pictures(tmp_path / "pics", ["a", "b"]))),
+        *("--out", str(out), "--run-id", "s"),
+    ]
+    assert "--model-output 0" in _error(capsys, argv)
+    assert not out.exists() or not any(out.iterdir())
+    assert main(["-q", *argv, "--model-output", "0"]) == 0
+    run = Run.open(out / "s")
+    assert run.manifest.model["output"] == "0"
+    fm = views.featuremaps(Inspector(out), run, epoch=None, layer="conv", image="probe:0")
+    assert len(fm["probabilities"]) == 2
+
+
 def test_importance_on_a_recorder_run_falls_back_to_the_probe_set(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

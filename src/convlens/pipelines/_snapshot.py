@@ -21,7 +21,7 @@ from torch import nn
 
 from convlens.core import InputContract, UserInputError, input_contract, progress
 from convlens.data import normalize, prepare_image
-from convlens.modelkit import default_layers, preserve_model_state
+from convlens.modelkit import default_layers, preserve_model_state, select_output
 from convlens.models import build_model, load_pretrained, load_weights, weights_in_channels
 from convlens.record import Recorder
 
@@ -145,7 +145,7 @@ def _in_channels(model: nn.Module) -> int:
     return 3
 
 
-def _n_outputs(model: nn.Module, contract: InputContract) -> int:
+def _n_outputs(model: nn.Module, contract: InputContract, output: str | None) -> int:
     x = torch.zeros(1, contract.channels, *contract.size)
     try:
         with preserve_model_state(model, train=False, grad=False):
@@ -155,6 +155,7 @@ def _n_outputs(model: nn.Module, contract: InputContract) -> int:
             f"the model cannot take {contract.channels}×{contract.size[0]}×{contract.size[1]} "
             f"input ({err}): give the preprocessing that fits it (--preprocess)"
         ) from err
+    out = select_output(out, output)  # a tuple or dict without a choice: says how to choose
     if not isinstance(out, torch.Tensor) or out.dim() != 2:
         raise UserInputError(
             f"the model returns {type(out).__name__}, not a [batch, classes] tensor of class "
@@ -176,6 +177,7 @@ def snapshot(
     spec: str | None = None,
     probe_size: int = 200,
     run_id: str | None = None,
+    output: int | str | None = None,
 ) -> Path:
     """Record an already-trained model once and write a run every view can show.
 
@@ -194,6 +196,8 @@ def snapshot(
         spec: How to rebuild an ``nn.Module`` given directly (``package.module:factory``).
         probe_size: At most this many pictures.
         run_id: Name of the run folder.
+        output: For a model returning a tuple/list or dict: the index or key of the class
+            scores in it (``--model-output``).
 
     Raises:
         UserInputError: Anything that does not fit, with what to do; no run folder is left.
@@ -231,7 +235,8 @@ def snapshot(
             if isinstance(classes, Sequence) and not isinstance(classes, str)
             else _read_class_file(classes)
         )
-    n_out = _n_outputs(module, contract)
+    output = None if output is None else str(output)
+    n_out = _n_outputs(module, contract, output)
     if names is not None and len(names) != n_out:
         raise UserInputError(
             f"{len(names)} class names for a model with {n_out} outputs: give one name per "
@@ -256,6 +261,7 @@ def snapshot(
         probe.labels,
         layers=chosen,
         out=out,
+        output=output,
         run_id=run_id,
         class_names=names,
         model_info=info,
