@@ -75,6 +75,8 @@ def test_flat_folder_and_folder_names_that_are_not_classes(tmp_path: Path) -> No
         ({"preprocess": None}, "how must pictures be prepared"),
         ({"preprocess": InputContract(size=(5, 5), channels=1)}, "cannot take 1×5×5 input"),
         ({"layers": "nope"}, "nope"),
+        ({"probe_size": 0}, "--probe-size must be 1 or more, got 0"),
+        ({"image_size": -3}, "--image-size must be 1 or more, got -3"),
     ],
 )
 def test_bad_input_leaves_no_runpicture_folder(tmp_path: Path, kwargs, message) -> None:

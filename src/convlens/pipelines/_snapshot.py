@@ -202,6 +202,9 @@ def snapshot(
     Raises:
         UserInputError: Anything that does not fit, with what to do; no run folder is left.
     """
+    for flag, value in (("--probe-size", probe_size), ("--image-size", image_size)):
+        if value is not None and value < 1:
+            raise UserInputError(f"{flag} must be 1 or more, got {value}")
     names: list[str] | None = None
     contract: InputContract | None = None
     info: dict[str, object] = {"source": "snapshot"}
