@@ -166,3 +166,27 @@ def test_importance_on_a_recorder_run_falls_back_to_the_probe_set(
     out = capsys.readouterr().out
     assert "measured on its" in out and "labelled probe pictures" in out
     assert (run / "importance" / "weight-0001.safetensors").is_file()
+
+
+def test_importance_on_a_snapshot_of_a_flat_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A flat folder gives probe pictures without labels: weight importance needs none and
+    works; a method that needs labels says to use it (or class sub-folders)."""
+    from convlens.pipelines import snapshot
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (12, 12), dtype=np.uint8)).save(flat / f"{i}.png")
+    grey8 = InputContract(size=(8, 8), channels=1, resize="stretch")
+    run = snapshot(TinyConvNet(), data=flat, out=tmp_path / "runs", preprocess=grey8)
+    assert (Run.open(run).probe()["labels"] < 0).all()
+    assert main(["-q", "importance", str(run), "--method", "weight"]) == 0
+    assert "measured on its 3 probe pictures" in capsys.readouterr().out
+    assert (run / "importance" / "weight-0001.safetensors").is_file()
+    err = _error(capsys, ["importance", str(run), "--method", "taylor"])
+    assert "no labelled probe pictures: use --method weight" in err
+    err = _error(capsys, ["importance", str(run), "--method", "weight", "--prune"])
+    assert "pruning measures accuracy" in err
