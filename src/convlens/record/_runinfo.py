@@ -169,6 +169,10 @@ def infer_spec(model: nn.Module, sizes: dict[str, int]) -> str | None:
     cls = type(model)
     if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
         return None
+    if cls.__module__.startswith("torchvision.models.") and sizes.get("in_channels", 3) == 3:
+        found = _torchvision_spec(model, sizes["num_classes"])
+        if found is not None:
+            return found
     spec = f"{cls.__module__}:{cls.__qualname__}"
     try:
         if _factory_of(spec) is not cls or not _buildable(cls):
@@ -182,6 +186,35 @@ def infer_spec(model: nn.Module, sizes: dict[str, int]) -> str | None:
     mine = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in built.state_dict().items()}
     return spec if mine == theirs else None
+
+
+def _shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def _torchvision_spec(model: nn.Module, num_classes: int) -> str | None:
+    """``torchvision:NAME`` for a torchvision classification model (ResNet needs arguments, so
+    its class alone cannot rebuild it): the first builder of the model's module that makes the
+    same class with the same parameter shapes, built on the meta device (no memory, ~0.1 s)."""
+    try:
+        import torchvision.models as tvm
+
+        names = [
+            n
+            for n in tvm.list_models(module=tvm)
+            if tvm.get_model_builder(n).__module__ == type(model).__module__
+        ]
+        mine = _shapes(model)
+        for name in names:
+            # quiet: e.g. GoogLeNet's notice about its weight initialisation
+            with torch.random.fork_rng(devices=[]), torch.device("meta"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                built = tvm.get_model(name, weights=None, num_classes=num_classes)
+            if type(built) is type(model) and _shapes(built) == mine:
+                return f"torchvision:{name}"
+    except Exception:  # noqa: BLE001 - any failure means: it cannot be inferred
+        return None
+    return None
 
 
 def class_names(names: list[str] | None, n_outputs: int) -> list[str]:
