@@ -101,6 +101,39 @@ def test_weights_that_do_not_fit_leave_no_run(tmp_path: Path) -> None:
     assert _no_runs(tmp_path / "runs")
 
 
+GREY_ONLY = """
+from torch import nn
+
+def grey(num_classes=2):  # takes 1-channel 8 px pictures only, and no in_channels to change it
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, num_classes))
+"""
+
+
+def test_train_on_pictures_the_model_cannot_take_is_one_line_and_leaves_no_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / "greyonly_mod.py").write_text(textwrap.dedent(GREY_ONLY))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for name in ("a", "b"):
+            folder = tmp_path / "data" / split / name
+            folder.mkdir(parents=True)
+            for i in range(2):
+                picture = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
+                Image.fromarray(picture).save(folder / f"{i}.png")
+    code = main(
+        [
+            *("-q", "train", "--data", str(tmp_path / "data"), "--model", "greyonly_mod:grey"),
+            *("--epochs", "1", "--image-size", "8", "--out", str(tmp_path / "runs")),
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert "cannot take input of shape [1, 3, 8, 8]" in err and "in_channels" in err
+    assert _no_runs(tmp_path / "runs")
+
+
 @pytest.mark.parametrize(
     ("broken", "says"),
     [("raise", "could not build the model"), ("wider", "do not fit")],

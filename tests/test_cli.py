@@ -182,6 +182,17 @@ def test_console_script_entry_point() -> None:
         assert cmd in out.stdout
 
 
+def test_python_dash_m_convlens_is_the_command() -> None:
+    for module in ("convlens", "convlens.cli"):
+        out = subprocess.run(
+            [sys.executable, "-m", module, "snapshot", "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.startswith("usage: convlens snapshot")
+
+
 # --- options generated from the option dataclasses ---------------------------------------------
 
 _FLAGS = {

@@ -109,6 +109,55 @@ def test_train_with_preprocess_and_a_tuple_output_model(
     assert run.manifest.model["output"] == "0" and run.epochs == [1]
 
 
+def test_snapshot_of_a_tuple_output_model_takes_model_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from convlens import views
+    from convlens.views import Inspector
+
+    (tmp_path / "pairnet2.py").write_text(
+        textwrap.dedent(
+            """
+            import torch
+            from torch import nn
+
+            class PairNet(nn.Module):
+                def __init__(self, num_classes=2, in_channels=1):  # grey unless told
+                    super().__init__()
+                    self.conv = nn.Conv2d(in_channels, 4, 3)
+                    self.fc = nn.Linear(4, num_classes)
+
+                def forward(self, x):
+                    h = self.conv(x).mean((2, 3))
+                    return self.fc(h), h
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from pairnet2 import PairNet
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        save_file(PairNet().state_dict(), tmp_path / "w.safetensors")
+    (tmp_path / "classes.txt").write_text("a\nb\n")
+    out = tmp_path / "runs"
+    argv = [
+        *("snapshot", "--model", "pairnet2:PairNet", "--weights", str(tmp_path / "w.safetensors")),
+        *("--classes", str(tmp_path / "classes.txt"), "--preprocess", "stretch"),
+        *("--image-size", "8", "--data", str(_pictures(tmp_path / "pics", ["a", "b"]))),
+        *("--out", str(out), "--run-id", "s"),
+    ]
+    assert "--model-output 0" in _error(capsys, argv)
+    assert not out.exists() or not any(out.iterdir())
+    assert main(["-q", *argv, "--model-output", "0"]) == 0
+    run = Run.open(out / "s")
+    assert run.manifest.model["output"] == "0"
+    fm = views.featuremaps(Inspector(out), run, epoch=None, layer="conv", image="probe:0")
+    assert len(fm["probabilities"]) == 2
+
+
 def test_importance_on_a_recorder_run_falls_back_to_the_probe_set(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -117,3 +166,27 @@ def test_importance_on_a_recorder_run_falls_back_to_the_probe_set(
     out = capsys.readouterr().out
     assert "measured on its" in out and "labelled probe pictures" in out
     assert (run / "importance" / "weight-0001.safetensors").is_file()
+
+
+def test_importance_on_a_snapshot_of_a_flat_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A flat folder gives probe pictures without labels: weight importance needs none and
+    works; a method that needs labels says to use it (or class sub-folders)."""
+    from convlens.pipelines import snapshot
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (12, 12), dtype=np.uint8)).save(flat / f"{i}.png")
+    grey8 = InputContract(size=(8, 8), channels=1, resize="stretch")
+    run = snapshot(TinyConvNet(), data=flat, out=tmp_path / "runs", preprocess=grey8)
+    assert (Run.open(run).probe()["labels"] < 0).all()
+    assert main(["-q", "importance", str(run), "--method", "weight"]) == 0
+    assert "measured on its 3 probe pictures" in capsys.readouterr().out
+    assert (run / "importance" / "weight-0001.safetensors").is_file()
+    err = _error(capsys, ["importance", str(run), "--method", "taylor"])
+    assert "no labelled probe pictures: use --method weight" in err
+    err = _error(capsys, ["importance", str(run), "--method", "weight", "--prune"])
+    assert "pruning measures accuracy" in err

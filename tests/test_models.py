@@ -35,6 +35,7 @@ def test_public_surface():
         "imagenet_classes",
         "load_pretrained",
         "load_weights",
+        "weights_in_channels",
     }
     assert MODELS.names() == ["paper", "tinyvgg"]
 

@@ -4,6 +4,7 @@ residual adds, concatenation, BatchNorm; and the aggregation that keeps big grap
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -204,6 +205,26 @@ def test_graph_run_reports_its_steps(fixture_run: Path) -> None:
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert [s for s, _ in seen][-1] == "done" and len(seen) >= 5
+
+
+def test_the_graph_picture_is_there_before_the_graph_file(
+    fixture_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web app takes a stored graph file to mean its picture is there too: graph.png read
+    the picture between the two writes and answered 500 while a big graph was being made."""
+    from convlens.store import RunWriter
+
+    seen: list[bool] = []
+    write_arrays = RunWriter.write_arrays
+
+    def spy(self: RunWriter, rel: str, arrays: Any, info: Any) -> Path:
+        if rel.startswith("graph/"):
+            seen.append((self.path / "media" / "graph-0001.png").is_file())
+        return write_arrays(self, rel, arrays, info)
+
+    monkeypatch.setattr(RunWriter, "write_arrays", spy)
+    graph_run(fixture_run, epoch=1, bundler="straight")
+    assert seen == [True]
 
 
 def test_graphs_over_5000_nodes_get_the_coarser_level_of_detail() -> None:

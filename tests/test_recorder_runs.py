@@ -190,6 +190,30 @@ def test_a_model_that_cannot_be_rebuilt_gets_one_message_with_the_fix(tmp_path: 
     assert Run.open(tmp_path / "b").manifest.model["spec"] == "my.models:make"
 
 
+def test_a_recorder_run_of_an_onnx_model_keeps_the_file_once(tmp_path: Path) -> None:
+    """spec="onnx:FILE" (a model converted from ONNX): the new run keeps a copy of the file and
+    is rebuilt from it; resuming does not copy it again. (The file is only copied here, so any
+    bytes do; tests/pretrained converts a real one.)"""
+    source = tmp_path / "net.onnx"
+    source.write_bytes(b"not parsed by the recorder")
+    x = torch.rand(2, 1, 8, 8)
+    with Recorder(
+        TinyConvNet(), x, layers="fc", out=tmp_path / "runs", run_id="o", spec=str(source)
+    ) as rec:
+        rec.record_epoch()
+    run = Run.open(tmp_path / "runs" / "o")
+    assert run.manifest.model["spec"] == f"onnx:{source.resolve()}"
+    assert run.manifest.model["file"] == "model/model.onnx"
+    copy = run.path / "model" / "model.onnx"
+    assert copy.read_bytes() == source.read_bytes() and not run.problems()
+    source.write_bytes(b"changed after the run was made")
+    with Recorder(TinyConvNet(), x, layers="fc", resume=run.path, spec=f"onnx:{source}") as rec:
+        rec.record_epoch()
+    run = Run.open(run.path)
+    assert run.epochs == [1, 2] and copy.read_bytes() == b"not parsed by the recorder"
+    assert [a.path for a in run.manifest.artifacts].count("model/model.onnx") == 1
+
+
 def test_class_names_of_the_wrong_count_are_refused(tmp_path: Path) -> None:
     x = torch.rand(2, 1, 8, 8)
     with (

@@ -75,6 +75,8 @@ def test_flat_folder_and_folder_names_that_are_not_classes(tmp_path: Path) -> No
         ({"preprocess": None}, "how must pictures be prepared"),
         ({"preprocess": InputContract(size=(5, 5), channels=1)}, "cannot take 1×5×5 input"),
         ({"layers": "nope"}, "nope"),
+        ({"probe_size": 0}, "--probe-size must be 1 or more, got 0"),
+        ({"image_size": -3}, "--image-size must be 1 or more, got -3"),
     ],
 )
 def test_bad_input_leaves_no_runpicture_folder(tmp_path: Path, kwargs, message) -> None:
@@ -84,3 +86,25 @@ def test_bad_input_leaves_no_runpicture_folder(tmp_path: Path, kwargs, message) 
         snapshot(TinyConvNet(), out=tmp_path / "runs", data=data, **args)
     runs = tmp_path / "runs"
     assert not runs.exists() or list(runs.iterdir()) == []
+
+
+def test_a_grey_model_from_a_factory_with_in_channels_and_a_preset(tmp_path: Path) -> None:
+    """A factory that takes ``in_channels`` (default 3) and grey weights, with a preset such as
+    ``--preprocess stretch``: the model is built for the weights' channels, not for colour."""
+    from safetensors.torch import save_file
+
+    from convlens.models import build_model, weights_in_channels
+
+    grey = build_model("paper", in_channels=1, num_classes=3, image_size=32)
+    save_file(grey.state_dict(), tmp_path / "w.safetensors")
+    assert weights_in_channels(tmp_path / "w.safetensors") == 1
+    path = snapshot(
+        "paper",
+        weights=tmp_path / "w.safetensors",
+        classes=["a", "b", "c"],
+        preprocess="stretch",
+        image_size=32,
+        data=picture_folder(tmp_path / "pics", ["a", "b"]),
+        out=tmp_path / "runs",
+    )
+    assert InputContract.from_json(Run.open(path).manifest.model["input"]).channels == 1

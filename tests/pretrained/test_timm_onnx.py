@@ -215,3 +215,49 @@ def test_an_onnx_run_from_before_the_copy_still_opens(tmp_path: Path) -> None:
     run = Run.open(path)
     assert run.manifest.model["spec"] == f"onnx:{original.resolve()}"
     _maps_match(model, tmp_path / "runs", run)
+
+
+def test_a_training_run_from_an_onnx_file_keeps_its_copy_and_resumes_from_it(
+    tmp_path: Path,
+) -> None:
+    """``convlens train --model onnx:FILE`` keeps the file in the run when the run is made (not
+    again on resume); the run resumes and opens in the views after the original is gone."""
+    import hashlib
+
+    from convlens.cli import main
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(2)
+        model = TinyConvNet(num_classes=3).eval()
+    (tmp_path / "elsewhere").mkdir()
+    original = _export(model, torch.zeros(1, 1, 8, 8), tmp_path / "elsewhere" / "tiny.onnx")
+    rng = np.random.default_rng(3)
+    for split in ("train", "test"):
+        for name in ("a", "b", "c"):
+            folder = tmp_path / "data" / split / name
+            folder.mkdir(parents=True)
+            for i in range(2):
+                picture = rng.integers(0, 256, (8, 8), dtype=np.uint8)
+                Image.fromarray(picture, mode="L").save(folder / f"{i}.png")
+    runs = tmp_path / "runs"
+    args = ["-q", "train", "--data", str(tmp_path / "data"), "--model", f"onnx:{original}"]
+    code = main([*args, "--epochs", "1", "--image-size", "8", "--out", str(runs), "--run-id", "t"])
+    assert code == 0
+    copy = runs / "t" / "model" / "model.onnx"
+    run = Run.open(runs / "t")
+    listed = {a.path: a.sha256 for a in run.manifest.artifacts}
+    assert listed["model/model.onnx"] == hashlib.sha256(original.read_bytes()).hexdigest()
+    assert run.manifest.model["file"] == "model/model.onnx"
+    written = copy.stat().st_mtime_ns
+    original.unlink()  # the original is gone: resuming and the views use the run's copy
+    assert main(["-q", "train", "--resume", str(runs / "t"), "--epochs", "2"]) == 0
+    run = Run.open(runs / "t")
+    assert run.epochs == [1, 2] and not run.problems()
+    assert copy.stat().st_mtime_ns == written  # written when the run was made, not on resume
+    assert [a.path for a in run.manifest.artifacts].count("model/model.onnx") == 1
+    insp = Inspector(runs)
+    conv = next(
+        li["name"] for li in views.layers(insp, run, None)["layers"] if "Conv" in li["name"]
+    )
+    fm = views.featuremaps(insp, run, epoch=2, layer=conv, image="probe:0")
+    assert np.asarray(fm["maps"]).shape[0] == model.conv.out_channels

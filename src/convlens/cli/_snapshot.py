@@ -39,6 +39,11 @@ def add_snapshot(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--probe-size", type=int, default=200, help="at most this many pictures (default: 200)"
     )
+    p.add_argument(
+        "--model-output",
+        help="for a model whose forward() returns a tuple/list or a dict: the index (0) or key "
+        "(logits) of the class scores in it",
+    )
     p.add_argument("--run-id", help="name of the run (default: date-model)")
     p.add_argument("--out", type=Path, required=True, help="folder of runs (RUNS_DIR)")
 
@@ -57,6 +62,7 @@ def snapshot(args: argparse.Namespace) -> int:
         layers=args.layers,
         probe_size=args.probe_size,
         run_id=args.run_id,
+        output=args.model_output,
     )
     print(f"run written to {path}\nnext: convlens serve {path.parent} --open")
     return 0

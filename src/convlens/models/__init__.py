@@ -10,7 +10,7 @@ Example:
 from ._build import build_model
 from ._inspect import default_layers, describe_model
 from ._sources import Pretrained, imagenet_classes, load_pretrained
-from ._weights import load_weights
+from ._weights import load_weights, weights_in_channels
 from ._zoo import MODELS, PaperCNN, TinyVGG
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "imagenet_classes",
     "load_pretrained",
     "load_weights",
+    "weights_in_channels",
 ]

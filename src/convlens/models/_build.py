@@ -18,7 +18,7 @@ _IMPORT_SPEC = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-
 _FORMS = (
     "a model name ({names}), 'package.module:factory' (an importable module and a function or "
     "class in it), 'torchvision:<name>' such as torchvision:resnet18, 'timm:<name>' or "
-    "'onnx:<file>'"
+    "'onnx:<file>' (or a path ending in .onnx)"
 )
 _SIZE_ARGS = ("num_classes", "in_channels", "image_size")
 
@@ -39,8 +39,8 @@ def build_model(spec: str, *, in_channels: int, num_classes: int, image_size: in
             ``num_classes``; for ``in_channels`` other than 3 its first convolution is replaced
             by one taking ``in_channels`` (same size, stride and padding), so module names
             stay those of torchvision; ``"timm:<name>"`` (``timm.create_model`` with
-            ``num_classes`` and ``in_chans``); or ``"onnx:<file>"`` (the file converted by
-            onnx2torch; its sizes are the file's own).
+            ``num_classes`` and ``in_chans``); or ``"onnx:<file>"`` or a path ending in
+            ``.onnx`` (converted by onnx2torch; its sizes are the file's own).
         in_channels: Channels of the input images.
         num_classes: Number of outputs.
         image_size: Side of the square input images.
@@ -58,8 +58,8 @@ def build_model(spec: str, *, in_channels: int, num_classes: int, image_size: in
         return _torchvision_model(spec.partition(":")[2], in_channels, num_classes)
     if spec.startswith("timm:"):
         return _timm_model(spec.partition(":")[2], in_channels, num_classes)
-    if spec.startswith("onnx:"):
-        return _onnx_model(spec.partition(":")[2])
+    if spec.startswith("onnx:") or spec.endswith(".onnx"):
+        return _onnx_model(spec.removeprefix("onnx:"))
     if ":" in spec:
         return _imported_model(spec, sizes)
     raise UserInputError(f"unknown model '{spec}': give {_forms()}")

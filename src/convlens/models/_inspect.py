@@ -40,7 +40,9 @@ def describe_model(model: nn.Module, input_shape: Sequence[int]) -> list[dict]:
         raise
     except (RuntimeError, ValueError, TypeError) as err:
         raise UserInputError(
-            f"{type(model).__name__} cannot take input of shape {list(shape)}: {err}"
+            f"{type(model).__name__} cannot take input of shape {list(shape)} ({err}): build it "
+            "for pictures of that size and channels (a factory may take in_channels and "
+            "image_size) or give pictures that fit it (--image-size)"
         ) from err
     by_name = {i.name: i for i in infos}
     return [

@@ -71,6 +71,20 @@ def _first(names: list[str], n: int = 5) -> str:
     return ", ".join(names[:n]) + (f" (+{len(names) - n} more)" if len(names) > n else "")
 
 
+def weights_in_channels(path: str | Path) -> int | None:
+    """Channels of the picture a weights file's model takes: the input channels of its first
+    4-D weight (the first convolution's) when that is 1 or 3, else ``None``.
+
+    Raises:
+        UserInputError: The file is missing, unreadable or holds no state_dict.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise UserInputError(f"weights file {path} does not exist")
+    first = next((t for t in _state_dict(_read(path), path).values() if t.dim() == 4), None)
+    return int(first.shape[1]) if first is not None and first.shape[1] in (1, 3) else None
+
+
 def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
     """Load a state_dict into ``model`` in place and return it.
 

@@ -306,12 +306,14 @@ def graph_run(
     names = [run.classes[c] if c < len(run.classes) else str(c) for c in graph.classes]
     info.update(run=run.run_id, epoch=epoch, class_names=names)
     info["importance"].update(epoch=epoch, computed_here=computed)
-    writer = open_for_update(run.path)
-    path = writer.write_arrays(graph_path(epoch), arrays, info)
     step("drawing the picture", 0.95)
     title = f"{run.run_id} · epoch {epoch} · {result.method} importance"
     picture = draw_graph(graph_drawing(layout, names, title=title), style)
+    writer = open_for_update(run.path)
+    # the picture first: the graph file says the graph is made, so whoever finds it (the web
+    # app's graph.png) finds the picture too
     png = writer.write_media(f"graph-{epoch:04d}.png", encode_png(picture))
+    path = writer.write_arrays(graph_path(epoch), arrays, info)
     step("done", 1.0)
     return GraphRun(layout, epoch, result.method, computed, path, png, time.perf_counter() - t0)
 

@@ -131,26 +131,40 @@ def _run_data(run: Run, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     return images_to_tensor(part.images), torch.as_tensor(part.labels)
 
 
-def probe_data(run: Run) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """The run's labelled probe set as model input (with the run's contract), and a note."""
+def probe_data(
+    run: Run, *, labelled: bool = True, pruning: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None, str]:
+    """The run's labelled probe set as model input (with the run's contract), and a note.
+
+    With ``labelled=False`` (a method that needs no labels, such as ``weight``): every probe
+    picture, and no labels. ``pruning``: the message for a run without labels says that
+    pruning measures accuracy (instead of pointing to ``--method weight``)."""
     probe = run.probe()
     labels = np.asarray(probe.get("labels", np.zeros(0)), np.int64)
-    keep = labels >= 0
+    keep = labels >= 0 if labelled else np.ones(len(labels), bool)
     if "thumbnails" not in probe or not keep.any():
         raise UnavailableError(
             f"run {run.run_id} does not say which data it was trained on and has no labelled "
-            "probe pictures: from Python, pass data=(images, labels) to importance_run"
+            "probe pictures: "
+            + (
+                "pruning measures accuracy, so "
+                if pruning
+                else "use --method weight (it needs no labels), or "
+            )
+            + "make the run from a folder with one sub-folder per class, or from Python pass "
+            "data=(images, labels)"
         )
     stored = run.manifest.model.get("input")
     c, s, _ = input_shape(run)
     contract = InputContract.from_json(stored) if stored else input_contract("none", s, c)
     x = torch.from_numpy(normalize(probe["thumbnails"][keep], contract))
+    kind = "labelled probe pictures" if (labels[keep] >= 0).all() else "probe pictures"
     note = (
         f"run {run.run_id} does not say which data it was trained on: importance was measured "
-        f"on its {int(keep.sum())} labelled probe pictures instead (from Python, pass "
-        "data=(images, labels) to use others)"
+        f"on its {int(keep.sum())} {kind} instead "
+        "(from Python, pass data=(images, labels) to use others)"
     )
-    return x, torch.as_tensor(labels[keep]), note
+    return x, torch.as_tensor(labels[keep]) if labelled else None, note
 
 
 def class_indices(run: Run, classes: Sequence[int | str] | None) -> list[int] | None:
@@ -212,7 +226,7 @@ def importance_run(
     elif "data" in run.config or not probe_fallback:
         x, y = _run_data(run, "train")
     else:
-        x, y, note = probe_data(run)
+        x, y, note = probe_data(run, labelled=cls.needs_labels)
     est = cls(model, layers=layers, classes=wanted, **kwargs).fit(x, y)
     result = est.result_
     arrays, info = result.to_arrays()
@@ -281,7 +295,7 @@ def prune_run(
     elif "data" in run.config or not probe_fallback:
         x, y = _run_data(run, "test")
     else:
-        x, y, _ = probe_data(run)
+        x, y, _ = probe_data(run, pruning=True)
     kw = {"steps": steps, "batch_size": batch_size}
     curves = pruning_curves(model, x, y, result, seeds=seeds, **kw)
     by_class = {

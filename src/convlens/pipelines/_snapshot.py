@@ -21,13 +21,12 @@ from torch import nn
 
 from convlens.core import InputContract, UserInputError, input_contract, progress
 from convlens.data import normalize, prepare_image
-from convlens.modelkit import default_layers, preserve_model_state
-from convlens.models import build_model, load_pretrained, load_weights
+from convlens.modelkit import default_layers, preserve_model_state, select_output
+from convlens.models import build_model, load_pretrained, load_weights, weights_in_channels
 from convlens.record import Recorder
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 _PRETRAINED = ("torchvision:", "timm:", "onnx:")
-ONNX_COPY = "model.onnx"  # a run made from an ONNX file keeps it as model/model.onnx
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,7 @@ def _in_channels(model: nn.Module) -> int:
     return 3
 
 
-def _n_outputs(model: nn.Module, contract: InputContract) -> int:
+def _n_outputs(model: nn.Module, contract: InputContract, output: str | None) -> int:
     x = torch.zeros(1, contract.channels, *contract.size)
     try:
         with preserve_model_state(model, train=False, grad=False):
@@ -156,6 +155,7 @@ def _n_outputs(model: nn.Module, contract: InputContract) -> int:
             f"the model cannot take {contract.channels}×{contract.size[0]}×{contract.size[1]} "
             f"input ({err}): give the preprocessing that fits it (--preprocess)"
         ) from err
+    out = select_output(out, output)  # a tuple or dict without a choice: says how to choose
     if not isinstance(out, torch.Tensor) or out.dim() != 2:
         raise UserInputError(
             f"the model returns {type(out).__name__}, not a [batch, classes] tensor of class "
@@ -177,6 +177,7 @@ def snapshot(
     spec: str | None = None,
     probe_size: int = 200,
     run_id: str | None = None,
+    output: int | str | None = None,
 ) -> Path:
     """Record an already-trained model once and write a run every view can show.
 
@@ -195,10 +196,15 @@ def snapshot(
         spec: How to rebuild an ``nn.Module`` given directly (``package.module:factory``).
         probe_size: At most this many pictures.
         run_id: Name of the run folder.
+        output: For a model returning a tuple/list or dict: the index or key of the class
+            scores in it (``--model-output``).
 
     Raises:
         UserInputError: Anything that does not fit, with what to do; no run folder is left.
     """
+    for flag, value in (("--probe-size", probe_size), ("--image-size", image_size)):
+        if value is not None and value < 1:
+            raise UserInputError(f"{flag} must be 1 or more, got {value}")
     names: list[str] | None = None
     contract: InputContract | None = None
     info: dict[str, object] = {"source": "snapshot"}
@@ -232,7 +238,8 @@ def snapshot(
             if isinstance(classes, Sequence) and not isinstance(classes, str)
             else _read_class_file(classes)
         )
-    n_out = _n_outputs(module, contract)
+    output = None if output is None else str(output)
+    n_out = _n_outputs(module, contract, output)
     if names is not None and len(names) != n_out:
         raise UserInputError(
             f"{len(names)} class names for a model with {n_out} outputs: give one name per "
@@ -250,9 +257,6 @@ def snapshot(
     info["input"] = contract.to_json()
     if spec:
         info["spec"] = spec
-    onnx = spec.partition(":")[2] if spec and spec.startswith("onnx:") else None
-    if onnx is not None:  # the run keeps its own copy: it is rebuilt from that
-        info["file"] = f"model/{ONNX_COPY}"  # where RunWriter.write_model_file puts it
     chosen = layers if layers is not None else default_layers(module, x[:1])
     rec = Recorder(
         module,
@@ -260,6 +264,7 @@ def snapshot(
         probe.labels,
         layers=chosen,
         out=out,
+        output=output,
         run_id=run_id,
         class_names=names,
         model_info=info,
@@ -273,8 +278,6 @@ def snapshot(
         with rec:
             assert rec.writer is not None
             path = Path(rec.writer.path)
-            if onnx is not None:
-                rec.writer.write_model_file(ONNX_COPY, onnx)
             rec.record_epoch({})
     except BaseException:
         if path is not None:  # a snapshot is one epoch: nothing worth keeping half-written
@@ -304,8 +307,8 @@ def _built(
     )
     if isinstance(preprocess, InputContract):
         channels, size = preprocess.channels, preprocess.size[0]
-    else:
-        channels, size = 3, image_size or 224
+    else:  # a preset: the channels the weights' first convolution takes
+        channels, size = weights_in_channels(weights) or 3, image_size or 224
     module = build_model(spec, in_channels=channels, num_classes=n, image_size=size)
     load_weights(module, weights)
     return module, spec

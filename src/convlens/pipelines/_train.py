@@ -32,6 +32,8 @@ from convlens.models import build_model, default_layers, describe_model, load_we
 from convlens.record import Recorder, load_optimizer_state
 from convlens.store import Run, RunWriter
 
+from ._catalogue import model_spec
+
 OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
 OPTIMIZERS.register("adam", help="Adam (the TrainVideo paper's choice)")(torch.optim.Adam)
 OPTIMIZERS.register("adamw", help="AdamW, decoupled weight decay")(torch.optim.AdamW)
@@ -240,8 +242,11 @@ def train(
     n_classes = len(ds.class_names)
     with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
         torch.manual_seed(options.seed)
-        model = build_model(
-            options.model, in_channels=ds.channels, num_classes=n_classes, image_size=ds.image_size
+        model = build_model(  # a resumed ONNX run: from the copy the run keeps
+            (resume and model_spec(Run.open(resume))) or options.model,
+            in_channels=ds.channels,
+            num_classes=n_classes,
+            image_size=ds.image_size,
         )
     if options.weights:
         load_weights(model, options.weights)
@@ -252,6 +257,7 @@ def train(
     pr = _probe(ds, data, options.seed, contract)
     if resume is not None:
         _restore_probe(resume, pr)
+    summary = describe_model(model, (1, ds.channels, ds.image_size, ds.image_size))
     layers = list(record.layers) or default_layers(model, pr["x"][:1])
     model.to(device)
     opt = OPTIMIZERS.get(options.optimizer)(
@@ -264,7 +270,6 @@ def train(
             opt_path = rr.optimizer_path(start_epoch)
             if opt_path is not None:
                 load_optimizer_state(opt, opt_path.read_bytes())
-    summary = describe_model(model, (1, ds.channels, ds.image_size, ds.image_size))
     config = options_to_json(data, options, record)
     # train accuracy comes from the training probes (eval mode) when there are some
     train_eval = (

@@ -26,6 +26,7 @@ from ._layers import LayerSpec, resolve_layers
 from ._reducers import REDUCERS
 from ._runinfo import (
     class_names,
+    keep_model_file,
     options_with,
     probe_contract,
     probe_thumbnails,
@@ -322,6 +323,7 @@ class Recorder:
         self._created = True
         n = len(self.probe_inputs)
         try:
+            keep_model_file(writer, given)
             writer.write_probe(
                 labels=(
                     self.probe_labels.numpy()

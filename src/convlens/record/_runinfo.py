@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from convlens.core import (
     UserInputError,
     input_contract,
 )
+from convlens.store import RunWriter
 
 from ._layers import LayerSpec
 
@@ -167,6 +169,10 @@ def infer_spec(model: nn.Module, sizes: dict[str, int]) -> str | None:
     cls = type(model)
     if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
         return None
+    if cls.__module__.startswith("torchvision.models.") and sizes.get("in_channels", 3) == 3:
+        found = _torchvision_spec(model, sizes["num_classes"])
+        if found is not None:
+            return found
     spec = f"{cls.__module__}:{cls.__qualname__}"
     try:
         if _factory_of(spec) is not cls or not _buildable(cls):
@@ -180,6 +186,35 @@ def infer_spec(model: nn.Module, sizes: dict[str, int]) -> str | None:
     mine = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in built.state_dict().items()}
     return spec if mine == theirs else None
+
+
+def _shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def _torchvision_spec(model: nn.Module, num_classes: int) -> str | None:
+    """``torchvision:NAME`` for a torchvision classification model (ResNet needs arguments, so
+    its class alone cannot rebuild it): the first builder of the model's module that makes the
+    same class with the same parameter shapes, built on the meta device (no memory, ~0.1 s)."""
+    try:
+        import torchvision.models as tvm
+
+        names = [
+            n
+            for n in tvm.list_models(module=tvm)
+            if tvm.get_model_builder(n).__module__ == type(model).__module__
+        ]
+        mine = _shapes(model)
+        for name in names:
+            # quiet: e.g. GoogLeNet's notice about its weight initialisation
+            with torch.random.fork_rng(devices=[]), torch.device("meta"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                built = tvm.get_model(name, weights=None, num_classes=num_classes)
+            if type(built) is type(model) and _shapes(built) == mine:
+                return f"torchvision:{name}"
+    except Exception:  # noqa: BLE001 - any failure means: it cannot be inferred
+        return None
+    return None
 
 
 def class_names(names: list[str] | None, n_outputs: int) -> list[str]:
@@ -226,6 +261,9 @@ def run_model_info(
         info["input"] = contract.to_json()
     if output is not None:
         info.setdefault("output", output)
+    onnx = onnx_source(given)
+    if onnx is not None:  # the run keeps a copy (keep_model_file) and is rebuilt from it
+        info.update(spec=f"onnx:{onnx}", file=f"model/{ONNX_COPY}")
     if not info.get("spec"):
         shape = image_shape(x)
         sizes = {"num_classes": n_classes}
@@ -237,6 +275,28 @@ def run_model_info(
         else:
             info["spec"] = spec
     return info
+
+
+ONNX_COPY = "model.onnx"  # a run made from an ONNX file keeps it as model/model.onnx
+
+
+def onnx_source(given: Mapping[str, Any]) -> Path | None:
+    """The ONNX file the model spec names (``onnx:PATH`` or ``PATH.onnx``), for the run to keep
+    a copy of and be rebuilt from when the original moves; ``None`` for any other spec, a file
+    that is not there, or a run that names its copy already."""
+    spec = str(given.get("spec") or "")
+    path = spec.partition(":")[2] if spec.startswith("onnx:") else spec
+    if given.get("file") or not path.endswith(".onnx"):
+        return None
+    file = Path(path).expanduser()
+    return file.resolve() if file.is_file() else None
+
+
+def keep_model_file(writer: RunWriter, given: Mapping[str, Any]) -> None:
+    """Copy the ONNX file the run's model comes from into the new run (once, when it is made)."""
+    onnx = onnx_source(given)
+    if onnx is not None:
+        writer.write_model_file(ONNX_COPY, onnx)
 
 
 def spec_message(model: nn.Module) -> str:
