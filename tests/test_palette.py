@@ -51,6 +51,21 @@ def test_every_pair_of_classes_stays_apart_for_colour_blind_viewers(vision, n):
     assert min_pair_distance(class_colors(n), vision) >= 15
 
 
+@pytest.mark.parametrize("vision", [None, "deuteranopia", "protanopia"])
+def test_kinds_that_look_alike_get_clearly_different_colours(vision):
+    """The demo's confusable kinds (bear, panda and teddy-bear; pigeon and seagull; ...) are the
+    pairs a viewer must tell apart on the timeline: at least 30 apart, twice the floor above
+    (bear and teddy-bear were two purples 16 apart)."""
+    from convlens.data._sketch_kinds import CLASSES  # the demo's kinds, in class order
+    from convlens.render._palette import CONFUSABLE_GROUPS
+
+    names = list(CLASSES)
+    colors = class_colors(len(names))
+    for group in CONFUSABLE_GROUPS:
+        picked = colors[[names.index(k) for k in group]]
+        assert min_pair_distance(picked, vision) >= 30, group
+
+
 def test_classes_stay_apart_from_white_for_colour_blind_viewers():
     white = srgb_to_lab(np.array([251.0, 251.0, 251.0]))
     for vision in ("deuteranopia", "protanopia"):

@@ -8,8 +8,8 @@ The first ten class colours were chosen by a search over a grid of sRGB colours 
 in CIELAB, so that no colour is lost on a white page, chroma at least 30, so that each reads as a
 hue): the set whose smallest CIEDE2000 difference between any two colours is largest as seen
 with normal vision *and* as simulated for deuteranopia and protanopia (Machado et al. 2009,
-full severity): at least 15 in each (10 reads as "another colour" at a glance). The order puts
-the most distinct colours first, so that a run with few classes gets the clearest ones.
+full severity): at least 15 in each (10 reads as "another colour" at a glance). Their order gives
+the kinds that look alike distinct colours (:data:`CONFUSABLE_GROUPS`).
 
 Right and wrong answers are never told apart by red versus green: the video marks a mistake by
 shape (an open circle instead of a filled one, a dark frame with a cross on a picture), and the
@@ -27,19 +27,30 @@ from ._colorscience import ciede2000, srgb_to_lab
 
 BASE_COLORS = np.array(
     [
-        (153, 34, 255),  # violet
         (187, 187, 0),  # olive yellow
         (170, 0, 51),  # crimson
-        (238, 153, 170),  # pink
-        (187, 170, 255),  # lavender
-        (0, 119, 102),  # teal
-        (204, 85, 0),  # burnt orange
-        (68, 153, 102),  # green
         (102, 68, 136),  # dark purple
+        (187, 170, 255),  # lavender
+        (204, 85, 0),  # burnt orange
         (187, 119, 170),  # mauve
+        (68, 153, 102),  # green
+        (153, 34, 255),  # violet
+        (0, 119, 102),  # teal
+        (238, 153, 170),  # pink
     ],
     dtype=np.uint8,
 )
+
+CONFUSABLE_GROUPS = (
+    ("bear", "panda", "teddy-bear"),
+    ("car", "suv", "van"),
+    ("pigeon", "seagull"),
+    ("cloud", "sheep"),
+)
+"""The demo's kinds that look alike (``convlens.data``'s sketches, classes in alphabetical
+order). :data:`BASE_COLORS` is ordered so that the kinds of a group get colours at least 31
+apart (CIEDE2000) in normal vision and as simulated for deuteranopia and protanopia: the best
+of all 10! orders (in the first order, bear and teddy-bear were two purples 16 apart)."""
 
 MISTAKE_COLOR = np.array((34, 34, 34), dtype=np.uint8)
 """Neutral near-black of the frame and cross that mark a picture the network got wrong."""

@@ -8,16 +8,16 @@ export type RGB = [number, number, number]; // 0..255
 // Do not edit: the source is src/convlens/render/_palette.py.
 /** The class colours, in class order (the first ten are colour-blind safe). */
 export const CLASS_COLORS: RGB[] = [
-  [153, 34, 255],
   [187, 187, 0],
   [170, 0, 51],
-  [238, 153, 170],
-  [187, 170, 255],
-  [0, 119, 102],
-  [204, 85, 0],
-  [68, 153, 102],
   [102, 68, 136],
+  [187, 170, 255],
+  [204, 85, 0],
   [187, 119, 170],
+  [68, 153, 102],
+  [153, 34, 255],
+  [0, 119, 102],
+  [238, 153, 170],
   [30, 195, 225],
   [105, 90, 0],
   [0, 120, 210],
