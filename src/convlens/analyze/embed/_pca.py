@@ -61,11 +61,14 @@ class PCAEmbedder(EpochEmbedder):
         return {"explained_variance": [float(v) for v in self.explained_variance_]}
 
 
-EXACT_FEATURES = 256
-"""Up to this many features the ``[D, D]`` scatter matrix is formed and fully decomposed."""
+SMALL_FEATURES = 256
+"""Up to this many features the ``[D, D]`` scatter matrix is always the route (exact, cheap)."""
+EXACT_FEATURES = 1024
+"""Up to this many features the ``[D, D]`` scatter matrix is formed and fully decomposed
+(about a second at 1,024); wider layers never form it."""
 GRAM_POINTS = 1_000
-"""Up to this many points (all epochs) a wider layer is decomposed through its ``[N, N]`` Gram
-matrix, exactly."""
+"""Up to this many points (all epochs, and fewer than the features) a layer wider than
+``SMALL_FEATURES`` is decomposed through its ``[N, N]`` Gram matrix, exactly."""
 
 
 def _top_axes(
@@ -73,13 +76,22 @@ def _top_axes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The two largest eigenvalues of the centred scatter matrix and their axes ``[D, 2]``.
 
-    By shape: few features, the whole ``[D, D]`` scatter, exactly; few points (a snapshot of a
-    few pictures of a 4,096-wide layer), the ``[N, N]`` Gram matrix, whose eigenvectors map
-    onto the same axes, exactly; otherwise randomised subspace iteration (Halko, Martinsson and
+    By shape: few points of a wide layer (a snapshot of a few pictures of a 4,096-wide layer),
+    the ``[N, N]`` Gram matrix, whose eigenvectors map onto the same axes, exactly; up to
+    ``EXACT_FEATURES`` features, the whole ``[D, D]`` scatter, exactly; otherwise randomised
+    subspace iteration (Halko, Martinsson and
     Tropp 2011: 16 vectors, 20 power steps, a fixed seed, so the same axes every time) over the
     epochs one at a time, never ``[D, D]`` in memory. A full eigendecomposition of a 4,096-wide
     layer's scatter took 25-66 s on 2 cores.
     """
+    if d > SMALL_FEATURES and count <= GRAM_POINTS and count < d:
+        xc = np.concatenate([x.astype(np.float64) for x in epochs]) - mean
+        gvals, gvecs = np.linalg.eigh(xc @ xc.T)
+        order = np.argsort(gvals)[::-1][:2]
+        vals = np.maximum(gvals[order], 0.0)
+        axes = xc.T @ gvecs[:, order]
+        norms = np.linalg.norm(axes, axis=0)
+        return vals, np.divide(axes, norms, out=np.zeros_like(axes), where=norms > 0)
     if d <= EXACT_FEATURES:
         scatter = np.zeros((d, d), dtype=np.float64)
         for x in epochs:
@@ -88,14 +100,6 @@ def _top_axes(
         vals, vecs = np.linalg.eigh(scatter)
         order = np.argsort(vals)[::-1][:2]
         return vals[order], vecs[:, order]
-    if count <= GRAM_POINTS:
-        xc = np.concatenate([x.astype(np.float64) for x in epochs]) - mean
-        gvals, gvecs = np.linalg.eigh(xc @ xc.T)
-        order = np.argsort(gvals)[::-1][:2]
-        vals = np.maximum(gvals[order], 0.0)
-        axes = xc.T @ gvecs[:, order]
-        norms = np.linalg.norm(axes, axis=0)
-        return vals, np.divide(axes, norms, out=np.zeros_like(axes), where=norms > 0)
     return _subspace_axes(epochs, mean, d)
 
 
