@@ -184,10 +184,10 @@ def test_a_model_that_cannot_be_rebuilt_gets_one_message_with_the_fix(tmp_path: 
     assert len(got) == 1
     assert "spec" not in Run.open(tmp_path / "a").manifest.model
     with Recorder(
-        NeedsArgs(2), x, layers="fc", out=tmp_path, run_id="b", spec="my.models:make"
+        NeedsArgs(2), x, layers="fc", out=tmp_path, run_id="b", spec="convlens.testing:TinyConvNet"
     ) as rec:
         rec.record_epoch()
-    assert Run.open(tmp_path / "b").manifest.model["spec"] == "my.models:make"
+    assert Run.open(tmp_path / "b").manifest.model["spec"] == "convlens.testing:TinyConvNet"
 
 
 def test_a_recorder_run_of_an_onnx_model_keeps_the_file_once(tmp_path: Path) -> None:
