@@ -249,9 +249,14 @@ def test_tuple_and_dict_outputs_take_an_output_choice(tmp_path: Path) -> None:
     want = TinyConvNet()(x).detach().numpy()
     with pytest.raises(UserInputError, match=r"tuple of 2 .*output=0"):
         Recorder(PairOut(), x, layers="fc")
-    with pytest.raises(UserInputError, match=r"dict \(logits, aux\).*output='KEY'"):
+    with pytest.raises(
+        UserInputError, match=r"dict \(logits, aux\).*Recorder\(\.\.\., output='logits'\)"
+    ):
         Recorder(DictOut(), x, layers="fc")
     np.testing.assert_allclose(Recorder(PairOut(), x, layers="fc", output=0).capture().logits, want)
+    with pytest.raises(UserInputError) as got:
+        Recorder(PairOut(), x, layers="fc")
+    assert "(Recorder(..., output=0))" in str(got.value) and "--model-output" not in str(got.value)
     cap = Recorder(DictOut(), x, layers="fc", output="logits").capture()
     np.testing.assert_allclose(cap.logits, want)
     with pytest.raises(UserInputError, match="no entry 'score'"):
