@@ -109,3 +109,28 @@ def test_a_snapshot_with_a_spec_that_builds_another_model_is_refused(
             spec=f"{zoo}:with_extra_head",
         )
     assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+
+
+def test_a_spec_naming_the_running_script_is_not_imported_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``spec='train:make'`` from ``python train.py``: importing train.py would run the whole
+    script again; the factory is taken from the running script instead."""
+    import sys
+    import types
+
+    code = tmp_path / "code"
+    code.mkdir()
+    script = code / "train_script.py"
+    script.write_text("import pathlib\npathlib.Path(__file__).with_name('ran-again').touch()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    main.make = lambda num_classes: TinyConvNet(num_classes=num_classes)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    monkeypatch.syspath_prepend(str(code))
+    x = torch.rand(4, 1, 8, 8)
+    out = tmp_path / "runs"
+    with Recorder(TinyConvNet(), x, layers="fc", out=out, run_id="r", spec="train_script:make"):
+        pass
+    assert not (code / "ran-again").exists() and "train_script" not in sys.modules
+    assert Run.open(out / "r").manifest.model["spec"] == "train_script:make"
