@@ -42,3 +42,23 @@ def test_a_missing_graph_picture_is_drawn_again_from_the_graph_file(
     assert r.content == drawn  # the same picture graph_run drew
     assert "media/graph-0001.png" in _listed(fixture_run)
     assert Run.open(fixture_run).verify() == []
+
+
+def test_a_picture_that_cannot_be_drawn_again_is_a_409_saying_what_to_do(
+    fixture_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from convlens.pipelines import _graph
+
+    made = graph_run(fixture_run, epoch=1, bundler="straight")
+    made.picture.unlink()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("a layout it cannot draw")
+
+    monkeypatch.setattr(_graph, "draw_graph", broken)
+    app = create_app(fixture_run.parent, Settings())
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
+        r = client.get("/api/runs/fixture/graph.png", params={"epoch": 1})
+    assert r.status_code == 409, r.text
+    assert "could not be drawn" in r.json()["detail"]
+    assert "convlens graph" in r.json()["detail"] and "--checkpoint 1" in r.json()["detail"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from convlens.core import UnavailableError
+from convlens.core import ConvLensError, UnavailableError
 from convlens.pipelines import RunCatalogue
 from convlens.store import Run
 
@@ -82,15 +82,23 @@ def graph_png(catalogue: RunCatalogue, run: Run, epoch: int | None) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         pass
+    again = f"convlens graph {run.path} --checkpoint {epoch} draws it again"
     with catalogue.writing(run):
         if not path.is_file():  # not drawn while this one waited
-            path = redraw_graph(run.path, epoch=epoch)
+            try:
+                path = redraw_graph(run.path, epoch=epoch)
+            except ConvLensError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a picture must never answer 500
+                raise UnavailableError(
+                    f"the picture of run {run.run_id}'s graph is missing and could not be drawn "
+                    f"from the graph file ({type(exc).__name__}): {again}"
+                ) from None
     try:
         return path.read_bytes()
     except OSError as exc:
         raise UnavailableError(
-            f"the picture of run {run.run_id}'s graph cannot be read ({exc.strerror}): "
-            f"convlens graph {run.path} --checkpoint {epoch} draws it again"
+            f"the picture of run {run.run_id}'s graph cannot be read ({exc.strerror}): {again}"
         ) from None
 
 
