@@ -98,6 +98,7 @@ def test_train_with_preprocess_and_a_tuple_output_model(
     out = tmp_path / "runs"
     err = _error(capsys, ["train", *TINY, "--model", "pairnet:PairNet", "--out", str(out)])
     assert "--model-output 0" in err
+    assert "Recorder(" not in err and "output=0" not in err  # the option of this entry point
     assert not out.exists() or not any(out.iterdir())
     err = _error(capsys, ["train", *TINY, "--preprocess", "imagenet", "--out", str(out)])
     assert "--preprocess none" in err
@@ -149,7 +150,9 @@ def test_snapshot_of_a_tuple_output_model_takes_model_output(
         *("--image-size", "8", "--data", str(_pictures(tmp_path / "pics", ["a", "b"]))),
         *("--out", str(out), "--run-id", "s"),
     ]
-    assert "--model-output 0" in _error(capsys, argv)
+    err = _error(capsys, argv)
+    assert "--model-output 0" in err
+    assert "Recorder(" not in err and "output=0" not in err  # the option of this entry point
     assert not out.exists() or not any(out.iterdir())
     assert main(["-q", *argv, "--model-output", "0"]) == 0
     run = Run.open(out / "s")

@@ -184,10 +184,10 @@ def test_a_model_that_cannot_be_rebuilt_gets_one_message_with_the_fix(tmp_path: 
     assert len(got) == 1
     assert "spec" not in Run.open(tmp_path / "a").manifest.model
     with Recorder(
-        NeedsArgs(2), x, layers="fc", out=tmp_path, run_id="b", spec="my.models:make"
+        NeedsArgs(2), x, layers="fc", out=tmp_path, run_id="b", spec="convlens.testing:TinyConvNet"
     ) as rec:
         rec.record_epoch()
-    assert Run.open(tmp_path / "b").manifest.model["spec"] == "my.models:make"
+    assert Run.open(tmp_path / "b").manifest.model["spec"] == "convlens.testing:TinyConvNet"
 
 
 def test_a_recorder_run_of_an_onnx_model_keeps_the_file_once(tmp_path: Path) -> None:
@@ -249,9 +249,14 @@ def test_tuple_and_dict_outputs_take_an_output_choice(tmp_path: Path) -> None:
     want = TinyConvNet()(x).detach().numpy()
     with pytest.raises(UserInputError, match=r"tuple of 2 .*output=0"):
         Recorder(PairOut(), x, layers="fc")
-    with pytest.raises(UserInputError, match=r"dict \(logits, aux\).*output='KEY'"):
+    with pytest.raises(
+        UserInputError, match=r"dict \(logits, aux\).*Recorder\(\.\.\., output='logits'\)"
+    ):
         Recorder(DictOut(), x, layers="fc")
     np.testing.assert_allclose(Recorder(PairOut(), x, layers="fc", output=0).capture().logits, want)
+    with pytest.raises(UserInputError) as got:
+        Recorder(PairOut(), x, layers="fc")
+    assert "(Recorder(..., output=0))" in str(got.value) and "--model-output" not in str(got.value)
     cap = Recorder(DictOut(), x, layers="fc", output="logits").capture()
     np.testing.assert_allclose(cap.logits, want)
     with pytest.raises(UserInputError, match="no entry 'score'"):

@@ -108,3 +108,16 @@ def test_a_grey_model_from_a_factory_with_in_channels_and_a_preset(tmp_path: Pat
         out=tmp_path / "runs",
     )
     assert InputContract.from_json(Run.open(path).manifest.model["input"]).channels == 1
+
+
+def test_a_tuple_output_names_the_snapshot_functions_own_option(tmp_path: Path) -> None:
+    class PairOut(TinyConvNet):
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+            return super().forward(x), x
+
+    data = picture_folder(tmp_path / "pics", ["cat", "dog", "owl"])
+    with pytest.raises(UserInputError) as got:
+        snapshot(PairOut(), out=tmp_path / "runs", data=data, preprocess=GREY8)
+    msg = str(got.value)
+    assert "(snapshot(..., output=0))" in msg, msg
+    assert "Recorder(" not in msg and "--model-output" not in msg

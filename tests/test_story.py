@@ -190,3 +190,61 @@ def test_the_videos_new_texts_read_at_grade_9_or_below():
 def test_a_layer_whose_features_are_all_constant_still_gets_a_measure():
     purity, mixing = class_separation(np.ones((20, 3)), np.arange(20) % 2, 2)
     assert np.isfinite(purity).all() and np.isfinite(mixing).all()
+
+
+def tiny_separated(per_class: int, classes: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """``per_class`` pictures of each of ``classes`` kinds, each kind its own tight cluster far
+    from the others, over two epochs."""
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(classes), per_class)
+    centres = np.eye(classes) * 20.0
+    acts = centres[labels] + rng.normal(0, 0.1, (len(labels), classes))
+    return np.stack([acts, acts]), labels
+
+
+def test_on_three_pictures_a_kind_well_separated_kinds_are_said_to_separate():
+    # 9 probes of 3 kinds: k = 8 of 9 capped purity at 2 / 8 = 25 % and the verdict said
+    # "does not separate the kinds yet" at 100 % accuracy
+    acts, labels = tiny_separated(3)
+    ls = layer_story(acts, labels, 3, "features.18")
+    assert ls.k == 2 and ls.measurable
+    np.testing.assert_allclose(ls.purity[-1], 1.0)
+    story = tell_story({"features.18": ls}, [1, 2], ["a", "b", "c"], np.ones(2))
+    sentence = story.layer_sentence("features.18")
+    assert sentence.startswith("features.18 separates the kinds: 100%"), sentence
+
+
+def test_a_kind_with_a_single_picture_says_it_cannot_measure_rather_than_no():
+    acts, labels = tiny_separated(3)
+    acts, labels = acts[:, :7], labels[:7]  # the third kind keeps a single picture
+    ls = layer_story(acts, labels, 3, "features.18")
+    assert ls.k == 0 and not ls.measurable and not ls.separates_kinds()
+    assert np.isnan(ls.purity).all()
+    story = tell_story({"features.18": ls}, [1, 2], ["a", "b", "c"], np.ones(2))
+    sentence = story.layer_sentence("features.18")
+    assert "cannot tell" in sentence and "too few" in sentence, sentence
+    assert "does not separate" not in sentence
+    assert not [e for e in story.events if e.layer == "features.18"]
+
+
+def test_k_never_exceeds_what_the_smallest_kind_can_give():
+    from convlens.analyze.story import neighbours_for
+
+    assert neighbours_for(np.repeat(np.arange(3), 3), 10) == 2
+    assert neighbours_for(np.repeat(np.arange(3), 40), 10) == 10
+    assert neighbours_for(np.array([0, 0, 0, 0, 1, 1]), 10) == 1
+    assert neighbours_for(np.array([0, 0, 1]), 10) == 0
+    assert neighbours_for(np.array([-1, -1, -1, -1]), 10) == 3  # unlabelled: nothing to cap by
+
+
+def test_a_story_stored_with_more_neighbours_than_a_kind_has_is_measured_again():
+    from pathlib import Path
+
+    from convlens.pipelines import load_story, run_story
+    from convlens.store import Run
+
+    # the golden run holds 2 pictures a kind and a story stored with k = 10 (read as it is)
+    run = Run.open(Path(__file__).parent / "golden" / "formats-v2")
+    assert {ls.k for ls in load_story(run).layers.values()} == {10}  # type: ignore[union-attr]
+    told = run_story(run)
+    assert {ls.k for ls in told.layers.values()} == {1}

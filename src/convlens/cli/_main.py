@@ -250,6 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quiet:
         os.environ["CONVLENS_QUIET"] = "1"
     try:
+        if args.command in ("train", "snapshot"):  # a tuple output's message names its option
+            from convlens.modelkit import output_option  # torch: only for these commands
+
+            with output_option("--model-output {choice}"):
+                return _run(args)
         return _run(args)
     except ConvLensError as exc:
         print(f"convlens: error: {exc}", file=sys.stderr)

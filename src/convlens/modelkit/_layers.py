@@ -9,7 +9,9 @@ with :func:`reused_message`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,6 +228,28 @@ def leaf_layers(
     return infos
 
 
+_OUTPUT_OPTION: ContextVar[str | None] = ContextVar("convlens_output_option", default=None)
+PYTHON_OUTPUT = "Recorder(..., output={choice!r})"
+"""How a Python caller chooses the class scores (``select_output``'s message, by default)."""
+
+
+@contextmanager
+def output_option(template: str) -> Iterator[None]:
+    """Name the output choice the way the entry point in use takes it, in ``select_output``'s
+    message: ``template`` formats ``choice`` (``"--model-output {choice}"`` for the command
+    line, ``"snapshot(..., output={choice!r})"``); the outermost entry point wins (the command
+    line over the ``snapshot`` function it calls)."""
+    token = _OUTPUT_OPTION.set(_OUTPUT_OPTION.get() or template)
+    try:
+        yield
+    finally:
+        _OUTPUT_OPTION.reset(token)
+
+
+def _choose(choice: int | str) -> str:
+    return (_OUTPUT_OPTION.get() or PYTHON_OUTPUT).format(choice=choice)
+
+
 def select_output(out: Any, part: int | str | None) -> Any:
     """The class scores inside a model's output: ``out[part]`` of a tuple/list or dict.
 
@@ -233,7 +257,8 @@ def select_output(out: Any, part: int | str | None) -> Any:
 
     Raises:
         UserInputError: ``part`` is not in the output; or, with ``part=None``, the output is a
-            tuple, list or dict (the message lists what it holds and how to choose).
+            tuple, list or dict (the message lists what it holds and how to choose, in the
+            terms of the entry point in use: :func:`output_option`).
     """
     if isinstance(out, torch.Tensor):
         if part is None:
@@ -247,8 +272,7 @@ def select_output(out: Any, part: int | str | None) -> Any:
         if part is None:
             raise UserInputError(
                 f"the model returns a dict ({', '.join(keys[:8])}), not a tensor of class "
-                f"scores: say which entry holds them (--model-output {keys[0] if keys else 'KEY'}"
-                " on the command line, Recorder(..., output='KEY') in Python)"
+                f"scores: say which entry holds them ({_choose(keys[0] if keys else 'KEY')})"
             )
         if str(part) not in keys:
             raise UserInputError(
@@ -263,8 +287,7 @@ def select_output(out: Any, part: int | str | None) -> Any:
             )
             raise UserInputError(
                 f"the model returns a {type(out).__name__} of {len(out)} ({kinds}), not a tensor "
-                "of class scores: say which one holds them (--model-output 0 on the command "
-                "line, Recorder(..., output=0) in Python)"
+                f"of class scores: say which one holds them ({_choose(0)})"
             )
         try:
             return out[int(part)]

@@ -194,7 +194,9 @@ class RunCatalogue:
         return list_runs(self.runs_dir) if self.runs_dir.is_dir() else []
 
     def run(self, run_id: str) -> Run:
-        """Open run ``run_id`` (a folder name directly under ``runs_dir``, nothing else).
+        """Open run ``run_id``: a folder directly under ``runs_dir`` of that name, else the run
+        there whose manifest has that id (a folder renamed after the run was made: the list
+        of runs shows it by its id). Nothing outside ``runs_dir``.
 
         Raises:
             NotFoundError: No such run; the message lists the runs there are.
@@ -204,9 +206,13 @@ class RunCatalogue:
         inside = ok and path.resolve().parent == self.runs_dir.resolve()
         if inside and (path / "manifest.json").is_file():
             return Run.open(path)
-        names = [r.run_id for r in self.runs()]
+        runs = self.runs()
+        named = [r for r in runs if r.run_id == run_id] if ok else []
+        if named:  # newest first, as listed
+            return named[0]
         raise NotFoundError(
-            f"no run '{run_id[:80]}' in {self.runs_dir}: runs are {name_list(names)}"
+            f"no run '{run_id[:80]}' in {self.runs_dir}: runs are "
+            f"{name_list([r.run_id for r in runs])}"
         )
 
     def epoch(self, run: Run, epoch: int | None) -> int:

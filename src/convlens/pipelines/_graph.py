@@ -307,15 +307,47 @@ def graph_run(
     info.update(run=run.run_id, epoch=epoch, class_names=names)
     info["importance"].update(epoch=epoch, computed_here=computed)
     step("drawing the picture", 0.95)
-    title = f"{run.run_id} · epoch {epoch} · {result.method} importance"
-    picture = draw_graph(graph_drawing(layout, names, title=title), style)
+    picture = _picture(layout, names, _title(run, epoch, result.method), style)
     writer = open_for_update(run.path)
     # the picture first: the graph file says the graph is made, so whoever finds it (the web
     # app's graph.png) finds the picture too
-    png = writer.write_media(f"graph-{epoch:04d}.png", encode_png(picture))
+    png = writer.write_media(graph_picture_name(epoch), picture)
     path = writer.write_arrays(graph_path(epoch), arrays, info)
     step("done", 1.0)
     return GraphRun(layout, epoch, result.method, computed, path, png, time.perf_counter() - t0)
+
+
+def _title(run: Run, epoch: int, method: str | None) -> str:
+    return f"{run.run_id} · epoch {epoch} · {method} importance"
+
+
+def _picture(
+    layout: GraphLayout, names: Sequence[str], title: str, style: GraphStyle | None
+) -> bytes:
+    return encode_png(draw_graph(graph_drawing(layout, names, title=title), style))
+
+
+def graph_picture_name(epoch: int) -> str:
+    """The graph picture's name under the run's ``media/``."""
+    return f"graph-{epoch:04d}.png"
+
+
+def redraw_graph(run_dir: str | Path, *, epoch: int, style: GraphStyle | None = None) -> Path:
+    """Draw the picture of the stored graph of checkpoint ``epoch`` again, from the graph file
+    alone (it holds the layout, importance and class names), and list it in the run: for a
+    run whose picture is missing (made before the picture was written first, or a job killed
+    between the two). Returns the picture's path.
+
+    Raises:
+        UnavailableError: No graph is stored for that epoch (gives the command that makes it).
+    """
+    layout, info = load_graph(run_dir, epoch=epoch)
+    run = Run.open(run_dir)
+    names = info.get("class_names")
+    if not isinstance(names, list) or len(names) != len(layout.graph.classes):
+        names = [run.classes[c] if c < len(run.classes) else str(c) for c in layout.graph.classes]
+    png = _picture(layout, [str(n) for n in names], _title(run, epoch, layout.graph.method), style)
+    return open_for_update(run.path).write_media(graph_picture_name(epoch), png)
 
 
 def load_graph(

@@ -21,7 +21,7 @@ from torch import nn
 
 from convlens.core import InputContract, UserInputError, input_contract, progress
 from convlens.data import normalize, prepare_image
-from convlens.modelkit import default_layers, preserve_model_state, select_output
+from convlens.modelkit import default_layers, output_option, preserve_model_state, select_output
 from convlens.models import build_model, load_pretrained, load_weights, weights_in_channels
 from convlens.record import Recorder
 
@@ -164,6 +164,7 @@ def _n_outputs(model: nn.Module, contract: InputContract, output: str | None) ->
     return int(out.shape[1])
 
 
+@output_option("snapshot(..., output={choice!r})")
 def snapshot(
     model: nn.Module | str,
     *,

@@ -23,6 +23,7 @@ from convlens.analyze.story import (
     RunStory,
     class_separation,
     dense_pairs,
+    neighbours_for,
     tell_story,
 )
 from convlens.analyze.story._mixing import FLOOR, Pairs
@@ -87,7 +88,7 @@ def compute_story(
             got.append(keep(layer, e, make) if keep is not None else make())
         purity = np.stack([g[0] for g in got]) if got else np.zeros((0, C))
         mixing = PairMixing.from_epochs(C, [g[1] for g in got])
-        stories[layer] = LayerStory(layer, purity, mixing, k)
+        stories[layer] = LayerStory(layer, purity, mixing, neighbours_for(labels, k))
     return tell_story(stories, run.epochs, run.classes, run_accuracy(run, labels, rows))
 
 
@@ -184,8 +185,17 @@ def load_story(run: Run) -> RunStory | None:
 def run_story(run: Run | str | Path, *, keep: Keep | None = None) -> RunStory:
     """The story of a run for the web's views: stored if up to date, else computed now.
 
-    ``story.to_json()`` gives the events (timeline markers: ``events[i].epoch`` and ``.text``)
-    and, per layer, ``sentence`` (whether it separates the kinds) for the layer's explanation.
+    A stored story counted with another ``k`` than the probe set allows (see
+    ``neighbours_for``) is measured again. ``story.to_json()`` gives the events (timeline
+    markers: ``events[i].epoch`` and ``.text``) and, per layer, ``sentence`` (whether it
+    separates the kinds) for the layer's explanation.
     """
     r = run if isinstance(run, Run) else Run.open(run)
-    return load_story(r) or compute_story(r, keep=keep)
+    stored = load_story(r)
+    if stored is not None:
+        k = neighbours_for(_probe_split(r)[0], NEIGHBOURS)
+        if all(ls.k == k for ls in stored.layers.values()):
+            return stored
+    # none stored, or stored with more neighbours than a class has pictures (earlier versions
+    # measured a 3-picture class with k = 8, so its purity could not pass 25 %): measure now
+    return compute_story(r, keep=keep)

@@ -27,7 +27,7 @@ from convlens.core import (
     progress,
 )
 from convlens.data import Dataset, augment_batch, load_dataset, normalize, stratified_probe
-from convlens.modelkit import preserve_model_state, select_output
+from convlens.modelkit import output_option, preserve_model_state, select_output
 from convlens.models import build_model, default_layers, describe_model, load_weights
 from convlens.record import Recorder, load_optimizer_state
 from convlens.store import Run, RunWriter
@@ -190,6 +190,7 @@ def _finish_after_last_epoch(run_dir: str | Path) -> Path | None:
     return writer.path
 
 
+@output_option("RecordOptions(output={choice!r})")
 def train(
     data: DataOptions,
     options: TrainOptions,

@@ -9,7 +9,6 @@ user is told, once, how to give it.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import warnings
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,7 @@ from convlens.core import (
 from convlens.store import RunWriter
 
 from ._layers import LayerSpec
+from ._spec import _factory_of, _shapes, check_spec
 
 SIZE_ARGS = ("num_classes", "in_channels", "image_size")
 """The arguments a model factory may take (``convlens.models.build_model`` passes them)."""
@@ -136,14 +136,6 @@ def probe_thumbnails(contract: InputContract | None, x: torch.Tensor) -> np.ndar
     return np.asarray(contract.denormalize(x.detach().float().cpu()))
 
 
-def _factory_of(spec: str) -> Any:
-    module_name, _, qual = spec.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in qual.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 def _buildable(cls: type) -> bool:
     """Whether ``cls`` can be called with at most the size arguments."""
     try:
@@ -186,10 +178,6 @@ def infer_spec(model: nn.Module, sizes: dict[str, int]) -> str | None:
     mine = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in built.state_dict().items()}
     return spec if mine == theirs else None
-
-
-def _shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
-    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
 def _torchvision_spec(model: nn.Module, num_classes: int) -> str | None:
@@ -249,8 +237,12 @@ def run_model_info(
 ) -> dict[str, Any]:
     """The manifest's model entry: class, size, contract, output choice and rebuild spec.
 
-    The spec is the one given, else inferred (:func:`infer_spec`), else a warning says, once,
-    how to give it.
+    The spec is the one given (a ``package.module:factory`` must rebuild ``model``:
+    ``check_spec``), else inferred (:func:`infer_spec`), else a warning says, once, how to
+    give it.
+
+    Raises:
+        UserInputError: The given spec builds another model.
     """
     info: dict[str, Any] = {
         "class": type(model).__name__,
@@ -264,11 +256,13 @@ def run_model_info(
     onnx = onnx_source(given)
     if onnx is not None:  # the run keeps a copy (keep_model_file) and is rebuilt from it
         info.update(spec=f"onnx:{onnx}", file=f"model/{ONNX_COPY}")
+    shape = image_shape(x)
+    sizes = {"num_classes": n_classes}
+    if shape is not None:
+        sizes.update(in_channels=shape[0], image_size=shape[1])
+    if given.get("spec"):
+        check_spec(model, str(given["spec"]), sizes)
     if not info.get("spec"):
-        shape = image_shape(x)
-        sizes = {"num_classes": n_classes}
-        if shape is not None:
-            sizes.update(in_channels=shape[0], image_size=shape[1])
         spec = infer_spec(model, sizes)
         if spec is None:
             warnings.warn(spec_message(model), ConvLensWarning, stacklevel=5)

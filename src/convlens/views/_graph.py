@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from convlens.core import ConvLensError, UnavailableError
 from convlens.pipelines import RunCatalogue
 from convlens.store import Run
 
@@ -70,9 +71,35 @@ def graph_file(catalogue: RunCatalogue, run: Run, epoch: int | None) -> bytes:
 
 
 def graph_png(catalogue: RunCatalogue, run: Run, epoch: int | None) -> bytes:
-    """The static picture of the graph (PNG)."""
+    """The static picture of the graph (PNG). A stored graph whose picture is missing (a run
+    made before the picture was written first, or a job killed between the two) gets it drawn
+    again from the graph file, which holds all the picture needs."""
+    from convlens.pipelines import graph_picture_name, redraw_graph
+
     epoch, _ = ensure_graph(catalogue, run, epoch)
-    return (run.media_dir() / f"graph-{epoch:04d}.png").read_bytes()
+    path = run.media_dir() / graph_picture_name(epoch)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    again = f"convlens graph {run.path} --checkpoint {epoch} draws it again"
+    with catalogue.writing(run):
+        if not path.is_file():  # not drawn while this one waited
+            try:
+                path = redraw_graph(run.path, epoch=epoch)
+            except ConvLensError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a picture must never answer 500
+                raise UnavailableError(
+                    f"the picture of run {run.run_id}'s graph is missing and could not be drawn "
+                    f"from the graph file ({type(exc).__name__}): {again}"
+                ) from None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnavailableError(
+            f"the picture of run {run.run_id}'s graph cannot be read ({exc.strerror}): {again}"
+        ) from None
 
 
 def graph_text(info: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ most), so a 1,000-class story stays small.
 
 from ._events import Event, accuracy_events, layer_events
 from ._mixing import PairMixing, dense_pairs
-from ._separation import class_separation
+from ._separation import class_separation, neighbours_for
 from ._story import LayerStory, RunStory, layer_story, tell_story
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "dense_pairs",
     "layer_events",
     "layer_story",
+    "neighbours_for",
     "tell_story",
 ]

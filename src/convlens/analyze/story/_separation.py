@@ -10,6 +10,8 @@ import numpy as np
 MAX_REFERENCE = 10_000
 #: Of the reference pictures, at most this many vote (purity's sampling error ~1 %).
 MAX_VOTERS = 2_000
+#: Fewest neighbours that still make a measure: a class needs one more picture than this.
+MIN_NEIGHBOURS = 1
 
 
 def _stratified(y: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -25,6 +27,23 @@ def _stratified(y: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(np.concatenate(picks))
 
 
+def neighbours_for(labels: np.ndarray, k: int = 10, *, max_reference: int = MAX_REFERENCE) -> int:
+    """The ``k`` that :func:`class_separation` really counts for ``labels``: at most the size of
+    the smallest class present (among the pictures it measures) less one, so that every
+    neighbour could be of a picture's own class (on 3 pictures a class, ``k = 8`` of 9 capped
+    purity at 25 %). ``0`` when a class has too few pictures to measure (a single one): the
+    measure cannot tell whether the kinds separate. Unlabelled pictures (``-1``) are ignored."""
+    y = np.asarray(labels, np.int64)
+    if len(y) < 2:
+        return 0
+    y = y[_stratified(y, max_reference, np.random.default_rng(0))]
+    counts = np.unique(y[y >= 0], return_counts=True)[1]
+    if not len(counts):  # no labelled picture: no class to cap k by
+        return int(min(max(k, 1), len(y) - 1))
+    k = int(min(max(k, 1), len(y) - 1, counts.min() - 1))
+    return k if k >= MIN_NEIGHBOURS else 0
+
+
 def class_separation(
     features: np.ndarray,
     labels: np.ndarray,
@@ -38,7 +57,8 @@ def class_separation(
 
     For each point, its ``k`` nearest other points (Euclidean, in the layer's own space, after
     scaling every feature to unit variance so that no single unit dominates) vote: purity is the
-    share of those neighbours of the point's own class, averaged over the class; mixing
+    share of those neighbours of the point's own class, averaged over the class (``k`` is capped
+    by :func:`neighbours_for` at the smallest class's size less one); mixing
     ``[i, j]`` is the share of class ``i``'s neighbours that belong to class ``j``, made symmetric
     (``(m_ij + m_ji) / 2``) so that it reads "how tangled are i and j".
 
@@ -48,8 +68,9 @@ def class_separation(
     size); scikit-learn's search works in chunks, so memory never grows as ``N^2``.
 
     Returns:
-        ``purity`` ``[C]`` (NaN for a class with no point) and ``mixing`` ``[C, C]`` (zero
-        diagonal), both in 0..1.
+        ``purity`` ``[C]`` (NaN for a class with no point, and for every class when a class has
+        too few pictures to measure: ``neighbours_for`` gives 0) and ``mixing`` ``[C, C]``
+        (zero diagonal), both in 0..1.
     """
     X = np.asarray(features, np.float64).reshape(len(features), -1)
     y = np.asarray(labels, np.int64)
@@ -57,14 +78,14 @@ def class_separation(
         raise ValueError(f"{len(X)} feature rows but {len(y)} labels")
     purity = np.full(n_classes, np.nan)
     mixing = np.zeros((n_classes, n_classes))
-    if len(X) < 2:
+    k = neighbours_for(y, k, max_reference=max_reference)
+    if k < MIN_NEIGHBOURS:
         return purity, mixing
     rng = np.random.default_rng(0)  # a local generator: the same sample on every call
     ref = _stratified(y, max_reference, rng)
     X, y = X[ref], y[ref]
     n = len(X)
     voters = _stratified(y, max_voters, rng)
-    k = int(min(max(k, 1), n - 1))
     X = X - X.mean(axis=0)
     std = X.std(axis=0)
     X = X[:, std > 1e-12] / std[std > 1e-12]

@@ -9,7 +9,7 @@ import numpy as np
 
 from ._events import SEPARATED, Event, accuracy_events, layer_events
 from ._mixing import PairMixing, dense_pairs
-from ._separation import class_separation
+from ._separation import MIN_NEIGHBOURS, class_separation, neighbours_for
 
 KINDS_APART = 0.5  # mean purity from which a layer counts as separating the kinds
 
@@ -24,7 +24,7 @@ class LayerStory:
         mixing: How tangled each pair of classes is (0..1), per epoch, kept sparse (the pairs
             that matter: see ``PairMixing``). A whole ``[E, C, C]`` array given here is made
             sparse.
-        k: Neighbours counted.
+        k: Neighbours counted (0: a class had too few pictures to measure anything).
     """
 
     layer: str
@@ -43,6 +43,11 @@ class LayerStory:
         total = np.where(present, self.purity, 0.0).sum(axis=1)
         count = present.sum(axis=1)
         return np.divide(total, count, out=np.full(len(total), np.nan), where=count > 0)
+
+    @property
+    def measurable(self) -> bool:
+        """Whether every class had pictures enough to measure purity (``k`` of at least 1)."""
+        return self.k >= MIN_NEIGHBOURS
 
     def separates_kinds(self, epoch_index: int = -1) -> bool:
         """Whether this layer, at that epoch (default: the last), keeps the kinds apart."""
@@ -88,6 +93,11 @@ class RunStory:
         who = name or layer
         chance = 1 / max(len(self.class_names), 1)
         p = float(ls.mean_purity[-1])
+        if not ls.measurable:
+            return (
+                f"ConvLens cannot tell whether {who} keeps the kinds apart: there are too few "
+                f"probe pictures. It needs at least {MIN_NEIGHBOURS + 1} pictures of each kind."
+            )
         if not np.isfinite(p):  # no labelled picture (a flat folder): nothing to measure
             return (
                 f"The probe pictures have no labels, so ConvLens cannot tell whether {who} "
@@ -155,7 +165,7 @@ def layer_story(
     got = [class_separation(A[e], labels, n_classes, k) for e in range(len(A))]
     purity = np.stack([g[0] for g in got]) if got else np.zeros((0, n_classes))
     mixing = PairMixing.from_epochs(n_classes, [dense_pairs(g[1]) for g in got])
-    return LayerStory(layer, purity, mixing, k)
+    return LayerStory(layer, purity, mixing, neighbours_for(labels, k))
 
 
 def tell_story(
