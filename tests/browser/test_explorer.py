@@ -75,6 +75,14 @@ def test_upload_a_photo_shows_its_maps(page, served, tmp_path):
     grid = page.get_by_test_id("fmap-grid")
     until(page, lambda: colourful_fraction(grid.screenshot()) > 0.1, "the feature maps drawn")
     expect(page.get_by_test_id("error-banner")).to_have_count(0)
+    # how the network receives the picture is said once, in the panel beside the pictures, with
+    # what was handed in (the photo's size and colour)
+    expect(page.get_by_text(re.compile("The network sees each picture"))).to_have_count(1)
+    panel = page.get_by_test_id("model-input")
+    expect(panel.get_by_test_id("input-description")).to_contain_text("in grey")
+    expect(panel.get_by_test_id("handed-in")).to_have_text("512×512 pixels, in colour")
+    expect(page.locator(".image-source").get_by_test_id("model-input")).to_have_count(1)
+    expect(panel.get_by_test_id("model-input-picture")).to_be_visible()
 
 
 def test_upload_of_a_non_image_shows_the_servers_message(page, served, api, console, tmp_path):
