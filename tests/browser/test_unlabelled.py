@@ -101,6 +101,8 @@ def test_class_gradients_say_the_pair_comes_from_the_networks_answers(page, flat
     assert not re.search(r"confuse", chart.inner_text()), chart.inner_text()
     subtitle = page.locator(".classgrads-view").first.inner_text()
     assert "confuses it with" not in subtitle
+    note = page.get_by_test_id("classgrad-note").inner_text()
+    assert "pictures the network gives that class" in note and "mixes" not in note, note
 
 
 def test_class_gradients_of_labelled_pictures_still_speak_of_confusion(page, served):
