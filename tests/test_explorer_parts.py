@@ -151,6 +151,10 @@ def test_the_top_pictures_name_a_map_a_unit_or_a_class_score(fixture_run: Path) 
         said["fc"].startswith("These probe pictures raise the ")
         and " score of layer fc" in said["fc"]
     )
+    # and what the number under each picture is
+    assert said["conv"].endswith("its strength: the map's average over that picture.")
+    assert said["flatten"].endswith("its strength: the unit's value for that picture.")
+    assert said["fc"].endswith("The number under each is that score.")
 
 
 def test_the_colours_named_are_the_colours_drawn() -> None:

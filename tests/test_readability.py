@@ -122,6 +122,7 @@ def _unlabelled_texts() -> list[str]:
     one neighbour."""
     import numpy as np
 
+    from convlens.views._classgrads import _FEW_ANSWERS, classgrads_text
     from convlens.views._projection import quality_text
     from convlens.views._timeline import timeline_text
 
@@ -129,11 +130,14 @@ def _unlabelled_texts() -> list[str]:
         epochs = [1]
 
     labels, split = np.full(4, -1), np.zeros(4, int)
+    groups = [{"name": n, "norms": [1.0, 0.5, 0.0]} for n in ("cat", "dog", "car")]
     predicted = np.zeros((1, 4), int)
     return [
         timeline_text(OneEpoch(), "fc1", labels, predicted, split),  # type: ignore[arg-type]
         timeline_text(OneEpoch(), "fc1", np.zeros(4, int), predicted, split),  # type: ignore[arg-type]
         quality_text({"k": 1, "knn_preservation": 1.0, "trustworthiness": 1.0}, "pca"),
+        classgrads_text("fc1", "Linear", groups, by_answer=True)
+        + _FEW_ANSWERS.format(kinds="2 kinds", ref="cat"),
     ]
 
 
@@ -184,6 +188,11 @@ def ui_texts(web_src: Path = WEB_SRC) -> list[tuple[str, str]]:
         for a in re.finditer(r'(?<![:\w-])(?:subtitle|loading-text)="([^"]+)"', tpl):
             if len(a.group(1).split()) >= 5:
                 out.append((f.name, a.group(1)))
+        # a subtitle chosen by the view (`:subtitle="cond ? 'a' : 'b'"`): each quoted choice
+        for a in re.finditer(r':(?:subtitle|loading-text)="([^"]+)"', tpl):
+            out += [
+                (f.name, q) for q in re.findall(r"'([^']+)'", a.group(1)) if len(q.split()) >= 5
+            ]
         body = re.sub(r"\s+", " ", tpl)
         body = re.sub(r"\{\{.*?\}\}", " … ", body)
         body = re.sub(r"<[^>]*>", "\n", _INLINE.sub("", body))
@@ -204,6 +213,7 @@ def test_ui_texts_are_found() -> None:
     files = {f for f, _ in got}
     assert {"TimelineView.vue", "ExplorerView.vue", "ClassGradsView.vue"} <= files
     assert any("marks on the slider" in t for _, t in got)  # a side note of EpochPlayerBar
+    assert any("often gives beside it" in t for _, t in got)  # a subtitle chosen by the view
 
 
 def test_ui_texts_subtitles_and_glossary_read_at_grade_9_or_below() -> None:

@@ -75,6 +75,14 @@ def test_upload_a_photo_shows_its_maps(page, served, tmp_path):
     grid = page.get_by_test_id("fmap-grid")
     until(page, lambda: colourful_fraction(grid.screenshot()) > 0.1, "the feature maps drawn")
     expect(page.get_by_test_id("error-banner")).to_have_count(0)
+    # how the network receives the picture is said once, in the panel beside the pictures, with
+    # what was handed in (the photo's size and colour)
+    expect(page.get_by_text(re.compile("The network sees each picture"))).to_have_count(1)
+    panel = page.get_by_test_id("model-input")
+    expect(panel.get_by_test_id("input-description")).to_contain_text("in grey")
+    expect(panel.get_by_test_id("handed-in")).to_have_text("512×512 pixels, in colour")
+    expect(page.locator(".image-source").get_by_test_id("model-input")).to_have_count(1)
+    expect(panel.get_by_test_id("model-input-picture")).to_be_visible()
 
 
 def test_upload_of_a_non_image_shows_the_servers_message(page, served, api, console, tmp_path):
@@ -203,8 +211,8 @@ def test_a_clicked_map_is_enlarged_with_values_on_hover(page, served):
     assert box["width"] >= 200 and box["height"] >= 200
     value = page.get_by_test_id("fmap-big-value")
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
-    expect(value).to_contain_text(re.compile(r"Row \d+, column \d+: -?\d+\.\d+$"))
-    assert "e" not in value.inner_text().split(":")[-1]
+    expect(value).to_contain_text(re.compile(r"Row \d+, column \d+: -?[\d.,]+$"))
+    assert _one_style(value.inner_text().split(": ")[-1]), value.inner_text()
     # the click still finds the probes that excite the map
     expect(page.get_by_test_id("top-probes")).to_contain_text("channel 5")
     page.locator('[data-testid="fmap-cell"][data-channel="7"]').click()
@@ -221,7 +229,7 @@ def test_output_units_carry_class_names(page, served, api):
     shown = [t.rsplit(" ", 1)[0] for t in names.all_inner_texts()]
     assert shown == classes
     for t in names.all_inner_texts():
-        assert re.fullmatch(r"-?\d+\.\d\d", t.rsplit(" ", 1)[1]), t
+        assert _one_style(t.rsplit(" ", 1)[1]), t
 
 
 def test_pointing_at_a_sentence_lights_up_the_maps_it_names(page, served, api):
@@ -385,3 +393,42 @@ def _red_fraction(png: bytes) -> float:
     with Image.open(io.BytesIO(png)) as im:
         rgb = np.asarray(im.convert("RGB"), dtype=np.int16)
     return float((rgb[..., 0] - rgb[..., 2] >= 40).mean())
+
+
+def _one_style(shown: str) -> bool:
+    """A value written by the explorer's one rule: a plain decimal with two significant digits
+    (0.0081, 0.16, 3.2), a whole number from 10 up (14, 1,234), or 0; no scientific notation."""
+    if (
+        shown == "0"
+        or re.fullmatch(r"-?\d{1,3}(,\d{3})*", shown)
+        and abs(int(shown.replace(",", ""))) >= 10
+    ):
+        return True
+    m = re.fullmatch(r"-?(\d+)\.(\d+)", shown)
+    if not m:
+        return False
+    digits = (m[1] + m[2]).lstrip("0")
+    return len(digits) == 2
+
+
+def test_numbers_follow_one_rule_and_top_pictures_say_what_their_number_is(page, served, api):
+    run = served.run_id
+    open_view(page, f"/explorer?run={run}&layer=conv2&image=probe:0&channel=8")
+    items = page.get_by_test_id("top-value")
+    expect(items).to_have_count(9)
+    got = json_of(api, f"api/runs/{run}/top", layer="conv2", channel=8, k=9)
+    for text, value in zip(items.all_inner_texts(), got["values"], strict=True):
+        label, shown = text.rsplit(" ", 1)
+        assert label == "strength" and _one_style(shown), text
+        assert abs(float(shown.replace(",", "")) - value) <= 0.05 * abs(value) + 1e-6, (text, value)
+    expect(page.get_by_test_id("top-probes")).to_contain_text("its strength")
+    # the enlarged map's lowest, highest and average, and the colour bar: the same rule
+    caption = page.get_by_test_id("fmap-big").locator("figcaption").inner_text()
+    stats = re.search(r"Lowest (\S+), highest (\S+), average (\S+)\.", caption)
+    assert stats and all(_one_style(v) for v in stats.groups()), caption
+    ticks = page.locator(".colorbar .tick").all_inner_texts()
+    assert ticks and all(_one_style(t) for t in ticks), ticks
+    # every decimal above the step-by-step panel (percentages aside) follows it too
+    above = page.locator(".explorer-view").inner_text().split("How map")[0]
+    decimals = re.findall(r"-?\d+\.\d+(?![\d%])", above)
+    assert decimals and all(_one_style(d) for d in decimals), decimals

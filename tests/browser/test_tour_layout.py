@@ -1,6 +1,7 @@
 """The tour points at what it names: each step outlines its control and its card never covers
-it (bounding boxes in Chromium at 1440×900), nor the timeline's loss and accuracy charts; the
-timeline step starts at epoch 1 and plays."""
+it (bounding boxes in Chromium at 1440×900), nor the timeline's loss and accuracy charts, nor the
+explorer's picture picker and input sentence (scrolled into view with its maps); the timeline
+step starts at epoch 1 and plays."""
 
 from __future__ import annotations
 
@@ -64,6 +65,20 @@ def test_every_step_outlines_its_control_and_never_covers_it(new_page, served, a
                 lambda hint=hint: not _overlap(dialog.bounding_box(), hint.first.bounding_box()),
                 f"step {step['id']}: the card clear of the line under its control",
             )
+        if step["id"] == "explorer":
+            # "Pick a picture": the picker it names is in view, and the card covers neither the
+            # pictures, the sentence saying how the network receives them, nor the maps
+            header = page.locator(".app-header").bounding_box()
+            strip = page.get_by_test_id("probe-strip")
+            sentence = page.get_by_test_id("input-description")
+            expect(strip).to_be_visible()
+            expect(sentence).to_be_visible()
+            for what in (strip, sentence, page.get_by_test_id("probe-thumb").first):
+                b = what.bounding_box()
+                assert b and b["y"] >= header["y"] + header["height"] - 1, (step["id"], b)
+                assert b["y"] + b["height"] <= 900, (step["id"], b)
+                assert not _overlap(dialog.bounding_box(), b), (step["id"], b)
+            assert page.locator(f'[data-tour-also~="{step["target"]}"]').count() == 1
         if step["id"] == "timeline":
             # the card talks about learning: the loss and accuracy charts stay in view too
             chart = page.get_by_test_id("metrics-chart")

@@ -1,5 +1,5 @@
 """A probe set without labels (a snapshot of the user's model over a flat folder of pictures):
-the timeline and the projection say so, and no picture is called wrong."""
+the timeline, the projection and class gradients say so, and no picture is called wrong."""
 
 from __future__ import annotations
 
@@ -85,3 +85,28 @@ def test_the_runs_page_says_what_not_measured_means(page, flat_run):
     expect(page.get_by_test_id("explanation")).to_contain_text(
         '"Not measured" marks a run with no test score'
     )
+
+
+def test_class_gradients_say_the_pair_comes_from_the_networks_answers(page, flat_run):
+    """Without labels nothing is "mixed up": the pair is where the network's answers split."""
+    open_view(page, f"/classgrads?run={flat_run}")
+    text = " ".join(page.get_by_test_id("explanation").inner_text().split())
+    said = re.sub(r"^what am i looking at\? ", "", text, flags=re.I)  # the box's heading
+    assert said.startswith("The probe pictures have no labels"), text  # the note comes first
+    assert "often split between" in text, text
+    assert not re.search(r"mixed up|confuse", text), text
+    similar = page.locator('[data-testid="classgrad-group"][data-role="similar"]')
+    expect(similar).to_contain_text("the class the network most often gives beside it")
+    chart = page.get_by_test_id("classgrad-chart")
+    assert not re.search(r"confuse", chart.inner_text()), chart.inner_text()
+    subtitle = page.locator(".classgrads-view").first.inner_text()
+    assert "confuses it with" not in subtitle
+    note = page.get_by_test_id("classgrad-note").inner_text()
+    assert "pictures the network gives that class" in note and "mixes" not in note, note
+
+
+def test_class_gradients_of_labelled_pictures_still_speak_of_confusion(page, served):
+    open_view(page, f"/classgrads?run={served.run_id}")
+    expect(page.get_by_test_id("explanation")).to_contain_text("are often mixed up")
+    similar = page.locator('[data-testid="classgrad-group"][data-role="similar"]')
+    expect(similar).to_contain_text("the class the network confuses with it most")

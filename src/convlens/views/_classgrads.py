@@ -80,7 +80,13 @@ def classgrads(
         "epoch": loaded.epoch,
         "groups": groups,
         "explanation": classgrads_text(layer, type(module).__name__, groups, by_answer)
-        + (_FEW.format(kinds=plural(len(present), "kind"), ref=run.classes[ref]) if few else ""),
+        + (
+            (_FEW_ANSWERS if by_answer else _FEW).format(
+                kinds=plural(len(present), "kind"), ref=run.classes[ref]
+            )
+            if few
+            else ""
+        ),
     }
 
 
@@ -96,6 +102,10 @@ def _groups(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, bool]:
 _FEW = (
     " The probe set holds pictures of only {kinds}, so the other two classes are the "
     "network's most and least likely answers for the {ref} pictures, and all three use them."
+)
+_FEW_ANSWERS = (
+    " Its answers for these pictures name only {kinds}, so the other two classes are its most "
+    "and least likely other answers for the pictures it calls {ref}, and all three use them."
 )
 
 
@@ -141,19 +151,26 @@ def classgrads_text(
         tu, tv = top(u), top(v)
         return pct(len(tu & tv) / max(1, min(len(tu), len(tv))))
 
+    # without labels the pair comes from the network's own answers: nothing says it is wrong
+    pair = (
+        f"The network's answers for these pictures are often split between {ref} and {sim}"
+        if by_answer
+        else f"{cap(ref)} and {sim} are often mixed up"
+    )
     s = (
-        f"Each bar is one filter of layer {layer}. A tall bar means the filter matters for that "
-        f"answer. {cap(ref)} and {sim} are often mixed up; {overlap(a, b)} of their top "
-        f"filters are the same. {cap(ref)} and {dis} share {overlap(a, c)}."
+        (
+            "The probe pictures have no labels, so each is counted under the network's own answer. "
+            if by_answer
+            else ""
+        )
+        + f"Each bar is one filter of layer {layer}. A tall bar means the filter matters for "
+        f"that answer. {pair}; {overlap(a, b)} of their top filters are the same. "
+        f"{cap(ref)} and {dis} share {overlap(a, c)}."
     )
     if n_live < len(a):
         s += (
             f" Only {n_live} of {plural(len(a), 'filter')} "
             f"{'matters' if n_live == 1 else 'matter'} at all here. The rest never fire for "
             "these pictures."
-        )
-    if by_answer:
-        s += (
-            " The probe pictures have no labels, so each is counted under the network's own answer."
         )
     return s

@@ -169,17 +169,20 @@ def top(
     info = next((li for li in infos if li.name == layer), None)
     if info is None or len(info.out_shape) == 3:
         what = f"excite map {channel}"
+        measure = "The number under each is its strength: the map's average over that picture."
     elif infos[-1].name == layer and feats.shape[1] == len(run.classes):
         what = f"raise the {run.classes[channel]} score"
+        measure = "The number under each is that score."
     else:
         what = f"excite unit {channel}"
+        measure = "The number under each is its strength: the unit's value for that picture."
     return {
         "layer": layer,
         "epoch": loaded.epoch,
         "channel": channel,
         "indices": [int(i) for i in idx],
         "values": [float(col[i]) for i in idx],
-        "explanation": top_text(run, layer, what, labels[idx]),
+        "explanation": top_text(run, layer, what, labels[idx], measure),
     }
 
 
@@ -359,12 +362,13 @@ def weights_text(layer: str, kind: str, shape: Sequence[int], arr: np.ndarray) -
     )
 
 
-def top_text(run: Run, layer: str, what: str, labels: np.ndarray) -> str:
-    """Which probes ``what`` (``excite map 3``, ``raise the cat score``) the most."""
+def top_text(run: Run, layer: str, what: str, labels: np.ndarray, measure: str = "") -> str:
+    """Which probes ``what`` (``excite map 3``, ``raise the cat score``) the most, and what the
+    number under each picture is (``measure``, one sentence)."""
     s = f"These probe pictures {what} of layer {layer} the most."
     known = labels[labels >= 0]  # a probe set from a flat folder has no labels (-1)
-    if not len(known):
-        return s
-    counts = np.bincount(known, minlength=len(run.classes))
-    best = int(counts.argmax())
-    return f"{s} {int(counts[best])} of {len(labels)} show a {run.classes[best]}."
+    if len(known):
+        counts = np.bincount(known, minlength=len(run.classes))
+        best = int(counts.argmax())
+        s += f" {int(counts[best])} of {len(labels)} show a {run.classes[best]}."
+    return f"{s} {measure}" if measure else s

@@ -19,6 +19,20 @@ export function num(v: number | null | undefined, digits = 3): string {
   return v.toFixed(digits);
 }
 
+/**
+ * A value to read at a glance, by one rule everywhere it is used: two significant digits (0.0081,
+ * 0.16, 3.2), whole numbers from 10 up (14, 1,234), "0" below a millionth; never scientific
+ * notation, never "-0".
+ */
+export function sig(v: number | null | undefined, digits = 2): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  const a = Math.abs(v);
+  if (a < 1e-6) return "0";
+  if (a >= 10 ** (digits - 1) * 10) return Math.round(v).toLocaleString("en-US");
+  const s = v.toPrecision(digits); // plain for 1e-6 <= a < 10^digits
+  return /^-?0(\.0*)?$/.test(s) ? "0" : s;
+}
+
 export function shape(s: number[] | null | undefined): string {
   return s && s.length ? s.join(" × ") : "–";
 }
