@@ -115,7 +115,8 @@ def test_the_run_document_lists_each_views_own_layers(fixture_run: Path) -> None
                     assert _enum(param["schema"]), f"{path} {param['name']}"
                     assert param["name"] == "layer" or _enum(param["schema"]) == ["fixture"]
     # what the document allows, the server does: e.g. a non-weight layer for class gradients
-    assert client.get("/api/runs/fixture/classgrads", params={"layer": "fc"}).status_code == 200
+    grads = client.get("/api/runs/fixture/classgrads", params={"layer": "fc"})
+    assert grads.status_code == 200 and grads.json()["labelled"] is True
     assert client.get("/api/runs/fixture/classgrads", params={"layer": "relu"}).status_code == 400
 
 

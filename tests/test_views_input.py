@@ -207,6 +207,9 @@ def test_a_probe_set_without_labels_is_shown_without_making_them_up(tmp_path: Pa
     assert "without a label" in pt["explanation"]
     top = views.top(insp, run, epoch=None, layer="conv", channel=0, k=2)
     assert len(top["indices"]) == 2 and "show a" not in top["explanation"]
+    grads = views.classgrads(insp, run, epoch=None, layer="conv")
+    assert grads["labelled"] is False  # the page words its pair as answers, not confusions
+    assert grads["explanation"].startswith("The probe pictures have no labels")
 
 
 def test_a_reused_module_is_refused_by_the_attributions_view_as_by_the_recorder(

@@ -289,6 +289,10 @@ class ClassGradients(_Model):
     layer: str
     epoch: int
     groups: list[GradientGroup]
+    labelled: bool = Field(
+        description="false when the probe pictures have no labels: each is counted under the "
+        "network's own answer, so 'similar' is the class it most often gives beside the reference"
+    )
     explanation: str
 
 

@@ -79,6 +79,7 @@ def classgrads(
         "layer": layer,
         "epoch": loaded.epoch,
         "groups": groups,
+        "labelled": not by_answer,
         "explanation": classgrads_text(layer, type(module).__name__, groups, by_answer)
         + (
             (_FEW_ANSWERS if by_answer else _FEW).format(

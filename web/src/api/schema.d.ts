@@ -802,6 +802,11 @@ export interface components {
             explanation: string;
             /** Groups */
             groups: components["schemas"]["GradientGroup"][];
+            /**
+             * Labelled
+             * @description false when the probe pictures have no labels: each is counted under the network's own answer, so 'similar' is the class it most often gives beside the reference
+             */
+            labelled: boolean;
             /** Layer */
             layer: string;
         };
