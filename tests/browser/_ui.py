@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -111,3 +114,51 @@ new MutationObserver(() => {
   if (bar) window.__jobSeen.push(bar.textContent);
 }).observe(document, { childList: true, subtree: true, characterData: true });
 """
+
+
+def noise_pictures(folder: Path, counts: dict[str, int], seed: int) -> Path:
+    """Grey 32×32 noise pictures in ``folder``: ``counts[sub]`` of them in each sub-folder
+    ``sub`` (``""``: flat in ``folder``)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for sub, n in counts.items():
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            pixels = rng.integers(0, 256, (32, 32), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / sub / f"{i}.png")
+    return folder
+
+
+@contextmanager
+def paper_snapshot(
+    runs_dir: Path, pics: Path, run_id: str, *, n_classes: int = 10, sure: float = 1.0
+) -> Iterator[str]:
+    """A snapshot of an untrained paper CNN (seed 0) over ``pics``, in ``runs_dir`` beside the
+    served run, removed afterwards (the other views' tests expect the folder's one run).
+    ``sure`` scales its class scores (a network very sure of its answers)."""
+    import torch
+
+    from convlens.core import input_contract
+    from convlens.models import build_model
+    from convlens.pipelines import snapshot
+
+    torch.manual_seed(0)
+    model = build_model("paper", in_channels=1, num_classes=n_classes, image_size=32)
+    with torch.no_grad():
+        last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+        last.weight.mul_(sure)
+    snapshot(
+        model,
+        out=runs_dir,
+        data=pics,
+        classes=[f"kind {i}" for i in range(n_classes)],
+        preprocess=input_contract("none", 32, 1),
+        spec="paper",
+        run_id=run_id,
+    )
+    try:
+        yield run_id
+    finally:
+        shutil.rmtree(runs_dir / run_id, ignore_errors=True)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from ._ui import colourful_fraction, json_of, open_view, shows_value, until
+from ._ui import (
+    colourful_fraction,
+    json_of,
+    noise_pictures,
+    open_view,
+    paper_snapshot,
+    shows_value,
+    until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -71,36 +78,10 @@ def test_the_verdict_quotes_the_curves_beside_a_random_baseline(page, served):
 @pytest.fixture(scope="module")
 def sure_run(served, tmp_path_factory) -> Iterator[str]:
     """A snapshot run beside the trained one whose network is very sure of its answers (the
-    paper CNN with its class scores scaled up), so most classes get under 5 %. Removed after
-    this module: the other views' tests (runs list, tour) expect the served folder's one run."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    from convlens.core import input_contract
-    from convlens.models import build_model
-    from convlens.pipelines import snapshot
-
-    pics = tmp_path_factory.mktemp("sure-pics")
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(pics / f"{i}.png")
-    torch.manual_seed(0)
-    model = build_model("paper", in_channels=1, num_classes=10, image_size=32)
-    with torch.no_grad():
-        last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
-        last.weight.mul_(400.0)
-    snapshot(
-        model,
-        out=served.runs_dir,
-        data=pics,
-        classes=[f"kind {i}" for i in range(10)],
-        preprocess=input_contract("none", 32, 1),
-        spec="paper",
-        run_id="sure-paper",
-    )
-    yield "sure-paper"
-    shutil.rmtree(served.runs_dir / "sure-paper", ignore_errors=True)
+    paper CNN with its class scores scaled up), so most classes get under 5 %."""
+    pics = noise_pictures(tmp_path_factory.mktemp("sure-pics"), {"": 4}, seed=0)
+    with paper_snapshot(served.runs_dir, pics, "sure-paper", sure=400.0) as run_id:
+        yield run_id
 
 
 def test_no_verdict_for_a_class_the_network_hardly_gives(page, api, sure_run):

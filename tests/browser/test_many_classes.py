@@ -3,13 +3,12 @@ first and the class legends the classes the pictures hold, and all of them after
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from ._ui import json_of, open_view
+from ._ui import json_of, noise_pictures, open_view, paper_snapshot
 
 pytestmark = pytest.mark.browser
 
@@ -20,36 +19,11 @@ PICTURES = {37: 3, 5: 2, 50: 1}
 
 @pytest.fixture(scope="module")
 def many_run(served, tmp_path_factory) -> Iterator[str]:
-    """A snapshot run beside the trained one: the paper CNN with 60 classes. Removed after this
-    module: the other views' tests (runs list, tour) expect the served folder's one run."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    from convlens.core import input_contract
-    from convlens.models import build_model
-    from convlens.pipelines import snapshot
-
-    pics = tmp_path_factory.mktemp("many-pics")
-    rng = np.random.default_rng(0)
-    for c, n in PICTURES.items():
-        (pics / str(c)).mkdir()
-        for i in range(n):
-            pixels = rng.integers(0, 256, (32, 32), dtype=np.uint8)
-            Image.fromarray(pixels).save(pics / str(c) / f"{i}.png")
-    torch.manual_seed(0)
-    model = build_model("paper", in_channels=1, num_classes=N_CLASSES, image_size=32)
-    snapshot(
-        model,
-        out=served.runs_dir,
-        data=pics,
-        classes=[f"kind {i}" for i in range(N_CLASSES)],
-        preprocess=input_contract("none", 32, 1),
-        spec="paper",
-        run_id="many-paper",
-    )
-    yield "many-paper"
-    shutil.rmtree(served.runs_dir / "many-paper", ignore_errors=True)
+    """A snapshot run beside the trained one: the paper CNN with 60 classes."""
+    counts = {str(c): n for c, n in PICTURES.items()}
+    pics = noise_pictures(tmp_path_factory.mktemp("many-pics"), counts, seed=0)
+    with paper_snapshot(served.runs_dir, pics, "many-paper", n_classes=N_CLASSES) as run_id:
+        yield run_id
 
 
 def _names(cells) -> list[str]:

@@ -4,13 +4,12 @@ the timeline, the projection and class gradients say so, and no picture is calle
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from ._ui import open_view
+from ._ui import noise_pictures, open_view, paper_snapshot
 
 pytestmark = pytest.mark.browser
 
@@ -19,33 +18,10 @@ N_PICTURES = 4
 
 @pytest.fixture(scope="module")
 def flat_run(served, tmp_path_factory) -> Iterator[str]:
-    """A snapshot run over a flat folder (no labels), beside the trained one. Removed after this
-    module: the other views' tests (runs list, tour) expect the served folder's one run."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    from convlens.core import input_contract
-    from convlens.models import build_model
-    from convlens.pipelines import snapshot
-
-    pics = tmp_path_factory.mktemp("flat-pics")
-    rng = np.random.default_rng(1)
-    for i in range(N_PICTURES):
-        Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(pics / f"{i}.png")
-    torch.manual_seed(0)
-    model = build_model("paper", in_channels=1, num_classes=10, image_size=32)
-    snapshot(
-        model,
-        out=served.runs_dir,
-        data=pics,
-        classes=[f"kind {i}" for i in range(10)],
-        preprocess=input_contract("none", 32, 1),
-        spec="paper",
-        run_id="flat-paper",
-    )
-    yield "flat-paper"
-    shutil.rmtree(served.runs_dir / "flat-paper", ignore_errors=True)
+    """A snapshot run over a flat folder (no labels), beside the trained one."""
+    pics = noise_pictures(tmp_path_factory.mktemp("flat-pics"), {"": N_PICTURES}, seed=1)
+    with paper_snapshot(served.runs_dir, pics, "flat-paper") as run_id:
+        yield run_id
 
 
 def test_timeline_says_the_pictures_have_no_labels(page, flat_run):
