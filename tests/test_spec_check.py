@@ -134,3 +134,23 @@ def test_a_spec_naming_the_running_script_is_not_imported_again(
         pass
     assert not (code / "ran-again").exists() and "train_script" not in sys.modules
     assert Run.open(out / "r").manifest.model["spec"] == "train_script:make"
+
+
+def test_a_data_parallel_model_is_recorded_as_the_model_inside(tmp_path: Path, zoo: str) -> None:
+    """``nn.DataParallel(model)`` with the spec of the model inside: recorded as that model (its
+    weights without the wrapper's ``module.`` prefix), so the spec check and the views rebuild
+    it; the user's wrapper is left as it was."""
+    from convlens.models import build_model, load_weights
+
+    inner = TinyConvNet()
+    wrapped = torch.nn.DataParallel(inner)
+    x = torch.rand(4, 1, 8, 8)
+    spec = f"{zoo}:exact"
+    with Recorder(wrapped, x, layers="fc", out=tmp_path, run_id="r", spec=spec) as rec:
+        rec.record_epoch()
+    run = Run.open(tmp_path / "r")
+    assert run.layers == ["fc"] and run.manifest.model["spec"] == spec
+    rebuilt = build_model(spec, in_channels=1, num_classes=3, image_size=8)
+    load_weights(rebuilt, run.checkpoint_path(1))
+    torch.testing.assert_close(rebuilt.fc.weight, inner.fc.weight)
+    assert wrapped.module is inner

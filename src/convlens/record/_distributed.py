@@ -21,14 +21,17 @@ T = TypeVar("T")
 
 
 def unwrap(model: nn.Module) -> nn.Module:
-    """The module inside a ``DistributedDataParallel`` wrapper (hooks and names are on it).
+    """The module inside a ``DistributedDataParallel`` or ``DataParallel`` wrapper (hooks and
+    names are on it; its weights are saved without the wrapper's ``module.`` prefix, so the
+    run's spec rebuilds them).
 
-    Running the wrapper itself would start its buffer broadcasts, which every rank must join:
+    Running a DDP wrapper itself would start its buffer broadcasts, which every rank must join:
     the inner module runs each rank's share on its own.
     """
     from torch.nn.parallel import DistributedDataParallel
 
-    return model.module if isinstance(model, DistributedDataParallel) else model
+    wrapped = isinstance(model, (DistributedDataParallel, nn.DataParallel))
+    return model.module if wrapped else model
 
 
 def _probe_digest(inputs: torch.Tensor, labels: torch.Tensor | None) -> tuple[int, str]:
