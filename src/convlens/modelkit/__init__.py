@@ -10,6 +10,8 @@ Shared by ``record``, ``analyze``, ``models`` and ``pipelines`` (STYLE rules 2-3
   ``every=True`` containers too); ``default_layers(model, x)`` names the layers worth recording
   when the user names none; ``reused_message`` is the one refusal of a reused module;
   ``type_matches`` matches a type name with its subclasses.
+- ``call_factory(factory, sizes)`` builds a model from a user's factory with the sizes it takes
+  (``accepted_sizes``), as the model zoo and the Recorder's spec check both do.
 - ``find_module``, ``model_device_dtype``, ``check_images``, ``logits_of``, ``check_target``,
   ``short_list``: look-ups and input checks with one-line errors.
 """
@@ -22,6 +24,7 @@ from ._checks import (
     model_device_dtype,
     short_list,
 )
+from ._factory import IMPORT_SPEC, accepted_sizes, call_factory
 from ._layers import (
     LayerInfo,
     call_counts,
@@ -38,7 +41,10 @@ from ._layers import (
 from ._state import guarded, preserve_model_state
 
 __all__ = [
+    "IMPORT_SPEC",
     "LayerInfo",
+    "accepted_sizes",
+    "call_factory",
     "call_counts",
     "check_single_use",
     "check_images",

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import importlib
-import inspect
-import re
-from typing import Any
 
 import torch
 from torch import nn
 
 from convlens.core import MissingExtraError, UserInputError, missing_extra
+from convlens.modelkit import IMPORT_SPEC, accepted_sizes, call_factory
 
 from ._zoo import MODELS
 
-_IMPORT_SPEC = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _FORMS = (
     "a model name ({names}), 'package.module:factory' (an importable module and a function or "
     "class in it), 'torchvision:<name>' such as torchvision:resnet18, 'timm:<name>' or "
@@ -65,27 +62,8 @@ def build_model(spec: str, *, in_channels: int, num_classes: int, image_size: in
     raise UserInputError(f"unknown model '{spec}': give {_forms()}")
 
 
-_UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
-
-
-def _call_dropping_unknown(factory: Any, args: dict[str, int]) -> Any:
-    """``factory(**args)``; a size the factory turns out not to take is dropped and the call
-    made again. A factory with ``**kwargs`` passes them on (torchvision's ``resnet18(**kwargs)``
-    to ``ResNet``, which takes ``num_classes`` but not ``in_channels``), so its signature alone
-    cannot tell."""
-    args = dict(args)
-    while True:
-        try:
-            return factory(**args)
-        except TypeError as err:
-            m = _UNEXPECTED.search(str(err))
-            if m is None or m.group(1) not in args:
-                raise
-            del args[m.group(1)]
-
-
 def _imported_model(spec: str, sizes: dict[str, int]) -> nn.Module:
-    if not _IMPORT_SPEC.match(spec):
+    if not IMPORT_SPEC.match(spec):
         raise UserInputError(
             f"model spec '{spec}' is not of the form package.module:factory: give {_forms()}"
         )
@@ -108,9 +86,9 @@ def _imported_model(spec: str, sizes: dict[str, int]) -> nn.Module:
         raise UserInputError(
             f"'{spec}' is not callable: name a function or class that builds the model"
         )
-    args = _accepted(obj, sizes)
+    args = accepted_sizes(obj, sizes)
     try:
-        model = _call_dropping_unknown(obj, args)
+        model = call_factory(obj, sizes)
     except Exception as err:  # the user's factory failed: say which call, and what it raised
         given = ", ".join(f"{k}={v}" for k, v in args.items()) or "no arguments"
         raise UserInputError(
@@ -124,18 +102,6 @@ def _imported_model(spec: str, sizes: dict[str, int]) -> nn.Module:
             f"return the model"
         )
     return model
-
-
-def _accepted(factory: object, sizes: dict[str, int]) -> dict[str, int]:
-    """The subset of ``sizes`` that ``factory``'s signature accepts (all of them for ``**kw``)."""
-    try:
-        params = inspect.signature(factory).parameters  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return {}
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return dict(sizes)
-    usable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return {k: v for k, v in sizes.items() if k in params and params[k].kind in usable}
 
 
 def _torchvision_model(name: str, in_channels: int, num_classes: int) -> nn.Module:

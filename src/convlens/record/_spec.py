@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-import inspect
-import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -22,6 +20,7 @@ import torch
 from torch import nn
 
 from convlens.core import UserInputError
+from convlens.modelkit import IMPORT_SPEC, call_factory
 
 
 def _module(name: str) -> Any:
@@ -50,27 +49,7 @@ def _shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
     return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
-_IMPORT_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _NOT_IMPORTED = ("torchvision", "timm", "onnx")  # sources convlens.models builds itself
-
-
-def _built_by(factory: Any, sizes: dict[str, int]) -> nn.Module:
-    """``factory`` called with the sizes it takes (all for ``**kwargs``; one it then rejects as
-    an unexpected keyword is dropped), as ``convlens.models.build_model`` calls it."""
-    try:
-        params = inspect.signature(factory).parameters
-        open_ended = any(p.kind is p.VAR_KEYWORD for p in params.values())
-        args = {k: v for k, v in sizes.items() if open_ended or k in params}
-    except (TypeError, ValueError):
-        args = {}
-    while True:
-        try:
-            return factory(**args)  # type: ignore[no-any-return]
-        except TypeError as err:
-            m = re.search(r"unexpected keyword argument '(\w+)'", str(err))
-            if m is None or m.group(1) not in args:
-                raise
-            del args[m.group(1)]
 
 
 def _quietly_built(factory: Any, sizes: dict[str, int], device: str) -> Any:
@@ -78,7 +57,7 @@ def _quietly_built(factory: Any, sizes: dict[str, int], device: str) -> Any:
     GoogLeNet's notice about its initialisation) unheard."""
     with torch.random.fork_rng(devices=[]), torch.device(device), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _built_by(factory, sizes)
+        return call_factory(factory, sizes)
 
 
 def _names(keys: Sequence[str]) -> str:
@@ -96,7 +75,7 @@ def check_spec(model: nn.Module, spec: str, sizes: dict[str, int]) -> None:
             (says what differs, first few names, and what to give instead).
     """
     spec = str(spec).strip()
-    if not _IMPORT_SPEC.match(spec) or spec.partition(":")[0] in _NOT_IMPORTED:
+    if not IMPORT_SPEC.match(spec) or spec.partition(":")[0] in _NOT_IMPORTED:
         return
     factory_name = spec.rpartition(".")[2].rpartition(":")[2]
     fix = (
