@@ -189,6 +189,31 @@ def test_default_gradcam_layer_is_the_last_with_a_map_of_at_least_7x7() -> None:
     assert not model.c1._forward_hooks
 
 
+def test_class_gradients_of_a_two_class_model_compare_its_two_classes(tmp_path: Path) -> None:
+    """A yes/no model (torchvision's ResNet-18 with two outputs was refused: 'class gradients
+    compare three classes'): the reference and the other class, each on its own pictures."""
+    snapshot(
+        TinyConvNet(num_classes=2),
+        out=tmp_path / "runs",
+        data=picture_folder(tmp_path / "pics", ["cat", "dog"], n=3),
+        classes=["cat", "dog"],
+        preprocess=GREY8,
+        spec="convlens.testing:TinyConvNet",
+        run_id="two",
+    )
+    insp = Inspector(tmp_path / "runs")
+    got = views.classgrads(insp, insp.run("two"), epoch=None, layer="conv", reference="dog")
+    assert [(g["role"], g["name"], g["n_images"]) for g in got["groups"]] == [
+        ("reference", "dog", 3),
+        ("similar", "cat", 3),
+    ]
+    assert got["labelled"] is True
+    assert "dog is the only" not in got["explanation"]
+    assert "cat is the only class to compare with" in got["explanation"]
+    assert "share" not in got["explanation"]  # no third class to share filters with
+    assert "mixed up" not in got["explanation"]  # two classes: nothing measured a confusion
+
+
 def test_a_probe_set_without_labels_is_shown_without_making_them_up(tmp_path: Path) -> None:
     flat = picture_folder(tmp_path / "flat", ["x"]) / "x"
     snapshot(

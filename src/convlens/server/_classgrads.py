@@ -1,4 +1,5 @@
-"""Class-gradient view: which filters a class score depends on, for three classes."""
+"""Class-gradient view: which filters a class score depends on, for three classes (two for a
+two-class model)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Class-gradient view: which filters a class score depends on, for three classes."""
+"""Class-gradient view: which filters a class score depends on, for three classes (two for a
+two-class model)."""
 
 from __future__ import annotations
 
@@ -39,10 +40,11 @@ def classgrads(
     probs = _probe_probs(insp, run, loaded)
     labels, by_answer = _groups(insp.probe(run)["labels"], probs)
     present = [int(c) for c in np.unique(labels) if c >= 0]
-    few = len(present) < 3  # e.g. a snapshot of an ImageNet model on two photos
-    if few and probs.shape[1] < 3:
+    binary = probs.shape[1] == 2  # a yes/no model: its other class is the one to compare
+    few = len(present) < (2 if binary else 3)  # e.g. an ImageNet model on two photos
+    if probs.shape[1] < 2:
         raise UnavailableError(
-            f"class gradients compare three classes, and this model has {probs.shape[1]}"
+            "class gradients compare classes, and this model gives a single score"
         )
     ref = insp.class_index(run, reference, int(np.bincount(labels[labels >= 0]).argmax()))
     if ref not in present:
@@ -51,12 +53,18 @@ def classgrads(
             f"the probe set has no pictures of class {run.classes[ref]}: pick one it holds "
             f"({names}{' ...' if len(present) > 20 else ''})"
         )
-    if few:
+    dissimilar: int | None
+    if binary:
+        similar, dissimilar = 1 - ref, None
+    elif few:
         similar, dissimilar = pick_by_answers(probs[labels == ref], ref)
     else:
         similar, dissimilar = pick_classes(probs, labels, ref, present)
+    roles = [("reference", ref), ("similar", similar)]
+    if dissimilar is not None:
+        roles.append(("dissimilar", dissimilar))
     groups = []
-    for role, c in (("reference", ref), ("similar", similar), ("dissimilar", dissimilar)):
+    for role, c in roles:
         # too few kinds in the probe set: every class's score is taken on the reference pictures
         idx = np.flatnonzero(labels == (ref if few else c))[:max_images]
         if len(idx) == 0:
@@ -85,9 +93,10 @@ def classgrads(
             (_FEW_ANSWERS if by_answer else _FEW).format(
                 kinds=plural(len(present), "kind"), ref=run.classes[ref]
             )
-            if few
+            if few and not binary
             else ""
-        ),
+        )
+        + (_BINARY.format(other=run.classes[similar]) if binary else ""),
     }
 
 
@@ -104,6 +113,7 @@ _FEW = (
     " The probe set holds pictures of only {kinds}, so the other two classes are the "
     "network's most and least likely answers for the {ref} pictures, and all three use them."
 )
+_BINARY = " The model has two classes, so {other} is the only class to compare with."
 _FEW_ANSWERS = (
     " Its answers for these pictures name only {kinds}, so the other two classes are its most "
     "and least likely other answers for the pictures it calls {ref}, and all three use them."
@@ -139,9 +149,11 @@ def pick_classes(
 def classgrads_text(
     layer: str, kind: str, groups: list[dict[str, Any]], by_answer: bool = False
 ) -> str:
-    ref, sim, dis = (g["name"] for g in groups)
-    a, b, c = (np.asarray(g["norms"], dtype=np.float64) for g in groups)
-    live = (a > 0) | (b > 0) | (c > 0)
+    ref, sim = groups[0]["name"], groups[1]["name"]
+    a, b = (np.asarray(g["norms"], dtype=np.float64) for g in groups[:2])
+    live = (a > 0) | (b > 0)
+    for g in groups[2:]:
+        live |= np.asarray(g["norms"], dtype=np.float64) > 0
     n_live = int(live.sum())
 
     def top(u: np.ndarray) -> set[int]:
@@ -157,6 +169,8 @@ def classgrads_text(
         f"The network's answers for these pictures are often split between {ref} and {sim}"
         if by_answer
         else f"{cap(ref)} and {sim} are often mixed up"
+        if len(groups) > 2
+        else f"Compare {ref} with {sim}"  # a two-class model: nothing says they are mixed up
     )
     s = (
         (
@@ -165,9 +179,11 @@ def classgrads_text(
             else ""
         )
         + f"Each bar is one filter of layer {layer}. A tall bar means the filter matters for "
-        f"that answer. {pair}; {overlap(a, b)} of their top filters are the same. "
-        f"{cap(ref)} and {dis} share {overlap(a, c)}."
+        f"that answer. {pair}; {overlap(a, b)} of their top filters are the same."
     )
+    if len(groups) > 2:  # a two-class model has no third class
+        dis, c = groups[2]["name"], np.asarray(groups[2]["norms"], dtype=np.float64)
+        s += f" {cap(ref)} and {dis} share {overlap(a, c)}."
     if n_live < len(a):
         s += (
             f" Only {n_live} of {plural(len(a), 'filter')} "
