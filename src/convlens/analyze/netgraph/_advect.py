@@ -111,7 +111,7 @@ class PointClasses:
         self.a = np.ascontiguousarray(a.T, dtype=np.float32)
         # flat buffers viewed as a contiguous [K, S]: ``np.take`` into a column slice of a wider
         # [K, cap] array is not contiguous, so numpy gathered into a fresh temporary and copied
-        # it back on every call (45 ms a call at 0.9 M points, 2 s of the MLP bench's 10)
+        # it back on every call (a profile of the MLP bench showed that gather taking twice as long)
         self._buf = np.empty(0, np.float32)
         self._tmp = np.empty_like(self._buf)
 
